@@ -1,0 +1,192 @@
+//! A folder of PNG/JPEG images, optionally one sub-folder per class (torchvision's
+//! `ImageFolder` layout). Images are converted to gray or RGB, resized so the shorter side fits
+//! and centre-cropped to the requested size, and normalised to `[-1, 1]`.
+
+use std::path::{Path, PathBuf};
+
+use image::{imageops::FilterType, DynamicImage};
+
+use super::{normalize_u8, SampleKind, Samples};
+use crate::{Error, Result};
+
+/// How to read an image folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageFolderOptions {
+    /// `(width, height)` to resize and centre-crop to; `None` requires all images to share a size.
+    pub size: Option<(u32, u32)>,
+    /// 1 (gray) or 3 (RGB).
+    pub channels: usize,
+}
+
+impl Default for ImageFolderOptions {
+    fn default() -> Self {
+        Self {
+            size: None,
+            channels: 3,
+        }
+    }
+}
+
+fn is_image(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg"))
+}
+
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    Ok(entries)
+}
+
+/// Lists the images of `dir` with their class: images directly in `dir` are unlabelled; images
+/// in sub-folders take the sub-folder's index (sorted by name) as their label.
+pub fn list(dir: &Path) -> Result<(Vec<(PathBuf, Option<usize>)>, Vec<String>)> {
+    let mut files = Vec::new();
+    let mut classes = Vec::new();
+    for entry in sorted_entries(dir)? {
+        if entry.is_dir() {
+            let images: Vec<PathBuf> = sorted_entries(&entry)?
+                .into_iter()
+                .filter(|p| p.is_file() && is_image(p))
+                .collect();
+            if !images.is_empty() {
+                let class = classes.len();
+                classes.push(entry.file_name().unwrap().to_string_lossy().into_owned());
+                files.extend(images.into_iter().map(|p| (p, Some(class))));
+            }
+        } else if is_image(&entry) {
+            files.push((entry, None));
+        }
+    }
+    Ok((files, classes))
+}
+
+fn to_values(img: &DynamicImage, channels: usize, out: &mut Vec<f32>) {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if channels == 1 {
+        out.extend(img.to_luma8().into_raw().into_iter().map(normalize_u8));
+    } else {
+        let rgb = img.to_rgb8().into_raw();
+        // HWC -> CHW
+        for c in 0..3 {
+            out.extend((0..w * h).map(|i| normalize_u8(rgb[i * 3 + c])));
+        }
+    }
+}
+
+/// Loads every image of `dir` (see [`list`]).
+pub fn load(dir: &Path, options: &ImageFolderOptions) -> Result<Samples> {
+    assert!(
+        options.channels == 1 || options.channels == 3,
+        "An image folder is read with 1 or 3 channels, got {}.",
+        options.channels
+    );
+    let (files, classes) = list(dir)?;
+    if files.is_empty() {
+        return Err(Error::format(
+            dir,
+            "no PNG or JPEG images in this folder or its sub-folders; point --data at a folder of images",
+        ));
+    }
+    let labelled = files.iter().all(|(_, c)| c.is_some());
+    let mut values = Vec::new();
+    let mut shape = None;
+    let mut first: Option<(PathBuf, (u32, u32))> = None;
+    for (path, _) in &files {
+        let img = image::open(path)
+            .map_err(|e| Error::format(path, format!("cannot decode the image ({e})")))?;
+        let img = match options.size {
+            Some((w, h)) => img.resize_to_fill(w, h, FilterType::Triangle),
+            None => {
+                let dims = (img.width(), img.height());
+                match &first {
+                    None => first = Some((path.clone(), dims)),
+                    Some((p0, d0)) if *d0 != dims => {
+                        return Err(Error::format(
+                            path,
+                            format!(
+                                "image is {}x{} but {} is {}x{}; pass --image-size to resize all images to one size",
+                                dims.0,
+                                dims.1,
+                                p0.display(),
+                                d0.0,
+                                d0.1
+                            ),
+                        ))
+                    }
+                    Some(_) => {}
+                }
+                img
+            }
+        };
+        shape = Some([options.channels, img.height() as usize, img.width() as usize]);
+        to_values(&img, options.channels, &mut values);
+    }
+    Ok(Samples {
+        values,
+        shape: shape.expect("at least one image"),
+        labels: labelled.then(|| files.iter().map(|(_, c)| c.unwrap()).collect()),
+        num_classes: labelled.then_some(classes.len()),
+        kind: SampleKind::Image,
+        source: dir.display().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("burn-gan-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn write_png(path: &Path, w: u32, h: u32, value: u8) {
+        image::GrayImage::from_pixel(w, h, image::Luma([value]))
+            .save(path)
+            .unwrap();
+    }
+
+    #[test]
+    fn class_sub_folders_become_labels() {
+        let dir = scratch("classes");
+        for (class, v) in [("cats", 0u8), ("dogs", 255u8)] {
+            std::fs::create_dir_all(dir.join(class)).unwrap();
+            write_png(&dir.join(class).join("a.png"), 4, 4, v);
+        }
+        let s = load(&dir, &ImageFolderOptions { size: None, channels: 1 }).unwrap();
+        assert_eq!((s.len(), s.shape), (2, [1, 4, 4]));
+        assert_eq!(s.labels, Some(vec![0, 1]));
+        assert_eq!((s.sample(0)[0], s.sample(1)[0]), (-1.0, 1.0));
+    }
+
+    #[test]
+    fn resize_and_crop_give_the_requested_size_in_rgb() {
+        let dir = scratch("resize");
+        write_png(&dir.join("wide.png"), 12, 6, 128);
+        let s = load(&dir, &ImageFolderOptions { size: Some((4, 4)), channels: 3 }).unwrap();
+        assert_eq!((s.shape, s.labels), ([3, 4, 4], None));
+    }
+
+    #[test]
+    fn mixed_sizes_without_a_size_name_both_files() {
+        let dir = scratch("mixed");
+        write_png(&dir.join("a.png"), 4, 4, 0);
+        write_png(&dir.join("b.png"), 5, 4, 0);
+        let err = load(&dir, &ImageFolderOptions::default()).unwrap_err().to_string();
+        assert!(err.contains("b.png") && err.contains("a.png") && err.contains("--image-size"), "{err}");
+    }
+
+    #[test]
+    fn empty_folder_is_an_error() {
+        let dir = scratch("empty");
+        let err = load(&dir, &ImageFolderOptions::default()).unwrap_err().to_string();
+        assert!(err.contains("no PNG or JPEG images"), "{err}");
+    }
+}

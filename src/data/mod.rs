@@ -1,0 +1,159 @@
+//! Datasets: IDX (MNIST-format) files, image folders and built-in 2-D toy distributions.
+//!
+//! Every source becomes a [`Samples`]: a dense `[n, c, h, w]` array of `f32` held in memory,
+//! with optional class labels. Images are normalised to `[-1, 1]` (the range of a `tanh`
+//! generator); toy points keep their coordinates and have shape `[2, 1, 1]`.
+//!
+//! [`DataSpec::parse`] turns what a user types after `--data` into a source, and
+//! [`DataSpec::load`] reads it.
+
+pub mod idx;
+pub mod image_folder;
+pub mod toy;
+
+use std::path::{Path, PathBuf};
+
+use crate::{Error, Result};
+pub use image_folder::ImageFolderOptions;
+pub use toy::Toy;
+
+/// What kind of values a [`Samples`] holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SampleKind {
+    /// Images in `[-1, 1]`, `[c, h, w]`.
+    Image,
+    /// 2-D points, stored as `[2, 1, 1]`.
+    Points,
+}
+
+/// An in-memory dataset of equally shaped samples, with optional labels.
+#[derive(Clone, Debug)]
+pub struct Samples {
+    /// Values, `[n, c, h, w]` in row-major order.
+    pub values: Vec<f32>,
+    /// The shape of one sample, `[c, h, w]`.
+    pub shape: [usize; 3],
+    /// One class index per sample, when the source has labels.
+    pub labels: Option<Vec<usize>>,
+    /// The number of classes, when the source has labels.
+    pub num_classes: Option<usize>,
+    /// Images or points.
+    pub kind: SampleKind,
+    /// Where the samples came from, for logs and reports.
+    pub source: String,
+}
+
+impl Samples {
+    /// The number of samples.
+    pub fn len(&self) -> usize {
+        self.values.len() / self.sample_len()
+    }
+
+    /// Whether there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The number of values in one sample (`c * h * w`).
+    pub fn sample_len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// The values of sample `i`.
+    pub fn sample(&self, i: usize) -> &[f32] {
+        let n = self.sample_len();
+        &self.values[i * n..(i + 1) * n]
+    }
+
+    /// The first `n` samples (all of them when there are fewer).
+    pub fn take(&self, n: usize) -> Samples {
+        let n = n.min(self.len());
+        Samples {
+            values: self.values[..n * self.sample_len()].to_vec(),
+            labels: self.labels.as_ref().map(|l| l[..n].to_vec()),
+            source: format!("{} (first {n})", self.source),
+            ..self.clone()
+        }
+    }
+}
+
+/// A data source as named on the command line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataSpec {
+    /// A built-in 2-D distribution.
+    Toy(Toy),
+    /// An IDX images file; labels are read from the file beside it when present.
+    Idx(PathBuf),
+    /// A folder of images, optionally in one sub-folder per class.
+    ImageFolder(PathBuf),
+}
+
+impl DataSpec {
+    /// Interprets `--data`: a toy set name (`ring8`, `grid25`), an IDX images file, a folder
+    /// holding MNIST-format files (the training split is used), or an image folder.
+    pub fn parse(spec: &str) -> Result<Self> {
+        if let Some(toy) = Toy::from_name(spec) {
+            return Ok(Self::Toy(toy));
+        }
+        let path = Path::new(spec);
+        if path.is_file() {
+            return Ok(Self::Idx(path.to_path_buf()));
+        }
+        if path.is_dir() {
+            return Ok(match idx::find_images_in(path) {
+                Some(file) => Self::Idx(file),
+                None => Self::ImageFolder(path.to_path_buf()),
+            });
+        }
+        Err(Error::Invalid(format!(
+            "--data `{spec}`: no such file or folder, and not a built-in set; use {} or a path to an IDX file or image folder",
+            Toy::NAMES.join(", ")
+        )))
+    }
+
+    /// Reads the source into memory.
+    pub fn load(&self, images: &ImageFolderOptions) -> Result<Samples> {
+        match self {
+            Self::Toy(toy) => Ok(toy.samples(toy::DEFAULT_LEN, 0)),
+            Self::Idx(path) => idx::load_images_with_labels(path),
+            Self::ImageFolder(path) => image_folder::load(path, images),
+        }
+    }
+
+    /// A short name for reports and `config.json`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Toy(toy) => toy.name().to_string(),
+            Self::Idx(path) | Self::ImageFolder(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// Maps a byte image to `[-1, 1]`: `v / 127.5 - 1`.
+pub fn normalize_u8(v: u8) -> f32 {
+    v as f32 / 127.5 - 1.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toy_names_parse() {
+        assert_eq!(DataSpec::parse("ring8").unwrap(), DataSpec::Toy(Toy::Ring8));
+        assert_eq!(DataSpec::parse("grid25").unwrap(), DataSpec::Toy(Toy::Grid25));
+    }
+
+    #[test]
+    fn missing_path_names_the_value() {
+        let err = DataSpec::parse("/no/such/data").unwrap_err().to_string();
+        assert!(err.contains("/no/such/data") && err.contains("ring8"), "{err}");
+    }
+
+    #[test]
+    fn normalisation_spans_minus_one_to_one() {
+        assert_eq!(normalize_u8(0), -1.0);
+        assert_eq!(normalize_u8(255), 1.0);
+    }
+}

@@ -1,0 +1,29 @@
+//! # burn-gan
+//!
+//! Generative adversarial networks for the [burn](https://burn.dev) deep-learning framework.
+//!
+//! This crate is the core of the project. Everything in it is generic over burn's
+//! [`Backend`](burn::tensor::backend::Backend) trait and never names a concrete backend: the
+//! backend is chosen by the application (see the `burn-gan-backends` crate).
+//!
+//! - [`data`]: IDX (MNIST-format) files, image folders, built-in 2-D toy distributions and the
+//!   deterministic, resumable batch loader used for training.
+//! - [`loss`]: adversarial losses (Goodfellow et al. 2014), computed from logits.
+//! - [`nn`]: shared layers and initialisers.
+//! - [`train`]: training through burn-train's `Learner`: alternating discriminator/generator
+//!   phases, one optimizer per network, atomic checkpoints, resume, metrics.
+//! - [`viz`]: image grids, scatter plots and loss curves written as PNG.
+#![warn(missing_docs)]
+
+pub mod data;
+mod error;
+pub mod loss;
+pub mod nn;
+pub mod train;
+pub mod viz;
+
+pub use error::{Error, Result};
+
+/// The backend of the inline unit tests (f64 for tight numerical checks).
+#[cfg(test)]
+pub(crate) type TestBackend = burn::backend::NdArray<f64>;

@@ -1,0 +1,146 @@
+//! Crash-safe checkpoints.
+//!
+//! burn 0.21's file recorders delete the old file and then write the new one in place, so a kill
+//! mid-write loses the checkpoint. [`AtomicRecorder`] serialises the record in memory (burn's
+//! named MessagePack format, full precision), writes it to `<file>.mpk.tmp`, flushes it to disk
+//! and renames it over `<file>.mpk`: a reader sees the old file or the new one, never half of one.
+//!
+//! The learner writes three files per checkpoint (`model-N`, `optim-N`, `scheduler-N` under
+//! `<run>/checkpoint/`), each from its own thread; [`latest_checkpoint`] only returns an `N` for
+//! which all three exist, so a kill between them falls back to the previous complete checkpoint.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use burn::record::{
+    FileRecorder, FullPrecisionSettings, NamedMpkBytesRecorder, Recorder, RecorderError,
+};
+use burn::tensor::backend::Backend;
+use serde::{de::DeserializeOwned, Serialize};
+
+/// The extension of checkpoint files.
+pub const EXTENSION: &str = "mpk";
+
+/// A file recorder that writes atomically (see the module docs).
+#[derive(Debug, Default, Clone)]
+pub struct AtomicRecorder {
+    bytes: NamedMpkBytesRecorder<FullPrecisionSettings>,
+}
+
+fn unknown(path: &Path, e: impl std::fmt::Display) -> RecorderError {
+    RecorderError::Unknown(format!("{}: {e}", path.display()))
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+impl<B: Backend> Recorder<B> for AtomicRecorder {
+    type Settings = FullPrecisionSettings;
+    type RecordArgs = PathBuf;
+    type RecordOutput = ();
+    type LoadArgs = PathBuf;
+
+    fn save_item<I: Serialize>(&self, item: I, mut file: PathBuf) -> Result<(), RecorderError> {
+        file.set_extension(EXTENSION);
+        let bytes = Recorder::<B>::save_item(&self.bytes, item, ())?;
+        write_atomically(&file, &bytes).map_err(|e| unknown(&file, e))
+    }
+
+    fn load_item<I: DeserializeOwned>(&self, file: &mut PathBuf) -> Result<I, RecorderError> {
+        file.set_extension(EXTENSION);
+        let mut bytes = std::fs::read(&*file).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => RecorderError::FileNotFound(file.display().to_string()),
+            _ => unknown(file, e),
+        })?;
+        Recorder::<B>::load_item(&self.bytes, &mut bytes)
+    }
+}
+
+impl<B: Backend> FileRecorder<B> for AtomicRecorder {
+    fn file_extension() -> &'static str {
+        EXTENSION
+    }
+}
+
+/// The folder of a run's checkpoints.
+pub fn checkpoint_dir(run: &Path) -> PathBuf {
+    run.join("checkpoint")
+}
+
+/// The file of one part (`model`, `optim`, `scheduler`) of checkpoint `n`.
+pub fn checkpoint_file(run: &Path, part: &str, n: usize) -> PathBuf {
+    checkpoint_dir(run).join(format!("{part}-{n}.{EXTENSION}"))
+}
+
+/// The newest checkpoint of `run` whose three files all exist.
+pub fn latest_checkpoint(run: &Path) -> Option<usize> {
+    let entries = std::fs::read_dir(checkpoint_dir(run)).ok()?;
+    entries
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            name.strip_prefix("model-")?
+                .strip_suffix(".mpk")?
+                .parse::<usize>()
+                .ok()
+        })
+        .filter(|&n| {
+            ["optim", "scheduler"]
+                .iter()
+                .all(|part| checkpoint_file(run, part, n).is_file())
+        })
+        .max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::Module;
+    use burn::nn::{Linear, LinearConfig};
+
+    type TB = crate::TestBackend;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("burn-gan-ckpt-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn records_round_trip_and_leave_no_temporary_file() {
+        let dir = scratch("roundtrip");
+        let device = Default::default();
+        let layer: Linear<TB> = LinearConfig::new(3, 2).init(&device);
+        let path = dir.join("model-1");
+        AtomicRecorder::default()
+            .record(layer.clone().into_record(), path.clone())
+            .unwrap();
+        assert!(dir.join("model-1.mpk").is_file());
+        assert!(!dir.join("model-1.mpk.tmp").exists());
+        let record = Recorder::<TB>::load(&AtomicRecorder::default(), path, &device).unwrap();
+        let loaded = LinearConfig::new(3, 2).init::<TB>(&device).load_record(record);
+        assert_eq!(loaded.weight.val().to_data(), layer.weight.val().to_data());
+    }
+
+    #[test]
+    fn latest_checkpoint_needs_all_three_files() {
+        let run = scratch("latest");
+        for (part, n) in [("model", 1), ("optim", 1), ("scheduler", 1), ("model", 2), ("optim", 2)] {
+            write_atomically(&checkpoint_file(&run, part, n), b"x").unwrap();
+        }
+        assert_eq!(latest_checkpoint(&run), Some(1));
+        assert_eq!(latest_checkpoint(&run.join("nothing")), None);
+    }
+}

@@ -1,0 +1,257 @@
+//! The batch loader for training: deterministic in the run seed and the global batch index, so
+//! that a resumed run sees exactly the batches an uninterrupted run would have seen.
+//!
+//! burn's own `DataLoaderBuilder` shuffles with an RNG that restarts from its seed when the
+//! program restarts, so resuming at step N would replay the first epoch's order. Here the order
+//! of data epoch `e` is a permutation drawn from `(seed, e)`, and batch `b` of the run is always
+//! the same samples, whatever happened before it.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
+use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
+use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
+use rand_distr::{Distribution, StandardNormal};
+
+use super::step::{GanBatch, Phase};
+use crate::data::Samples;
+
+/// Mixes a seed, a stream tag and an index into one well-spread 64-bit seed (SplitMix64).
+pub fn mix_seed(seed: u64, stream: u64, index: u64) -> u64 {
+    let mut x = seed
+        ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// Standard normal noise `[n, dim]` drawn on the CPU from `seed`, identical on every backend.
+pub fn normal_noise<B: Backend>(n: usize, dim: usize, seed: u64, device: &B::Device) -> Tensor<B, 2> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let values: Vec<f32> = (0..n * dim).map(|_| StandardNormal.sample(&mut rng)).collect();
+    Tensor::from_data(TensorData::new(values, [n, dim]), device)
+}
+
+/// Random streams of a run, kept apart so that changing one never shifts another.
+pub(crate) mod stream {
+    pub const SHUFFLE: u64 = 1;
+    pub const NOISE: u64 = 2;
+    pub const PHASE: u64 = 3;
+    pub const VALID: u64 = 4;
+}
+
+/// Loads training batches in a reproducible order (see the module docs).
+///
+/// Each call to [`DataLoader::iter`] yields the next `batches_per_iter` batches and advances a
+/// shared cursor, which [`GanLoader::cursor`] exposes so the training loop can start a resumed
+/// run at the right batch.
+#[derive(Clone)]
+pub struct GanLoader<B: Backend> {
+    data: Arc<Samples>,
+    batch_size: usize,
+    latent_dim: usize,
+    seed: u64,
+    batches_per_iter: usize,
+    cursor: Arc<AtomicUsize>,
+    device: B::Device,
+}
+
+impl<B: Backend> GanLoader<B> {
+    /// A loader over `data`; incomplete last batches of a data epoch are dropped.
+    pub fn new(
+        data: Arc<Samples>,
+        batch_size: usize,
+        latent_dim: usize,
+        seed: u64,
+        batches_per_iter: usize,
+        device: B::Device,
+    ) -> Self {
+        assert!(batch_size > 0, "The batch size must be at least 1.");
+        assert!(
+            data.len() >= batch_size,
+            "The dataset holds {} samples, fewer than one batch of {batch_size}.",
+            data.len()
+        );
+        Self {
+            data,
+            batch_size,
+            latent_dim,
+            seed,
+            batches_per_iter,
+            cursor: Arc::new(AtomicUsize::new(0)),
+            device,
+        }
+    }
+
+    /// The global index of the next batch; set it to resume.
+    pub fn cursor(&self) -> Arc<AtomicUsize> {
+        self.cursor.clone()
+    }
+
+    /// Complete batches in one pass over the data.
+    pub fn batches_per_epoch(&self) -> usize {
+        self.data.len() / self.batch_size
+    }
+
+    /// Global batch `index` of the run.
+    pub fn batch(&self, index: usize) -> GanBatch<B> {
+        let per_epoch = self.batches_per_epoch();
+        let (epoch, pos) = (index / per_epoch, index % per_epoch);
+        let order = self.order(epoch);
+        self.batch_of(&order[pos * self.batch_size..(pos + 1) * self.batch_size], index)
+    }
+
+    fn order(&self, epoch: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.data.len()).collect();
+        let mut rng = StdRng::seed_from_u64(mix_seed(self.seed, stream::SHUFFLE, epoch as u64));
+        order.shuffle(&mut rng);
+        order
+    }
+
+    fn batch_of(&self, indices: &[usize], index: usize) -> GanBatch<B> {
+        let n = indices.len();
+        let [c, h, w] = self.data.shape;
+        let mut values = Vec::with_capacity(n * c * h * w);
+        for &i in indices {
+            values.extend_from_slice(self.data.sample(i));
+        }
+        let real = Tensor::from_data(TensorData::new(values, [n, c, h, w]), &self.device);
+        let labels = self.data.labels.as_ref().map(|l| {
+            let l: Vec<i64> = indices.iter().map(|&i| l[i] as i64).collect();
+            Tensor::<B, 1, Int>::from_data(TensorData::new(l, [n]), &self.device)
+        });
+        let index = index as u64;
+        GanBatch {
+            phase: Phase::Discriminator,
+            real,
+            labels,
+            z: normal_noise(n, self.latent_dim, mix_seed(self.seed, stream::NOISE, index), &self.device),
+            seed: mix_seed(self.seed, stream::PHASE, index),
+        }
+    }
+}
+
+struct GanLoaderIter<'a, B: Backend> {
+    loader: &'a GanLoader<B>,
+    done: usize,
+    order: Option<(usize, Vec<usize>)>,
+}
+
+impl<B: Backend> Iterator for GanLoaderIter<'_, B> {
+    type Item = GanBatch<B>;
+
+    fn next(&mut self) -> Option<GanBatch<B>> {
+        if self.done == self.loader.batches_per_iter {
+            return None;
+        }
+        self.done += 1;
+        let index = self.loader.cursor.fetch_add(1, Ordering::SeqCst);
+        let per_epoch = self.loader.batches_per_epoch();
+        let (epoch, pos) = (index / per_epoch, index % per_epoch);
+        if self.order.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            self.order = Some((epoch, self.loader.order(epoch)));
+        }
+        let order = &self.order.as_ref().unwrap().1;
+        let bs = self.loader.batch_size;
+        Some(self.loader.batch_of(&order[pos * bs..(pos + 1) * bs], index))
+    }
+}
+
+impl<B: Backend> DataLoaderIterator<GanBatch<B>> for GanLoaderIter<'_, B> {
+    fn progress(&self) -> Progress {
+        Progress::new(self.done, self.loader.batches_per_iter)
+    }
+}
+
+impl<B: Backend> DataLoader<B, GanBatch<B>> for GanLoader<B> {
+    fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<GanBatch<B>> + 'a> {
+        Box::new(GanLoaderIter {
+            loader: self,
+            done: 0,
+            order: None,
+        })
+    }
+
+    fn num_items(&self) -> usize {
+        self.batches_per_iter * self.batch_size
+    }
+
+    fn to_device(&self, device: &B::Device) -> Arc<dyn DataLoader<B, GanBatch<B>>> {
+        Arc::new(Self {
+            device: device.clone(),
+            ..self.clone()
+        })
+    }
+
+    fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<B, GanBatch<B>>> {
+        Arc::new(Self {
+            batches_per_iter: end.saturating_sub(start).div_ceil(self.batch_size),
+            ..self.clone()
+        })
+    }
+}
+
+/// A fixed validation batch: the first `n` samples with noise drawn from the run seed.
+pub fn validation_batch<B: Backend>(data: &Samples, n: usize, latent_dim: usize, seed: u64, device: &B::Device) -> GanBatch<B> {
+    let loader = GanLoader::<B>::new(Arc::new(data.take(n)), n.min(data.len()), latent_dim, mix_seed(seed, stream::VALID, 0), 1, device.clone());
+    let indices: Vec<usize> = (0..loader.batch_size).collect();
+    loader.batch_of(&indices, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Toy;
+
+    type TB = crate::TestBackend;
+
+    fn loader(per_iter: usize) -> GanLoader<TB> {
+        GanLoader::new(Arc::new(Toy::Ring8.samples(40, 0)), 8, 3, 7, per_iter, Default::default())
+    }
+
+    #[test]
+    fn iteration_continues_where_the_last_one_stopped() {
+        let l = loader(3);
+        let first: Vec<_> = l.iter().collect();
+        let second: Vec<_> = l.iter().collect();
+        assert_eq!((first.len(), second.len()), (3, 3));
+        // batch 3 of the run is the first batch of the second iteration (crossing epoch 0 -> 0)
+        assert_eq!(second[0].real.to_data(), l.batch(3).real.to_data());
+        assert_eq!(second[2].real.to_data(), l.batch(5).real.to_data()); // epoch 1, batch 0
+    }
+
+    #[test]
+    fn resuming_at_a_cursor_replays_the_same_batches() {
+        let a = loader(2);
+        let all: Vec<_> = (0..3).flat_map(|_| a.iter().collect::<Vec<_>>()).collect();
+        let b = loader(2);
+        b.cursor().store(4, Ordering::SeqCst);
+        let resumed: Vec<_> = b.iter().collect();
+        assert_eq!(resumed[0].real.to_data(), all[4].real.to_data());
+        assert_eq!(resumed[1].z.to_data(), all[5].z.to_data());
+        assert_eq!(resumed[1].seed, all[5].seed);
+    }
+
+    #[test]
+    fn an_epoch_visits_every_sample_once() {
+        let l = loader(5);
+        let mut labels: Vec<i64> = l
+            .iter()
+            .flat_map(|b| b.labels.unwrap().into_data().to_vec::<i64>().unwrap())
+            .collect();
+        labels.sort();
+        assert_eq!(labels, (0..40).map(|i| (i % 8) as i64).collect::<Vec<_>>().tap_sort());
+    }
+
+    trait TapSort {
+        fn tap_sort(self) -> Self;
+    }
+    impl TapSort for Vec<i64> {
+        fn tap_sort(mut self) -> Self {
+            self.sort();
+            self
+        }
+    }
+}

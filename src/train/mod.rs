@@ -1,0 +1,38 @@
+//! Training through burn-train's learner.
+//!
+//! # Design
+//!
+//! - A GAN is one burn `Module` holding both networks (for example `{ g, d }`); it implements
+//!   [`Adversarial`]: the forward passes, which parameters belong to which [`Network`], and
+//!   optionally its own [`phases`](Adversarial::phases) and per-phase losses
+//!   ([`phase_loss`](Adversarial::phase_loss)). [`impl_train_steps!`](crate::impl_train_steps)
+//!   connects it to burn-train's `TrainStep` and `InferenceStep`.
+//! - burn-train's `Learner` holds that module, one [`GanOptimizer`] (one optimizer per network,
+//!   each with its own algorithm and learning rate) and a constant learning-rate multiplier.
+//! - [`GanStrategy`], a burn-train custom learning strategy, runs the phases of each generator
+//!   step through `Learner::train_step` and `Learner::optimizer_step`; a phase keeps only the
+//!   gradients of the network it updates. The dashboard (burn-train's terminal UI, or
+//!   [`PlainRenderer`] lines when output is not a terminal) shows the loss of each network,
+//!   `D(x)` and `D(G(z))`.
+//! - A learner epoch is one checkpoint interval; burn-train's checkpointer writes the model,
+//!   both optimizers and the scheduler through [`AtomicRecorder`], and resume restores them.
+//!   Batches and noise derive from the run seed and the global batch index ([`GanLoader`]), so a
+//!   resumed run is bit-identical to an uninterrupted one.
+//! - [`fit`] wires this together for a run folder; [`RunFiles`] writes `metrics.jsonl`, sample
+//!   grids and the loss plot.
+
+pub mod checkpoint;
+pub mod loader;
+pub mod metrics;
+pub mod optim;
+pub mod run;
+pub mod step;
+pub mod strategy;
+
+pub use checkpoint::{latest_checkpoint, AtomicRecorder};
+pub use loader::{normal_noise, GanLoader};
+pub use metrics::PlainRenderer;
+pub use optim::{GanOptimizer, OptimizerConfig};
+pub use run::{fit, load_weights, toy_coverage, RunFiles, TrainingConfig};
+pub use step::{train_step, Adversarial, GanBatch, GanOutput, GanStats, Network, Objective, Phase};
+pub use strategy::{GanStrategy, Hooks, Schedule};

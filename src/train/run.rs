@@ -1,0 +1,435 @@
+//! One call that trains a model into a run folder: [`fit`].
+//!
+//! A run folder holds `config.json` (written by the caller), `checkpoint/` (model, both
+//! optimizers and the scheduler every `checkpoint_every` steps, the last `keep_checkpoints`
+//! kept), `metrics.jsonl` (mean statistics every `log_every` steps), `samples/` (a grid of images,
+//! or a scatter plot for 2-D data, from fixed noise every `sample_every` steps), `losses.png`,
+//! and burn-train's own logs (`experiment.log`, `train/`, `valid/`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
+use burn::record::Recorder;
+use burn::tensor::{backend::AutodiffBackend, backend::Backend, Tensor};
+use burn::train::checkpoint::KeepLastNCheckpoints;
+use burn::train::metric::IterationSpeedMetric;
+use burn::train::{
+    InferenceStep, Learner, SupervisedTraining, TrainStep, TrainingStrategy,
+};
+use serde::{Deserialize, Serialize};
+
+use super::checkpoint::{checkpoint_file, AtomicRecorder};
+use super::loader::{mix_seed, normal_noise, validation_batch, GanLoader};
+use super::metrics::{DFake, DReal, LossD, LossG, PlainRenderer, StatMetric};
+use super::optim::{GanOptimizer, OptimizerConfig};
+use super::step::{Adversarial, GanBatch, GanOutput};
+use super::strategy::{GanStrategy, Hooks, Schedule};
+use crate::data::{SampleKind, Samples, Toy};
+use crate::{viz, Error, Result};
+
+/// How to train: everything but the model and the data. Saved in `config.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingConfig {
+    /// Generator steps.
+    pub steps: usize,
+    /// Real samples per batch (and generated samples per phase).
+    pub batch_size: usize,
+    /// Discriminator phases per generator step (`k` in Goodfellow et al. 2014, Algorithm 1).
+    pub d_steps: usize,
+    /// The generator's optimizer.
+    pub optimizer_g: OptimizerConfig,
+    /// The discriminator's optimizer.
+    pub optimizer_d: OptimizerConfig,
+    /// The run seed: initial weights, batch order and noise all derive from it.
+    pub seed: u64,
+    /// Generator steps between checkpoints.
+    pub checkpoint_every: usize,
+    /// How many checkpoints to keep.
+    pub keep_checkpoints: usize,
+    /// Generator steps per line of `metrics.jsonl`.
+    pub log_every: usize,
+    /// Generator steps between sample grids.
+    pub sample_every: usize,
+    /// Samples in each grid (or points in each scatter plot).
+    pub grid_size: usize,
+}
+
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        Self {
+            steps: 2000,
+            batch_size: 64,
+            d_steps: 1,
+            optimizer_g: OptimizerConfig::adam(2e-4),
+            optimizer_d: OptimizerConfig::adam(2e-4),
+            seed: 42,
+            checkpoint_every: 500,
+            keep_checkpoints: 3,
+            log_every: 50,
+            sample_every: 500,
+            grid_size: 64,
+        }
+    }
+}
+
+impl TrainingConfig {
+    /// Checks that every value is usable, naming the first that is not.
+    pub fn validate(&self) -> Result<()> {
+        let positive = [
+            ("--steps", self.steps),
+            ("--batch", self.batch_size),
+            ("--d-steps", self.d_steps),
+            ("--checkpoint-every", self.checkpoint_every),
+            ("--keep-checkpoints", self.keep_checkpoints),
+            ("--log-every", self.log_every),
+            ("--sample-every", self.sample_every),
+            ("--grid", self.grid_size),
+        ];
+        for (name, v) in positive {
+            if v == 0 {
+                return Err(Error::Invalid(format!("{name} must be at least 1, got 0")));
+            }
+        }
+        for (name, o) in [("generator", &self.optimizer_g), ("discriminator", &self.optimizer_d)] {
+            if !(o.lr().is_finite() && o.lr() > 0.0) {
+                return Err(Error::Invalid(format!(
+                    "the {name} learning rate must be a positive number, got {}",
+                    o.lr()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn schedule(&self) -> Schedule {
+        Schedule {
+            steps: self.steps,
+            d_steps: self.d_steps,
+            checkpoint_every: self.checkpoint_every,
+            log_every: self.log_every,
+            sample_every: self.sample_every,
+            seed: self.seed,
+        }
+    }
+}
+
+/// Collects the shape of every parameter, to tell whether a checkpoint fits a model.
+#[derive(Default)]
+struct Shapes(Vec<Vec<usize>>);
+
+impl<B: Backend> ModuleVisitor<B> for Shapes {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        self.0.push(param.val().dims().to_vec());
+    }
+}
+
+fn shapes<B: Backend, M: Module<B>>(module: &M) -> Vec<Vec<usize>> {
+    let mut s = Shapes::default();
+    module.visit(&mut s);
+    s.0
+}
+
+/// Loads the model weights of checkpoint `n` of `run` into `model`, or explains why not (a
+/// missing or corrupt file, or a checkpoint of another network).
+pub fn load_weights<B: Backend, M: Module<B>>(model: M, run: &Path, n: usize, device: &B::Device) -> Result<M> {
+    let file = checkpoint_file(run, "model", n);
+    if !file.is_file() {
+        return Err(Error::format(&file, "checkpoint file is missing"));
+    }
+    let record = Recorder::<B>::load::<M::Record>(&AtomicRecorder::default(), file.clone(), device)
+        .map_err(|e| {
+            let e = e.to_string();
+            let first = e.lines().next().unwrap_or_default().chars().take(160).collect::<String>();
+            Error::format(
+                &file,
+                format!("cannot read this checkpoint: it is corrupt or belongs to another model ({first})"),
+            )
+        })?;
+    let expected = shapes(&model);
+    let loaded = model.load_record(record);
+    if shapes(&loaded) != expected {
+        return Err(Error::format(
+            &file,
+            "this checkpoint belongs to another model (its parameter shapes differ from the configured network)",
+        ));
+    }
+    Ok(loaded)
+}
+
+/// Writes `metrics.jsonl`, sample grids and `losses.png` into a run folder.
+pub struct RunFiles<B: Backend> {
+    run: PathBuf,
+    kind: SampleKind,
+    shape: [usize; 3],
+    noise: Tensor<B, 2>,
+    real_points: Vec<[f32; 2]>,
+    extent: f32,
+}
+
+impl<B: Backend> RunFiles<B> {
+    /// Files for a run of a model with `latent_dim` noise inputs on `data`.
+    pub fn new(run: &Path, data: &Samples, latent_dim: usize, config: &TrainingConfig, device: &B::Device) -> Self {
+        let n = if data.kind == SampleKind::Points { config.grid_size.max(1000) } else { config.grid_size };
+        let real_points: Vec<[f32; 2]> = match data.kind {
+            SampleKind::Points => data.take(2000).values.chunks(2).map(|c| [c[0], c[1]]).collect(),
+            SampleKind::Image => Vec::new(),
+        };
+        let extent = real_points
+            .iter()
+            .map(|p| p[0].abs().max(p[1].abs()))
+            .fold(0.0f32, f32::max)
+            * 1.5
+            + 0.5;
+        Self {
+            run: run.to_path_buf(),
+            kind: data.kind,
+            shape: data.shape,
+            noise: normal_noise(n, latent_dim, mix_seed(config.seed, 99, 0), device),
+            real_points,
+            extent,
+        }
+    }
+
+    /// `metrics.jsonl` of the run.
+    pub fn metrics_path(&self) -> PathBuf {
+        self.run.join("metrics.jsonl")
+    }
+
+    /// Drops the lines of `metrics.jsonl` after `step` (they came from an interrupted interval
+    /// that a resumed run trains again).
+    pub fn truncate_after(&self, step: usize) -> Result<()> {
+        let path = self.metrics_path();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(());
+        };
+        let kept: String = text
+            .lines()
+            .filter(|l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .ok()
+                    .and_then(|v| v["step"].as_u64())
+                    .is_some_and(|s| s as usize <= step)
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&path, kept).map_err(|e| Error::io(&path, e))
+    }
+
+    /// Draws `model`'s samples from the fixed noise to `path`.
+    pub fn draw<M: Adversarial<B>>(&self, model: &M, title: &str, path: &Path) -> Result<()> {
+        let fake = model.generate(self.noise.clone());
+        let values: Vec<f32> = fake.into_data().convert::<f32>().to_vec().expect("f32 samples");
+        match self.kind {
+            SampleKind::Image => {
+                let n = values.len() / self.shape.iter().product::<usize>();
+                viz::image_grid(&values, self.shape, (n as f64).sqrt().ceil() as usize, path)
+            }
+            SampleKind::Points => {
+                let fake: Vec<[f32; 2]> = values.chunks(2).map(|c| [c[0], c[1]]).collect();
+                viz::scatter(&self.real_points, &fake, self.extent, title, path)
+            }
+        }
+    }
+
+    /// Redraws `losses.png` from `metrics.jsonl`.
+    pub fn plot_losses(&self) -> Result<()> {
+        let path = self.metrics_path();
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let rows: Vec<serde_json::Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        let series: Vec<viz::Series> = ["loss_d", "loss_g", "d_real", "d_fake"]
+            .into_iter()
+            .map(|name| viz::Series {
+                name,
+                points: rows
+                    .iter()
+                    .filter_map(|r| Some((r["step"].as_f64()?, r[name].as_f64()?)))
+                    .collect(),
+            })
+            .filter(|s| !s.points.is_empty())
+            .collect();
+        viz::line_plot(&series, "step", "training curves", &self.run.join("losses.png"))
+    }
+}
+
+impl<B: Backend, M: Adversarial<B>> Hooks<M> for RunFiles<B> {
+    fn on_log(&self, step: usize, means: &[(&'static str, f64)]) -> Result<()> {
+        let mut row = serde_json::Map::new();
+        row.insert("step".into(), step.into());
+        for (k, v) in means {
+            row.insert((*k).into(), (*v).into());
+        }
+        let path = self.metrics_path();
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        writeln!(file, "{}", serde_json::Value::Object(row)).map_err(|e| Error::io(&path, e))
+    }
+
+    fn on_sample(&self, step: usize, model: &M) -> Result<()> {
+        let path = self.run.join("samples").join(format!("step-{step:06}.png"));
+        self.draw(model, &format!("step {step}"), &path)
+    }
+
+    fn on_checkpoint(&self, _checkpoint: usize, _step: usize) -> Result<()> {
+        self.plot_losses()
+    }
+}
+
+/// Trains `model` on `data` into the run folder `run` and returns the trained model (in
+/// inference mode). With `resume = Some(n)`, training restarts from checkpoint `n`: weights,
+/// optimizer state, batch order and noise continue exactly where the uninterrupted run would be.
+pub fn fit<B, M>(
+    model: M,
+    data: Arc<Samples>,
+    config: &TrainingConfig,
+    run: &Path,
+    resume: Option<usize>,
+    device: &B::Device,
+) -> Result<M::InnerModule>
+where
+    B: AutodiffBackend,
+    M: Adversarial<B>
+        + AutodiffModule<B>
+        + TrainStep<Input = GanBatch<B>, Output = GanOutput<B>>
+        + 'static,
+    M::InnerModule: Adversarial<B::InnerBackend>
+        + InferenceStep<Input = GanBatch<B::InnerBackend>, Output = GanOutput<B::InnerBackend>>,
+{
+    config.validate()?;
+    if data.len() < config.batch_size {
+        return Err(Error::Invalid(format!(
+            "the dataset {} holds {} samples, fewer than one batch of {}; lower --batch",
+            data.source,
+            data.len(),
+            config.batch_size
+        )));
+    }
+    let schedule = config.schedule();
+    if let Some(n) = resume {
+        if n >= schedule.num_epochs() {
+            return Err(Error::Invalid(format!(
+                "the run already reached step {} (checkpoint {n}); pass a larger --steps to train further",
+                n * config.checkpoint_every
+            )));
+        }
+        // burn-train panics on an unreadable checkpoint: check it first, with a clear message.
+        load_weights(model.clone(), run, n, device)?;
+        for part in ["optim", "scheduler"] {
+            let f = checkpoint_file(run, part, n);
+            if !f.is_file() {
+                return Err(Error::format(&f, "checkpoint file is missing"));
+            }
+        }
+    }
+    std::fs::create_dir_all(run).map_err(|e| Error::io(run, e))?;
+
+    let latent_dim = model.latent_dim();
+    let fresh = model.phases(config.d_steps).iter().filter(|p| p.takes_fresh_data()).count();
+    let train = GanLoader::<B>::new(
+        data.clone(),
+        config.batch_size,
+        latent_dim,
+        config.seed,
+        config.checkpoint_every * fresh,
+        device.clone(),
+    );
+    let valid_batch = validation_batch::<B::InnerBackend>(&data, config.batch_size, latent_dim, config.seed, device);
+    let valid = FixedLoader { batch: valid_batch };
+
+    let files = Arc::new(RunFiles::<B::InnerBackend>::new(run, &data, latent_dim, config, device));
+    if let Some(n) = resume {
+        files.truncate_after(n * config.checkpoint_every)?;
+    } else {
+        let _ = std::fs::remove_file(files.metrics_path());
+    }
+    let failure = Arc::new(Mutex::new(None));
+    let strategy = GanStrategy::<M::InnerModule, B>::new(schedule, train.cursor(), files.clone(), failure.clone());
+
+    let learner = Learner::new(model, GanOptimizer::new(&config.optimizer_g, &config.optimizer_d), 1.0);
+    let mut training = SupervisedTraining::new(run, Arc::new(train), Arc::new(valid))
+        .metric_train_numeric(StatMetric::<LossD>::default())
+        .metric_train_numeric(StatMetric::<LossG>::default())
+        .metric_train_numeric(StatMetric::<DReal>::default())
+        .metric_train_numeric(StatMetric::<DFake>::default())
+        .metric_valid_numeric(StatMetric::<LossD>::default())
+        .metric_valid_numeric(StatMetric::<LossG>::default())
+        .metric_train(IterationSpeedMetric::new())
+        .with_file_checkpointer(AtomicRecorder::default())
+        .with_checkpointing_strategy(KeepLastNCheckpoints::new(config.keep_checkpoints))
+        .num_epochs(schedule.num_epochs())
+        .with_training_strategy(TrainingStrategy::Custom(Arc::new(strategy)));
+    if !PlainRenderer::terminal_available() {
+        training = training.renderer(PlainRenderer::new(config.log_every));
+    }
+    if let Some(n) = resume {
+        training = training.checkpoint(n);
+    }
+    let result = training.launch(learner);
+    if let Some(e) = failure.lock().unwrap().take() {
+        return Err(e);
+    }
+    files.plot_losses()?;
+    Ok(result.model)
+}
+
+/// A validation "loader" yielding one fixed batch.
+#[derive(Clone)]
+struct FixedLoader<B: Backend> {
+    batch: GanBatch<B>,
+}
+
+impl<B: Backend> burn::data::dataloader::DataLoader<B, GanBatch<B>> for FixedLoader<B> {
+    fn iter<'a>(&'a self) -> Box<dyn burn::data::dataloader::DataLoaderIterator<GanBatch<B>> + 'a> {
+        Box::new(FixedIter { batch: Some(self.batch.clone()) })
+    }
+
+    fn num_items(&self) -> usize {
+        self.batch.real.dims()[0]
+    }
+
+    fn to_device(&self, device: &B::Device) -> Arc<dyn burn::data::dataloader::DataLoader<B, GanBatch<B>>> {
+        let b = &self.batch;
+        Arc::new(Self {
+            batch: GanBatch {
+                phase: b.phase,
+                real: b.real.clone().to_device(device),
+                labels: b.labels.clone().map(|l| l.to_device(device)),
+                z: b.z.clone().to_device(device),
+                seed: b.seed,
+            },
+        })
+    }
+
+    fn slice(&self, _start: usize, _end: usize) -> Arc<dyn burn::data::dataloader::DataLoader<B, GanBatch<B>>> {
+        Arc::new(self.clone())
+    }
+}
+
+struct FixedIter<B: Backend> {
+    batch: Option<GanBatch<B>>,
+}
+
+impl<B: Backend> Iterator for FixedIter<B> {
+    type Item = GanBatch<B>;
+    fn next(&mut self) -> Option<GanBatch<B>> {
+        self.batch.take()
+    }
+}
+
+impl<B: Backend> burn::data::dataloader::DataLoaderIterator<GanBatch<B>> for FixedIter<B> {
+    fn progress(&self) -> burn::data::dataloader::Progress {
+        burn::data::dataloader::Progress::new(usize::from(self.batch.is_none()), 1)
+    }
+}
+
+/// Mode coverage of a model's samples on a toy distribution (see [`Toy::coverage`]).
+pub fn toy_coverage<B: Backend, M: Adversarial<B>>(model: &M, toy: Toy, n: usize, seed: u64, device: &B::Device) -> crate::data::toy::Coverage {
+    let z = normal_noise(n, model.latent_dim(), seed, device);
+    let values: Vec<f32> = model.generate(z).into_data().convert::<f32>().to_vec().expect("f32 samples");
+    let points: Vec<[f32; 2]> = values.chunks(2).map(|c| [c[0], c[1]]).collect();
+    toy.coverage(&points, (n / toy.modes().len() / 20).max(1))
+}

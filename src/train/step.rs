@@ -1,0 +1,315 @@
+//! What one training phase computes: the batch it receives, the loss it minimises, the
+//! statistics it reports, and the [`Adversarial`] trait every GAN implements.
+
+use std::fmt::Display;
+
+use burn::module::{AutodiffModule, Module, ParamId};
+use burn::tensor::{activation::sigmoid, backend::AutodiffBackend, backend::Backend, Int, Tensor};
+use burn::train::{ItemLazy, TrainOutput};
+use burn::optim::GradientsParams;
+use serde::{Deserialize, Serialize};
+
+use crate::loss::{discriminator_loss, generator_loss, GeneratorLoss};
+
+/// One phase of a training step. A step is a sequence of phases (by default `k` discriminator
+/// phases, then one generator phase); each phase computes one loss and updates one network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Phase {
+    /// Update the discriminator (or critic) on a fresh batch of real data.
+    Discriminator,
+    /// Update the generator.
+    Generator,
+}
+
+/// The networks whose parameters a phase updates; each has its own optimizer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Network {
+    /// The generator.
+    Generator,
+    /// The discriminator.
+    Discriminator,
+}
+
+impl Phase {
+    /// The network this phase updates.
+    pub fn network(self) -> Network {
+        match self {
+            Phase::Discriminator => Network::Discriminator,
+            Phase::Generator => Network::Generator,
+        }
+    }
+
+    /// Whether this phase consumes a fresh batch of real data (else it reuses the last one).
+    pub fn takes_fresh_data(self) -> bool {
+        matches!(self, Phase::Discriminator)
+    }
+}
+
+/// The input of a training or validation phase.
+#[derive(Clone, Debug)]
+pub struct GanBatch<B: Backend> {
+    /// Which phase to run.
+    pub phase: Phase,
+    /// Real samples, `[n, c, h, w]`.
+    pub real: Tensor<B, 4>,
+    /// Class labels of the real samples, `[n]`, when the data has them.
+    pub labels: Option<Tensor<B, 1, Int>>,
+    /// Standard normal noise for the generator, `[n, latent_dim]`, drawn on the CPU from the run
+    /// seed and the phase index so that a run is reproducible on any backend and after resume.
+    pub z: Tensor<B, 2>,
+    /// A seed for any other randomness of this phase (model-specific codes, fake labels).
+    pub seed: u64,
+}
+
+/// What a phase reports. Tensors are detached scalars (`[1]`), read lazily by the dashboard.
+#[derive(Clone, Debug)]
+pub struct GanOutput<B: Backend> {
+    /// The phase that produced this output (`None` for a validation pass).
+    pub phase: Option<Phase>,
+    /// The discriminator's loss.
+    pub loss_d: Option<Tensor<B, 1>>,
+    /// The generator's loss.
+    pub loss_g: Option<Tensor<B, 1>>,
+    /// Mean `D(x)` on real samples, as a probability.
+    pub d_real: Option<Tensor<B, 1>>,
+    /// Mean `D(G(z))` on generated samples, as a probability.
+    pub d_fake: Option<Tensor<B, 1>>,
+    /// Further named scalars a model family reports (penalties, auxiliary losses).
+    pub extra: Vec<(&'static str, Tensor<B, 1>)>,
+    /// The number of samples in the batch.
+    pub batch_size: usize,
+}
+
+impl<B: Backend> GanOutput<B> {
+    /// An output with no statistics yet.
+    pub fn new(phase: Option<Phase>, batch_size: usize) -> Self {
+        Self {
+            phase,
+            loss_d: None,
+            loss_g: None,
+            d_real: None,
+            d_fake: None,
+            extra: Vec::new(),
+            batch_size,
+        }
+    }
+
+    /// Reads the scalars (a device synchronisation).
+    pub fn stats(&self) -> GanStats {
+        let read = |t: &Option<Tensor<B, 1>>| t.as_ref().map(|t| scalar(t));
+        GanStats {
+            phase: self.phase,
+            loss_d: read(&self.loss_d),
+            loss_g: read(&self.loss_g),
+            d_real: read(&self.d_real),
+            d_fake: read(&self.d_fake),
+            extra: self.extra.iter().map(|(k, t)| (*k, scalar(t))).collect(),
+            batch_size: self.batch_size,
+        }
+    }
+}
+
+fn scalar<B: Backend>(t: &Tensor<B, 1>) -> f64 {
+    t.clone().into_data().iter::<f64>().next().unwrap_or(f64::NAN)
+}
+
+/// The scalars of a [`GanOutput`], read back from the device.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct GanStats {
+    /// The phase (`None` for validation).
+    pub phase: Option<Phase>,
+    /// The discriminator's loss.
+    pub loss_d: Option<f64>,
+    /// The generator's loss.
+    pub loss_g: Option<f64>,
+    /// Mean `D(x)`.
+    pub d_real: Option<f64>,
+    /// Mean `D(G(z))`.
+    pub d_fake: Option<f64>,
+    /// Further named scalars.
+    pub extra: Vec<(&'static str, f64)>,
+    /// The batch size.
+    pub batch_size: usize,
+}
+
+impl GanStats {
+    /// All named values, the fixed ones first.
+    pub fn values(&self) -> Vec<(&'static str, f64)> {
+        let mut out = Vec::new();
+        for (name, v) in [
+            ("loss_d", self.loss_d),
+            ("loss_g", self.loss_g),
+            ("d_real", self.d_real),
+            ("d_fake", self.d_fake),
+        ] {
+            if let Some(v) = v {
+                out.push((name, v));
+            }
+        }
+        out.extend(self.extra.iter().copied());
+        out
+    }
+
+    /// The first value that is NaN or infinite, if any.
+    pub fn first_non_finite(&self) -> Option<(&'static str, f64)> {
+        self.values().into_iter().find(|(_, v)| !v.is_finite())
+    }
+}
+
+impl<B: Backend> ItemLazy for GanOutput<B> {
+    type ItemSync = GanStats;
+
+    fn sync(self) -> GanStats {
+        self.stats()
+    }
+}
+
+/// The settings of the standard GAN objective used by [`Adversarial::phase_loss`]'s default.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Objective {
+    /// Minimax or non-saturating generator loss.
+    pub generator_loss: GeneratorLoss,
+    /// The discriminator's target for real samples (1, or e.g. 0.9 for one-sided smoothing).
+    pub real_target: f32,
+}
+
+impl Default for Objective {
+    fn default() -> Self {
+        Self {
+            generator_loss: GeneratorLoss::NonSaturating,
+            real_target: 1.0,
+        }
+    }
+}
+
+/// A GAN that burn-gan's training loop can train.
+///
+/// A model family implements the networks' forward passes, says which parameters belong to
+/// which network, and (optionally) overrides [`phase_loss`](Adversarial::phase_loss) and
+/// [`phases`](Adversarial::phases) to define its own losses and schedule. The loop, optimizers,
+/// checkpoints and metrics are shared: see [`crate::train`].
+///
+/// The trait is implemented for every backend, so the same code computes training losses (on an
+/// autodiff backend) and validation losses (on its inner backend). Use
+/// [`impl_train_steps!`](crate::impl_train_steps) to connect a model to burn-train.
+pub trait Adversarial<B: Backend>: Module<B> + Display {
+    /// The width of the generator's noise input.
+    fn latent_dim(&self) -> usize;
+
+    /// Generates samples from noise.
+    ///
+    /// # Shapes
+    /// - `z`: `[n, latent_dim]`
+    /// - output: `[n, c, h, w]`
+    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4>;
+
+    /// The discriminator's logits.
+    ///
+    /// # Shapes
+    /// - `x`: `[n, c, h, w]`
+    /// - output: `[n, 1]`
+    fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2>;
+
+    /// The parameters a network owns; the optimizer of that network updates exactly these.
+    fn network_params(&self, network: Network) -> Vec<ParamId>;
+
+    /// The objective of the default [`phase_loss`](Adversarial::phase_loss).
+    fn objective(&self) -> Objective {
+        Objective::default()
+    }
+
+    /// The phases of one training step given `d_steps` discriminator updates per generator
+    /// update. Families with more phases (an encoder, a lazy regularizer) override this.
+    fn phases(&self, d_steps: usize) -> Vec<Phase> {
+        let mut phases = vec![Phase::Discriminator; d_steps];
+        phases.push(Phase::Generator);
+        phases
+    }
+
+    /// The loss a phase minimises and the statistics it reports. The default is the GAN of
+    /// Goodfellow et al. 2014 with [`objective`](Adversarial::objective)'s settings.
+    fn phase_loss(&self, phase: Phase, batch: &GanBatch<B>) -> (Tensor<B, 1>, GanOutput<B>) {
+        let objective = self.objective();
+        let n = batch.real.dims()[0];
+        let mut out = GanOutput::new(Some(phase), n);
+        match phase {
+            Phase::Discriminator => {
+                let fake = self.generate(batch.z.clone()).detach();
+                let real_logits = self.discriminate(batch.real.clone());
+                let fake_logits = self.discriminate(fake);
+                out.d_real = Some(sigmoid(real_logits.clone().detach()).mean());
+                out.d_fake = Some(sigmoid(fake_logits.clone().detach()).mean());
+                let loss = discriminator_loss(real_logits, fake_logits, objective.real_target);
+                out.loss_d = Some(loss.clone().detach());
+                (loss, out)
+            }
+            Phase::Generator => {
+                let fake_logits = self.discriminate(self.generate(batch.z.clone()));
+                let loss = generator_loss(fake_logits, objective.generator_loss);
+                out.loss_g = Some(loss.clone().detach());
+                (loss, out)
+            }
+        }
+    }
+
+    /// The statistics of a validation batch: both losses on fixed data and noise.
+    fn validation(&self, batch: &GanBatch<B>) -> GanOutput<B> {
+        let (_, d) = self.phase_loss(Phase::Discriminator, batch);
+        let (_, g) = self.phase_loss(Phase::Generator, batch);
+        GanOutput {
+            phase: None,
+            loss_g: g.loss_g,
+            ..d
+        }
+    }
+}
+
+/// The training step every [`Adversarial`] model shares: compute the phase's loss,
+/// backpropagate, and keep only the gradients of the network the phase updates.
+pub fn train_step<B, M>(model: &M, batch: GanBatch<B>) -> TrainOutput<GanOutput<B>>
+where
+    B: AutodiffBackend,
+    M: Adversarial<B> + AutodiffModule<B>,
+{
+    let (loss, output) = model.phase_loss(batch.phase, &batch);
+    let mut grads = loss.backward();
+    let params = model.network_params(batch.phase.network());
+    let grads = GradientsParams::from_params(&mut grads, model, &params);
+    TrainOutput {
+        grads,
+        item: output,
+    }
+}
+
+/// Implements burn-train's `TrainStep` (for the autodiff backend) and `InferenceStep` (for its
+/// inner backend) for a model type `$model<B>` that implements [`Adversarial`], by delegating
+/// to [`train_step`] and [`Adversarial::validation`]. Rust's orphan rule forbids a blanket
+/// implementation, so each model invokes this once, next to its definition.
+#[macro_export]
+macro_rules! impl_train_steps {
+    ($model:ident) => {
+        impl<B: burn::tensor::backend::AutodiffBackend> burn::train::TrainStep for $model<B> {
+            type Input = $crate::train::GanBatch<B>;
+            type Output = $crate::train::GanOutput<B>;
+
+            fn step(
+                &self,
+                batch: $crate::train::GanBatch<B>,
+            ) -> burn::train::TrainOutput<$crate::train::GanOutput<B>> {
+                $crate::train::train_step(self, batch)
+            }
+        }
+
+        impl<B: burn::tensor::backend::Backend> burn::train::InferenceStep for $model<B> {
+            type Input = $crate::train::GanBatch<B>;
+            type Output = $crate::train::GanOutput<B>;
+
+            fn step(&self, batch: $crate::train::GanBatch<B>) -> $crate::train::GanOutput<B> {
+                $crate::train::Adversarial::validation(self, &batch)
+            }
+        }
+    };
+}

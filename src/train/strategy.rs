@@ -1,0 +1,249 @@
+//! The training loop: a burn-train `SupervisedLearningStrategy` that alternates phases.
+//!
+//! burn-train 0.21's built-in strategies run one optimizer step per batch and checkpoint at the
+//! end of an epoch; their types are private, so a strategy that changes the loop is written
+//! against the public `Learner`, `LearningCheckpointer`, `Interrupter` and event processor, as
+//! burn's `custom-learning-strategy` example does. [`GanStrategy`] runs, for each generator step,
+//! the phases the model asks for (by default `k` discriminator phases, each on a fresh real
+//! batch, then one generator phase), each as `learner.train_step` + `learner.optimizer_step`, and
+//! feeds every phase's output to the dashboard. A learner "epoch" is one checkpoint interval of
+//! `checkpoint_every` generator steps, so burn-train's checkpointing and resume work unchanged.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use burn::data::dataloader::Progress;
+use burn::module::AutodiffModule;
+use burn::tensor::backend::AutodiffBackend;
+use burn::train::{
+    InferenceStep, Learner, LearnerEvent, LearningComponentsMarker, SupervisedLearningStrategy,
+    SupervisedTrainingEventProcessor, TrainLoader, TrainStep, TrainingComponents, TrainingItem,
+    ValidLoader,
+};
+use burn::train::EventProcessorTraining;
+
+use super::loader::{mix_seed, normal_noise, stream};
+use super::optim::GanOptimizer;
+use super::step::{Adversarial, GanBatch, GanOutput, GanStats};
+use crate::{Error, Result};
+
+/// What a run's files record as training goes: called by the loop on the main thread.
+pub trait Hooks<M>: Send + Sync {
+    /// Every `log_every` steps, with the mean of each statistic over the interval.
+    fn on_log(&self, step: usize, means: &[(&'static str, f64)]) -> Result<()>;
+    /// Every `sample_every` steps, with the current model in inference mode.
+    fn on_sample(&self, step: usize, model: &M) -> Result<()>;
+    /// After checkpoint `checkpoint` (taken at generator step `step`) was handed to the writer.
+    fn on_checkpoint(&self, checkpoint: usize, step: usize) -> Result<()>;
+}
+
+/// The schedule of a run, in generator steps.
+#[derive(Clone, Copy, Debug)]
+pub struct Schedule {
+    /// Total generator steps.
+    pub steps: usize,
+    /// Discriminator phases per generator step.
+    pub d_steps: usize,
+    /// Generator steps per checkpoint (the learner's epoch).
+    pub checkpoint_every: usize,
+    /// Generator steps per `metrics.jsonl` line.
+    pub log_every: usize,
+    /// Generator steps per sample grid.
+    pub sample_every: usize,
+    /// The run seed.
+    pub seed: u64,
+}
+
+impl Schedule {
+    /// The number of checkpoint intervals (learner epochs).
+    pub fn num_epochs(&self) -> usize {
+        self.steps.div_ceil(self.checkpoint_every)
+    }
+}
+
+/// Alternating GAN training inside burn-train's learner (see the module docs).
+pub struct GanStrategy<M, B> {
+    schedule: Schedule,
+    cursor: Arc<std::sync::atomic::AtomicUsize>,
+    hooks: Arc<dyn Hooks<M>>,
+    failure: Arc<Mutex<Option<Error>>>,
+    _backend: std::marker::PhantomData<fn() -> B>,
+}
+
+impl<M, B> GanStrategy<M, B> {
+    /// A strategy following `schedule`, reading batches through the loader whose `cursor` is
+    /// given, and reporting to `hooks`. A failure (divergence, a hook's I/O error) stops training
+    /// and is left in `failure`.
+    pub fn new(
+        schedule: Schedule,
+        cursor: Arc<std::sync::atomic::AtomicUsize>,
+        hooks: Arc<dyn Hooks<M>>,
+        failure: Arc<Mutex<Option<Error>>>,
+    ) -> Self {
+        Self {
+            schedule,
+            cursor,
+            hooks,
+            failure,
+            _backend: std::marker::PhantomData,
+        }
+    }
+}
+
+/// Sums of statistics over a logging interval.
+#[derive(Default)]
+struct Running {
+    sums: Vec<(&'static str, f64, usize)>,
+}
+
+impl Running {
+    fn add(&mut self, stats: &GanStats) {
+        for (name, v) in stats.values() {
+            match self.sums.iter_mut().find(|(n, _, _)| *n == name) {
+                Some(slot) => {
+                    slot.1 += v;
+                    slot.2 += 1;
+                }
+                None => self.sums.push((name, v, 1)),
+            }
+        }
+    }
+
+    fn take_means(&mut self) -> Vec<(&'static str, f64)> {
+        let means = self.sums.iter().map(|(n, s, c)| (*n, s / *c as f64)).collect();
+        self.sums.clear();
+        means
+    }
+}
+
+type Components<M, B> = LearningComponentsMarker<B, f64, M, GanOptimizer<M, B>>;
+
+impl<B, M> SupervisedLearningStrategy<Components<M, B>> for GanStrategy<M::InnerModule, B>
+where
+    B: AutodiffBackend,
+    M: Adversarial<B>
+        + AutodiffModule<B>
+        + TrainStep<Input = GanBatch<B>, Output = GanOutput<B>>
+        + 'static,
+    M::InnerModule: Adversarial<B::InnerBackend>
+        + InferenceStep<Input = GanBatch<B::InnerBackend>, Output = GanOutput<B::InnerBackend>>,
+{
+    fn fit(
+        &self,
+        components: TrainingComponents<Components<M, B>>,
+        mut learner: Learner<Components<M, B>>,
+        train: TrainLoader<Components<M, B>>,
+        valid: ValidLoader<Components<M, B>>,
+        starting_epoch: usize,
+    ) -> (M, SupervisedTrainingEventProcessor<Components<M, B>>) {
+        let s = self.schedule;
+        let mut processor = components.event_processor;
+        let mut checkpointer = components.checkpointer;
+        let interrupter = components.interrupter;
+        let phases = learner.model().phases(s.d_steps);
+        let fresh = phases.iter().filter(|p| p.takes_fresh_data()).count();
+        let mut step = (starting_epoch - 1) * s.checkpoint_every;
+        self.cursor.store(step * fresh, Ordering::SeqCst);
+        let num_epochs = s.num_epochs();
+        let fail = |e: Error| {
+            interrupter.stop(Some(&e.to_string()));
+            *self.failure.lock().unwrap() = Some(e);
+        };
+
+        'epochs: for epoch in starting_epoch..=num_epochs {
+            let end = (epoch * s.checkpoint_every).min(s.steps);
+            let phases_in_epoch = (end - step) * phases.len();
+            let mut batches = train.iter();
+            let mut last: Option<GanBatch<B>> = None;
+            let mut running = Running::default();
+            let mut done_in_epoch = 0;
+            while step < end {
+                for (i, &phase) in phases.iter().enumerate() {
+                    let batch = if phase.takes_fresh_data() || last.is_none() {
+                        let b = batches
+                            .next()
+                            .expect("the loader yields one batch per fresh-data phase");
+                        last = Some(b.clone());
+                        b
+                    } else {
+                        // Reuse the last real batch (labels, size) with fresh noise.
+                        let b = last.clone().unwrap();
+                        let [n, dim] = b.z.dims();
+                        let index = (step * phases.len() + i) as u64;
+                        GanBatch {
+                            z: normal_noise(n, dim, mix_seed(s.seed, stream::PHASE, index), &b.z.device()),
+                            seed: mix_seed(s.seed, stream::PHASE + 100, index),
+                            ..b
+                        }
+                    };
+                    let batch = GanBatch { phase, ..batch };
+                    learner.lr_step();
+                    let output = learner.train_step(batch);
+                    learner.optimizer_step(output.grads);
+                    let stats = output.item.stats();
+                    if let Some((what, value)) = stats.first_non_finite() {
+                        fail(Error::Diverged {
+                            step: step + 1,
+                            what: what.to_string(),
+                            value,
+                        });
+                        break 'epochs;
+                    }
+                    running.add(&stats);
+                    done_in_epoch += 1;
+                    processor.process_train(LearnerEvent::ProcessedItem(TrainingItem::new(
+                        output.item,
+                        Progress::new(done_in_epoch, phases_in_epoch),
+                        Progress::new(epoch, num_epochs),
+                        Some(step + 1),
+                        Some(learner.lr_current()),
+                    )));
+                }
+                step += 1;
+                if step % s.log_every == 0 || step == s.steps {
+                    if let Err(e) = self.hooks.on_log(step, &running.take_means()) {
+                        fail(e);
+                        break 'epochs;
+                    }
+                }
+                if step % s.sample_every == 0 || step == s.steps {
+                    if let Err(e) = self.hooks.on_sample(step, &learner.model().valid()) {
+                        fail(e);
+                        break 'epochs;
+                    }
+                }
+                if interrupter.should_stop() {
+                    // Stopped from the dashboard: do not checkpoint a partial interval.
+                    break 'epochs;
+                }
+            }
+            processor.process_train(LearnerEvent::EndEpoch(epoch));
+
+            let model = learner.model().valid();
+            let mut items = valid.iter();
+            let mut iteration = 0;
+            while let Some(batch) = items.next() {
+                iteration += 1;
+                let progress = items.progress();
+                let output = InferenceStep::step(&model, batch);
+                processor.process_valid(LearnerEvent::ProcessedItem(TrainingItem::new(
+                    output,
+                    progress,
+                    Progress::new(epoch, num_epochs),
+                    Some(iteration),
+                    None,
+                )));
+            }
+            processor.process_valid(LearnerEvent::EndEpoch(epoch));
+
+            if let Some(checkpointer) = &mut checkpointer {
+                checkpointer.checkpoint(&learner, epoch, &components.event_store);
+            }
+            if let Err(e) = self.hooks.on_checkpoint(epoch, step) {
+                fail(e);
+                break;
+            }
+        }
+        (learner.model(), processor)
+    }
+}
