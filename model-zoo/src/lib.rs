@@ -1,1 +1,17 @@
-pub fn x(){}
+//! # burn-gan-zoo
+//!
+//! The model zoo of burn-gan: one module per GAN, each a plain burn `Module` with a `Config` and
+//! named presets, generic over the backend, and the registry the `burn-gan` program uses to find
+//! them by name.
+//!
+//! | name | model | paper |
+//! | --- | --- | --- |
+//! | `gan` | [`gan::Gan`]: MLP generator, maxout discriminator | Goodfellow et al. 2014 |
+//! | `dcgan` | [`dcgan::Dcgan`]: convolutional, batch norm | Radford et al. 2015 |
+#![warn(missing_docs)]
+
+pub mod dcgan;
+pub mod gan;
+pub mod registry;
+
+pub use registry::{ModelSpec, PRESETS};

@@ -1,1 +1,10 @@
-fn main(){}
+//! `burn-gan`: train, sample from and inspect generative adversarial networks.
+//!
+//! Run `burn-gan --help` for the commands. With no command it trains the original GAN on the
+//! built-in ring of 8 Gaussians and writes its pictures to `runs/gan-ring8/`.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -117,7 +117,8 @@ mod tests {
             .sum::<f64>()
             / 2.0;
         let fake = f.iter().map(|&x| -(1.0 - sigmoid(x)).ln()).sum::<f64>() / 2.0;
-        assert!((got - (real + fake)).abs() < 1e-12);
+        // The target is an f32, so 0.9 carries f32 rounding.
+        assert!((got - (real + fake)).abs() < 1e-7, "{got} vs {}", real + fake);
     }
 
     #[test]

@@ -1,0 +1,549 @@
+//! The command-line program. Every user mistake becomes one `error: ...` line and exit code 1.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use burn::module::AutodiffModule;
+use burn::tensor::backend::Backend as _;
+use burn::tensor::{Tensor, TensorData};
+use burn::train::{InferenceStep, TrainStep};
+use burn_gan::data::{DataSpec, ImageFolderOptions, SampleKind, Samples, Toy};
+use burn_gan::train::{
+    fit, latest_checkpoint, load_weights, normal_noise, toy_coverage, Adversarial, GanBatch,
+    GanOutput, OptimizerConfig, RunFiles, TrainingConfig,
+};
+use burn_gan::{viz, Error};
+use burn_gan_backends::{AutodiffBackend, Backend};
+use burn_gan_zoo::registry::{ModelSpec, PRESETS};
+use clap::{Args, Parser, Subcommand};
+use serde::{Deserialize, Serialize};
+
+#[derive(Parser)]
+#[command(name = "burn-gan", version = version(), about = "Generative adversarial networks on burn", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+fn version() -> &'static str {
+    Box::leak(
+        format!(
+            "{} (backend {}, burn 0.21.0)",
+            env!("CARGO_PKG_VERSION"),
+            burn_gan_backends::NAME
+        )
+        .into_boxed_str(),
+    )
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model (default: the original GAN on ring8).
+    Train(TrainArgs),
+    /// Generate a grid of samples from a run's latest checkpoint.
+    Sample(SampleArgs),
+    /// Write linear and spherical interpolation strips between random latent points.
+    Interpolate(InterpolateArgs),
+    /// List the models.
+    Models,
+    /// Print the compiled backend and versions.
+    Info,
+}
+
+#[derive(Args, Default)]
+struct TrainArgs {
+    /// Model name (see `burn-gan models`).
+    #[arg(default_value = "gan")]
+    model: String,
+    /// Data: ring8, grid25, an IDX images file, a folder of MNIST-format files, or an image folder.
+    #[arg(long)]
+    data: Option<String>,
+    /// Generator steps.
+    #[arg(long, conflicts_with = "epochs")]
+    steps: Option<usize>,
+    /// Passes of the discriminator over the data (instead of --steps).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Batch size.
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Discriminator steps per generator step (k).
+    #[arg(long)]
+    d_steps: Option<usize>,
+    /// Generator optimizer: adam, rmsprop or sgd.
+    #[arg(long)]
+    optimizer_g: Option<String>,
+    /// Discriminator optimizer: adam, rmsprop or sgd.
+    #[arg(long)]
+    optimizer_d: Option<String>,
+    /// Generator learning rate.
+    #[arg(long)]
+    lr_g: Option<f64>,
+    /// Discriminator learning rate.
+    #[arg(long)]
+    lr_d: Option<f64>,
+    /// Generator loss: non-saturating or minimax.
+    #[arg(long)]
+    generator_loss: Option<String>,
+    /// One-sided label smoothing: the discriminator's target for real samples (e.g. 0.9).
+    #[arg(long)]
+    real_target: Option<f32>,
+    /// Run seed (weights, batch order, noise).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Run folder (default runs/<model>-<data>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue the run in --out from its latest checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Generator steps between checkpoints.
+    #[arg(long)]
+    checkpoint_every: Option<usize>,
+    /// Checkpoints to keep.
+    #[arg(long)]
+    keep_checkpoints: Option<usize>,
+    /// Generator steps per metrics.jsonl line.
+    #[arg(long)]
+    log_every: Option<usize>,
+    /// Generator steps between sample grids.
+    #[arg(long)]
+    sample_every: Option<usize>,
+    /// Resize and centre-crop image-folder images to this side.
+    #[arg(long)]
+    image_size: Option<u32>,
+    /// Channels for image-folder images: 1 (gray) or 3 (RGB).
+    #[arg(long)]
+    channels: Option<usize>,
+}
+
+#[derive(Args)]
+struct SampleArgs {
+    /// Run folder.
+    #[arg(long)]
+    run: PathBuf,
+    /// Number of samples.
+    #[arg(long, default_value_t = 64)]
+    n: usize,
+    /// Output PNG.
+    #[arg(long, default_value = "samples.png")]
+    out: PathBuf,
+    /// Noise seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct InterpolateArgs {
+    /// Run folder.
+    #[arg(long)]
+    run: PathBuf,
+    /// Output folder for interp-linear.png and interp-slerp.png (default: the run folder).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Pairs of endpoints (rows).
+    #[arg(long, default_value_t = 8)]
+    pairs: usize,
+    /// Images per row, endpoints included.
+    #[arg(long, default_value_t = 10)]
+    steps: usize,
+    /// Noise seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+/// What `config.json` holds: enough to rebuild the model and the data of a run.
+#[derive(Serialize, Deserialize)]
+struct RunConfig {
+    /// The name given to `train`.
+    model_name: String,
+    model: ModelSpec,
+    training: TrainingConfig,
+    data: String,
+    image_size: Option<u32>,
+    channels: Option<usize>,
+    data_shape: [usize; 3],
+    data_kind: SampleKind,
+    backend: String,
+}
+
+type CliResult<T> = Result<T, Error>;
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::Invalid(msg.into())
+}
+
+pub fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown panic".into());
+        let place = info.location().map(|l| format!(" (at {l})")).unwrap_or_default();
+        eprintln!("error: internal error: {msg}{place}; please report it");
+    }));
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => train(TrainArgs {
+            model: "gan".into(),
+            ..Default::default()
+        }),
+        Some(Command::Train(args)) => train(args),
+        Some(Command::Sample(args)) => sample(args),
+        Some(Command::Interpolate(args)) => interpolate(args),
+        Some(Command::Models) => {
+            for p in PRESETS {
+                println!("{:<10} {}", p.name, p.description);
+            }
+            Ok(())
+        }
+        Some(Command::Info) => {
+            println!("burn-gan {}", env!("CARGO_PKG_VERSION"));
+            println!("backend: {} (features: {})", burn_gan_backends::NAME, burn_gan_backends::compiled_features().join(", "));
+            println!("device: {:?}", burn_gan_backends::device());
+            println!("burn: 0.21.0");
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_data(spec: &str, image_size: Option<u32>, channels: Option<usize>, model: &str) -> CliResult<Samples> {
+    if let Some(c) = channels {
+        if c != 1 && c != 3 {
+            return Err(invalid(format!("--channels {c}: use 1 (gray) or 3 (RGB)")));
+        }
+    }
+    if image_size == Some(0) {
+        return Err(invalid("--image-size 0: give a positive side in pixels"));
+    }
+    let preferred = ModelSpec::preferred_image(model);
+    let options = ImageFolderOptions {
+        size: image_size
+            .map(|s| (s, s))
+            .or(preferred.map(|(_, s)| (s as u32, s as u32))),
+        channels: channels.or(preferred.map(|(c, _)| c)).unwrap_or(3),
+    };
+    DataSpec::parse(spec)?.load(&options)
+}
+
+fn data_name(spec: &str) -> String {
+    let p = Path::new(spec.trim_end_matches('/'));
+    let stem = p.file_name().and_then(|n| n.to_str()).unwrap_or(spec);
+    stem.split('-').next().unwrap_or(stem).to_string()
+}
+
+fn read_run_config(run: &Path) -> CliResult<RunConfig> {
+    let path = run.join("config.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::format(&path, format!("cannot read the run configuration ({e}); is {} a run folder written by `burn-gan train`?", run.display()))
+    })?;
+    serde_json::from_str(&text).map_err(|e| Error::format(&path, format!("not a burn-gan run configuration ({e})")))
+}
+
+fn train(args: TrainArgs) -> CliResult<()> {
+    let (run_config, data) = if args.resume {
+        let out = args
+            .out
+            .clone()
+            .ok_or_else(|| invalid("--resume needs --out <run folder> to know which run to continue"))?;
+        let mut rc = read_run_config(&out)?;
+        if args.model != "gan" && args.model != rc.model_name {
+            return Err(invalid(format!(
+                "{} holds a `{}` run, not `{}`; resume it without a model name or pick another --out",
+                out.display(),
+                rc.model_name,
+                args.model
+            )));
+        }
+        if let Some(s) = args.steps {
+            rc.training.steps = s;
+        }
+        let data = load_data(&rc.data, rc.image_size, rc.channels, &rc.model_name)?;
+        (rc, data)
+    } else {
+        let spec = args.data.clone().unwrap_or_else(|| "ring8".into());
+        let data = load_data(&spec, args.image_size, args.channels, &args.model)?;
+        let mut model = ModelSpec::for_data(&args.model, &data).map_err(Error::Invalid)?;
+        if let Some(loss) = &args.generator_loss {
+            let loss = loss.parse().map_err(|e: String| invalid(format!("--generator-loss: {e}")))?;
+            match &mut model {
+                ModelSpec::Gan(c) => c.generator_loss = loss,
+                ModelSpec::Dcgan(c) => c.generator_loss = loss,
+            }
+        }
+        if let Some(t) = args.real_target {
+            if !(t > 0.0 && t <= 1.0) {
+                return Err(invalid(format!("--real-target {t}: use a value in (0, 1], e.g. 0.9")));
+            }
+            match &mut model {
+                ModelSpec::Gan(c) => c.real_target = t,
+                ModelSpec::Dcgan(c) => c.real_target = t,
+            }
+        }
+        let mut t = model.default_training(data.kind);
+        let set = |v: Option<usize>, slot: &mut usize| {
+            if let Some(v) = v {
+                *slot = v
+            }
+        };
+        set(args.batch, &mut t.batch_size);
+        set(args.d_steps, &mut t.d_steps);
+        set(args.checkpoint_every, &mut t.checkpoint_every);
+        set(args.keep_checkpoints, &mut t.keep_checkpoints);
+        set(args.log_every, &mut t.log_every);
+        set(args.sample_every, &mut t.sample_every);
+        if let Some(s) = args.seed {
+            t.seed = s;
+        }
+        let optimizer = |name: &Option<String>, lr: Option<f64>, current: &OptimizerConfig, which: &str| -> CliResult<OptimizerConfig> {
+            let lr = lr.unwrap_or(current.lr());
+            match name {
+                Some(n) => OptimizerConfig::parse(n, lr).map_err(|e| invalid(format!("--optimizer-{which}: {e}"))),
+                None if lr.is_finite() && lr > 0.0 => Ok(current.clone().with_lr(lr)),
+                None => Err(invalid(format!("--lr-{which} {lr}: use a positive learning rate"))),
+            }
+        };
+        t.optimizer_g = optimizer(&args.optimizer_g, args.lr_g, &t.optimizer_g, "g")?;
+        t.optimizer_d = optimizer(&args.optimizer_d, args.lr_d, &t.optimizer_d, "d")?;
+        if let Some(s) = args.steps {
+            t.steps = s;
+        }
+        if let Some(e) = args.epochs {
+            if t.batch_size == 0 || e == 0 {
+                return Err(invalid("--epochs and --batch must be at least 1"));
+            }
+            t.steps = (e * (data.len() / t.batch_size).max(1)).div_ceil(t.d_steps.max(1));
+        }
+        // Short runs still get a checkpoint and a picture at the end.
+        t.checkpoint_every = t.checkpoint_every.min(t.steps.max(1));
+        let rc = RunConfig {
+            model_name: args.model.clone(),
+            model,
+            training: t,
+            data: spec.clone(),
+            image_size: args.image_size,
+            channels: args.channels,
+            data_shape: data.shape,
+            data_kind: data.kind,
+            backend: burn_gan_backends::NAME.into(),
+        };
+        (rc, data)
+    };
+    run_config_checks(&run_config)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("runs").join(format!("{}-{}", run_config.model_name, data_name(&run_config.data))));
+    let resume = if args.resume {
+        Some(latest_checkpoint(&out).ok_or_else(|| {
+            invalid(format!("{}: no complete checkpoint to resume from; train without --resume", out.display()))
+        })?)
+    } else {
+        if latest_checkpoint(&out).is_some() {
+            return Err(invalid(format!(
+                "{} already holds a run; pass --resume to continue it, or choose another --out",
+                out.display()
+            )));
+        }
+        None
+    };
+    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    let config_path = out.join("config.json");
+    let json = serde_json::to_string_pretty(&run_config).expect("the run configuration serialises");
+    burn_gan::train::checkpoint::write_atomically(&config_path, json.as_bytes()).map_err(|e| Error::io(&config_path, e))?;
+
+    let t = &run_config.training;
+    println!(
+        "training {} ({}) on {} ({} samples of {:?}) for {} steps, batch {}, backend {}; run folder {}",
+        run_config.model_name,
+        run_config.model.family(),
+        data.source,
+        data.len(),
+        data.shape,
+        t.steps,
+        t.batch_size,
+        burn_gan_backends::NAME,
+        out.display()
+    );
+    let device = burn_gan_backends::device();
+    AutodiffBackend::seed(&device, t.seed);
+    let data = Arc::new(data);
+    match &run_config.model {
+        ModelSpec::Gan(c) => train_model(c.init::<AutodiffBackend>(&device), data, &run_config, &out, resume),
+        ModelSpec::Dcgan(c) => train_model(c.init::<AutodiffBackend>(&device), data, &run_config, &out, resume),
+    }
+}
+
+fn run_config_checks(rc: &RunConfig) -> CliResult<()> {
+    rc.training.validate()
+}
+
+fn train_model<M>(model: M, data: Arc<Samples>, rc: &RunConfig, out: &Path, resume: Option<usize>) -> CliResult<()>
+where
+    M: Adversarial<AutodiffBackend>
+        + AutodiffModule<AutodiffBackend>
+        + TrainStep<Input = GanBatch<AutodiffBackend>, Output = GanOutput<AutodiffBackend>>
+        + 'static,
+    M::InnerModule: Adversarial<Backend> + InferenceStep<Input = GanBatch<Backend>, Output = GanOutput<Backend>>,
+{
+    let device = burn_gan_backends::device();
+    let start = std::time::Instant::now();
+    let trained = fit(model, data.clone(), &rc.training, out, resume, &device)?;
+    println!("trained in {:.1} s", start.elapsed().as_secs_f64());
+    let files = RunFiles::<Backend>::new(out, &data, trained.latent_dim(), &rc.training, &device);
+    match data.kind {
+        SampleKind::Points => {
+            let path = out.join("scatter.png");
+            files.draw(&trained, "real (grey) vs generated (red)", &path)?;
+            if let Ok(DataSpec::Toy(toy)) = DataSpec::parse(&rc.data) {
+                report_coverage(&trained, toy, &device);
+            }
+            println!("wrote {}", path.display());
+        }
+        SampleKind::Image => {
+            let path = out.join("samples.png");
+            files.draw(&trained, "samples", &path)?;
+            println!("wrote {}", path.display());
+        }
+    }
+    println!("wrote {} and {}", out.join("losses.png").display(), out.join("metrics.jsonl").display());
+    Ok(())
+}
+
+fn report_coverage<M: Adversarial<Backend>>(model: &M, toy: Toy, device: &burn::tensor::Device<Backend>) {
+    let c = toy_coverage(model, toy, 2500, 7, device);
+    println!(
+        "{}: {} of {} modes covered, {:.1}% of 2500 samples within 3 standard deviations of a mode",
+        toy.name(),
+        c.modes_covered,
+        toy.modes().len(),
+        100.0 * c.high_quality
+    );
+}
+
+/// Rebuilds the model of a run with its latest weights and calls `f` with it.
+fn with_trained<R>(run: &Path, f: &mut dyn FnMut(&dyn Generate, &RunConfig) -> CliResult<R>) -> CliResult<R> {
+    let rc = read_run_config(run)?;
+    let n = latest_checkpoint(run)
+        .ok_or_else(|| invalid(format!("{}: the run has no complete checkpoint yet", run.display())))?;
+    let device = burn_gan_backends::device();
+    match &rc.model {
+        ModelSpec::Gan(c) => f(&load_weights(c.init::<Backend>(&device), run, n, &device)?, &rc),
+        ModelSpec::Dcgan(c) => f(&load_weights(c.init::<Backend>(&device), run, n, &device)?, &rc),
+    }
+}
+
+/// Object-safe view of a trained model for sampling.
+trait Generate {
+    fn latent(&self) -> usize;
+    fn gen(&self, z: Tensor<Backend, 2>) -> Vec<f32>;
+}
+
+impl<M: Adversarial<Backend>> Generate for M {
+    fn latent(&self) -> usize {
+        self.latent_dim()
+    }
+    fn gen(&self, z: Tensor<Backend, 2>) -> Vec<f32> {
+        self.generate(z).into_data().convert::<f32>().to_vec().expect("f32 samples")
+    }
+}
+
+fn sample(args: SampleArgs) -> CliResult<()> {
+    if args.n == 0 {
+        return Err(invalid("--n 0: ask for at least one sample"));
+    }
+    let device = burn_gan_backends::device();
+    with_trained(&args.run, &mut |model, rc| {
+        let z = normal_noise::<Backend>(args.n, model.latent(), args.seed, &device);
+        let values = model.gen(z);
+        match rc.data_kind {
+            SampleKind::Image => viz::image_grid(&values, rc.data_shape, (args.n as f64).sqrt().ceil() as usize, &args.out)?,
+            SampleKind::Points => {
+                let real = match DataSpec::parse(&rc.data) {
+                    Ok(DataSpec::Toy(toy)) => toy.samples(2000, 1).values,
+                    _ => Vec::new(),
+                };
+                let pts = |v: &[f32]| v.chunks(2).map(|c| [c[0], c[1]]).collect::<Vec<_>>();
+                viz::scatter(&pts(&real), &pts(&values), 6.0, "samples", &args.out)?
+            }
+        }
+        println!("wrote {} ({} samples)", args.out.display(), args.n);
+        Ok(())
+    })
+}
+
+/// Spherical interpolation of two vectors (Shoemake 1985), linear when they are parallel.
+fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let cos = (a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>() / (norm(a) * norm(b))).clamp(-1.0, 1.0);
+    let omega = cos.acos();
+    if omega.abs() < 1e-4 {
+        return a.iter().zip(b).map(|(x, y)| (1.0 - t) * x + t * y).collect();
+    }
+    let (wa, wb) = (((1.0 - t) * omega).sin() / omega.sin(), (t * omega).sin() / omega.sin());
+    a.iter().zip(b).map(|(x, y)| wa * x + wb * y).collect()
+}
+
+fn interpolate(args: InterpolateArgs) -> CliResult<()> {
+    if args.pairs == 0 || args.steps < 2 {
+        return Err(invalid("--pairs must be at least 1 and --steps at least 2"));
+    }
+    let device = burn_gan_backends::device();
+    let out = args.out.clone().unwrap_or_else(|| args.run.clone());
+    with_trained(&args.run, &mut |model, rc| {
+        if rc.data_kind != SampleKind::Image {
+            return Err(invalid(format!(
+                "{}: interpolation strips are drawn for image models; this run generates 2-D points (use `sample`)",
+                args.run.display()
+            )));
+        }
+        let dim = model.latent();
+        let ends: Vec<f32> = normal_noise::<Backend>(2 * args.pairs, dim, args.seed, &device)
+            .into_data()
+            .to_vec()
+            .expect("f32 noise");
+        for (name, spherical) in [("interp-linear.png", false), ("interp-slerp.png", true)] {
+            let mut z = Vec::with_capacity(args.pairs * args.steps * dim);
+            for p in 0..args.pairs {
+                let (a, b) = (&ends[2 * p * dim..(2 * p + 1) * dim], &ends[(2 * p + 1) * dim..(2 * p + 2) * dim]);
+                for s in 0..args.steps {
+                    let t = s as f32 / (args.steps - 1) as f32;
+                    if spherical {
+                        z.extend(slerp(a, b, t));
+                    } else {
+                        z.extend(a.iter().zip(b).map(|(x, y)| (1.0 - t) * x + t * y));
+                    }
+                }
+            }
+            let z = Tensor::<Backend, 2>::from_data(TensorData::new(z, [args.pairs * args.steps, dim]), &device);
+            let path = out.join(name);
+            viz::image_grid(&model.gen(z), rc.data_shape, args.steps, &path)?;
+            println!("wrote {}", path.display());
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slerp;
+
+    #[test]
+    fn slerp_keeps_endpoints_and_norm_between_orthogonal_unit_vectors() {
+        let (a, b) = ([1.0, 0.0], [0.0, 1.0]);
+        assert_eq!(slerp(&a, &b, 0.0), vec![1.0, 0.0]);
+        let mid = slerp(&a, &b, 0.5);
+        assert!((mid[0] - mid[1]).abs() < 1e-6);
+        assert!((mid[0].hypot(mid[1]) - 1.0).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,292 @@
+//! DCGAN: deep convolutional GANs.
+//!
+//! Radford, Metz and Chintala 2015, "Unsupervised Representation Learning with Deep
+//! Convolutional Generative Adversarial Networks", arXiv:1511.06434. Following the paper's
+//! guidelines (section 3): strided convolutions in the discriminator and fractionally strided
+//! (transposed) convolutions in the generator, no pooling, batch norm in both networks except the
+//! generator's output and the discriminator's input layer, ReLU in the generator with a `tanh`
+//! output, LeakyReLU(0.2) in the discriminator, weights from `N(0, 0.02)`, Adam(2e-4, beta1 0.5).
+//!
+//! The generator starts with a linear projection of `z` to `C x s x s` feature maps (the paper's
+//! "project and reshape"), then doubles the resolution with each `4x4`, stride-2 transposed
+//! convolution. The discriminator mirrors it and ends with a linear layer to one logit.
+
+use burn::module::{list_param_ids, Module, ParamId};
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::{relu, tanh};
+use burn_gan::loss::GeneratorLoss;
+use burn_gan::nn::dcgan_init;
+use burn_gan::train::{Adversarial, Network, Objective};
+
+/// Configuration of a DCGAN.
+#[derive(Config, Debug, PartialEq)]
+pub struct DcganConfig {
+    /// Noise dimension.
+    #[config(default = 100)]
+    pub latent_dim: usize,
+    /// Image channels (1 gray, 3 RGB).
+    pub channels: usize,
+    /// Image side in pixels (28, 32, 64, or any `s * 2^k` with `s <= 7`).
+    pub image_size: usize,
+    /// Channels of the generator's last hidden layer and the discriminator's first; they double
+    /// at each resolution halving.
+    #[config(default = 64)]
+    pub base_channels: usize,
+    /// The generator's loss.
+    #[config(default = "GeneratorLoss::NonSaturating")]
+    pub generator_loss: GeneratorLoss,
+    /// Target of real samples for the discriminator (below 1 for one-sided label smoothing).
+    #[config(default = 1.0)]
+    pub real_target: f32,
+}
+
+impl DcganConfig {
+    /// `dcgan28`, the reference network of our benchmarks, for 28x28 gray images (MNIST,
+    /// Fashion-MNIST). G: z(100) -> Linear(100, 128*7*7) -> BN -> ReLU -> [128, 7, 7] ->
+    /// ConvT(128, 64, k4, s2, p1) -> BN -> ReLU -> ConvT(64, 1, k4, s2, p1) -> tanh.
+    /// D: Conv(1, 64, k4, s2, p1) -> LReLU(0.2) -> Conv(64, 128, k4, s2, p1) -> BN -> LReLU(0.2)
+    /// -> flatten -> Linear(128*7*7, 1).
+    pub fn dcgan28() -> Self {
+        Self::new(1, 28)
+    }
+
+    /// 32x32 RGB (CIFAR-10 sized): projection to 256x4x4, three upsamplings.
+    pub fn dcgan32() -> Self {
+        Self::new(3, 32)
+    }
+
+    /// 64x64 RGB, the paper's LSUN/faces network: projection to 512x4x4, four upsamplings.
+    pub fn dcgan64() -> Self {
+        Self::new(3, 64)
+    }
+
+    /// The number of stride-2 layers and the side of the smallest feature map.
+    pub fn levels(&self) -> (usize, usize) {
+        let (mut side, mut levels) = (self.image_size, 0);
+        while side > 7 && side % 2 == 0 {
+            side /= 2;
+            levels += 1;
+        }
+        (levels, side)
+    }
+
+    /// Builds the DCGAN.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Dcgan<B> {
+        let (levels, side) = self.levels();
+        assert!(
+            levels >= 1 && side >= 3,
+            "A DCGAN image size must be s * 2^k with 3 <= s <= 7 and k >= 1 (e.g. 28, 32, 64), got {}.",
+            self.image_size
+        );
+        assert!(
+            self.channels == 1 || self.channels == 3,
+            "A DCGAN generates 1 or 3 channels, got {}.",
+            self.channels
+        );
+        let top = self.base_channels << (levels - 1);
+        let conv_t = |i: usize, o: usize| {
+            ConvTranspose2dConfig::new([i, o], [4, 4])
+                .with_stride([2, 2])
+                .with_padding([1, 1])
+                .with_initializer(dcgan_init())
+                .init(device)
+        };
+        let conv = |i: usize, o: usize| {
+            Conv2dConfig::new([i, o], [4, 4])
+                .with_stride([2, 2])
+                .with_padding(burn::nn::PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .with_initializer(dcgan_init())
+                .init(device)
+        };
+        // Generator: top -> top/2 -> ... -> base -> channels.
+        let widths: Vec<usize> = (0..levels).map(|l| top >> l).collect();
+        let mut g_convs = Vec::new();
+        let mut g_norms = Vec::new();
+        for l in 0..levels {
+            let out = if l + 1 == levels { self.channels } else { widths[l + 1] };
+            g_convs.push(conv_t(widths[l], out));
+            if l + 1 < levels {
+                g_norms.push(BatchNormConfig::new(out).init(device));
+            }
+        }
+        // Discriminator: channels -> base -> ... -> top.
+        let mut d_convs = Vec::new();
+        let mut d_norms = Vec::new();
+        let mut input = self.channels;
+        for l in 0..levels {
+            let out = self.base_channels << l;
+            d_convs.push(conv(input, out));
+            if l > 0 {
+                d_norms.push(BatchNormConfig::new(out).init(device));
+            }
+            input = out;
+        }
+        Dcgan {
+            generator: Generator {
+                project: LinearConfig::new(self.latent_dim, top * side * side)
+                    .with_initializer(dcgan_init())
+                    .init(device),
+                project_norm: BatchNormConfig::new(top * side * side).init(device),
+                convs: g_convs,
+                norms: g_norms,
+                top,
+                side,
+            },
+            discriminator: Discriminator {
+                convs: d_convs,
+                norms: d_norms,
+                activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
+                head: LinearConfig::new(top * side * side, 1)
+                    .with_initializer(dcgan_init())
+                    .init(device),
+            },
+            objective: Objective {
+                generator_loss: self.generator_loss,
+                real_target: self.real_target,
+            },
+        }
+    }
+}
+
+/// The DCGAN generator.
+#[derive(Module, Debug)]
+pub struct Generator<B: Backend> {
+    project: Linear<B>,
+    project_norm: BatchNorm<B>,
+    convs: Vec<ConvTranspose2d<B>>,
+    norms: Vec<BatchNorm<B>>,
+    top: usize,
+    side: usize,
+}
+
+impl<B: Backend> Generator<B> {
+    /// # Shapes
+    /// - `z`: `[n, latent_dim]`
+    /// - output: `[n, channels, image_size, image_size]` in `[-1, 1]`
+    pub fn forward(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        let n = z.dims()[0];
+        let x = relu(self.project_norm.forward(self.project.forward(z))); // [n, top * s * s]
+        let mut x = x.reshape([n, self.top, self.side, self.side]);
+        for (l, conv) in self.convs.iter().enumerate() {
+            x = conv.forward(x); // resolution doubles
+            x = match self.norms.get(l) {
+                Some(norm) => relu(norm.forward(x)),
+                None => tanh(x),
+            };
+        }
+        x
+    }
+}
+
+/// The DCGAN discriminator.
+#[derive(Module, Debug)]
+pub struct Discriminator<B: Backend> {
+    convs: Vec<Conv2d<B>>,
+    norms: Vec<BatchNorm<B>>,
+    activation: LeakyRelu,
+    head: Linear<B>,
+}
+
+impl<B: Backend> Discriminator<B> {
+    /// # Shapes
+    /// - `x`: `[n, channels, image_size, image_size]`
+    /// - output: logits `[n, 1]`
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        let mut x = x;
+        for (l, conv) in self.convs.iter().enumerate() {
+            x = conv.forward(x); // resolution halves
+            if l > 0 {
+                x = self.norms[l - 1].forward(x);
+            }
+            x = self.activation.forward(x);
+        }
+        self.head.forward(x.flatten(1, 3))
+    }
+}
+
+/// Generator and discriminator of a DCGAN.
+#[derive(Module, Debug)]
+pub struct Dcgan<B: Backend> {
+    /// The generator.
+    pub generator: Generator<B>,
+    /// The discriminator.
+    pub discriminator: Discriminator<B>,
+    #[module(skip)]
+    objective: Objective,
+}
+
+impl<B: Backend> Adversarial<B> for Dcgan<B> {
+    fn latent_dim(&self) -> usize {
+        self.generator.project.weight.dims()[0]
+    }
+
+    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        self.generator.forward(z)
+    }
+
+    fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.discriminator.forward(x)
+    }
+
+    fn network_params(&self, network: Network) -> Vec<ParamId> {
+        match network {
+            Network::Generator => list_param_ids(&self.generator),
+            Network::Discriminator => list_param_ids(&self.discriminator),
+        }
+    }
+
+    fn objective(&self) -> Objective {
+        self.objective
+    }
+}
+
+burn_gan::impl_train_steps!(Dcgan);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    type TB = burn_gan_backends::Backend;
+
+    #[test]
+    fn presets_produce_their_image_sizes() {
+        let device = Default::default();
+        for (config, shape) in [
+            (DcganConfig::dcgan28(), [2, 1, 28, 28]),
+            (DcganConfig::dcgan32(), [2, 3, 32, 32]),
+            (DcganConfig::dcgan64(), [2, 3, 64, 64]),
+        ] {
+            let gan = config.init::<TB>(&device);
+            let x = gan.generate(Tensor::zeros([2, 100], &device));
+            assert_eq!(x.dims(), shape);
+            assert_eq!(gan.discriminate(x).dims(), [2, 1]);
+        }
+    }
+
+    #[test]
+    fn dcgan28_is_the_reference_network() {
+        let gan = DcganConfig::dcgan28().init::<TB>(&Default::default());
+        let g = &gan.generator;
+        assert_eq!(g.project.weight.dims(), [100, 128 * 7 * 7]);
+        assert_eq!(g.convs.len(), 2);
+        assert_eq!(g.convs[0].weight.dims(), [128, 64, 4, 4]);
+        assert_eq!(g.convs[1].weight.dims(), [64, 1, 4, 4]);
+        assert_eq!(g.norms.len(), 1);
+        let d = &gan.discriminator;
+        assert_eq!(d.convs[0].weight.dims(), [64, 1, 4, 4]);
+        assert_eq!(d.convs[1].weight.dims(), [128, 64, 4, 4]);
+        assert_eq!(d.norms.len(), 1);
+        assert_eq!(d.head.weight.dims(), [128 * 7 * 7, 1]);
+        // Parameter count of the PyTorch module with the same layers.
+        let expected = (100 * 6272 + 6272) + 2 * 6272 + (128 * 64 * 16 + 64) + 2 * 64 + (64 * 16 + 1)
+            + (64 * 16 + 64) + (64 * 128 * 16 + 128) + 2 * 128 + (6272 + 1);
+        assert_eq!(gan.num_params(), expected);
+    }
+
+    #[test]
+    #[should_panic = "A DCGAN image size must be s * 2^k"]
+    fn odd_image_sizes_are_rejected() {
+        DcganConfig::new(1, 27).init::<TB>(&Default::default());
+    }
+}

@@ -1,0 +1,233 @@
+//! The original GAN: multilayer perceptrons for both networks.
+//!
+//! Goodfellow et al. 2014, "Generative Adversarial Nets", arXiv:1406.2661. As in the paper's
+//! code, the generator is a ReLU MLP and the discriminator a maxout MLP (Goodfellow et al. 2013,
+//! arXiv:1302.4389) with optional dropout. Deliberately different: the generator's image output
+//! is `tanh` (data in `[-1, 1]`) rather than a sigmoid (data in `[0, 1]`), and for 2-D data it is
+//! linear.
+
+use burn::module::{list_param_ids, Module, ParamId};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::{relu, tanh};
+use burn_gan::loss::GeneratorLoss;
+use burn_gan::train::{Adversarial, Network, Objective};
+
+/// Configuration of the original GAN.
+#[derive(Config, Debug, PartialEq)]
+pub struct GanConfig {
+    /// Noise dimension.
+    pub latent_dim: usize,
+    /// Shape of one sample, `[c, h, w]` (`[2, 1, 1]` for 2-D points).
+    pub data_shape: [usize; 3],
+    /// Width of the generator's hidden layers.
+    #[config(default = 128)]
+    pub g_hidden: usize,
+    /// Number of hidden layers of the generator.
+    #[config(default = 2)]
+    pub g_layers: usize,
+    /// Units of the discriminator's maxout layers.
+    #[config(default = 128)]
+    pub d_hidden: usize,
+    /// Number of maxout layers of the discriminator.
+    #[config(default = 2)]
+    pub d_layers: usize,
+    /// Linear pieces per maxout unit (1 = a plain linear layer followed by nothing; use >= 2).
+    #[config(default = 5)]
+    pub maxout_pieces: usize,
+    /// Dropout probability on the discriminator's inputs to each layer.
+    #[config(default = 0.0)]
+    pub dropout: f64,
+    /// `tanh` image output (true) or linear output for unbounded data (false).
+    #[config(default = true)]
+    pub tanh_output: bool,
+    /// The generator's loss.
+    #[config(default = "GeneratorLoss::NonSaturating")]
+    pub generator_loss: GeneratorLoss,
+    /// Target of real samples for the discriminator (below 1 for one-sided label smoothing).
+    #[config(default = 1.0)]
+    pub real_target: f32,
+}
+
+impl GanConfig {
+    /// For 2-D toy data (`ring8`, `grid25`): 2x128 ReLU generator with a 16-d noise, 2x128
+    /// maxout(5) discriminator, linear output.
+    pub fn toy() -> Self {
+        Self::new(16, [2, 1, 1]).with_tanh_output(false)
+    }
+
+    /// For 28x28 gray images, after the paper's MNIST setup (its `mnist.yaml`): 1200-1200 ReLU
+    /// generator on 100-d noise, maxout 240x5 discriminator with dropout.
+    pub fn mnist() -> Self {
+        Self::new(100, [1, 28, 28])
+            .with_g_hidden(1200)
+            .with_d_hidden(240)
+            .with_dropout(0.2)
+    }
+
+    /// Builds the GAN.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Gan<B> {
+        assert!(self.latent_dim > 0, "The noise dimension of a GAN must be at least 1.");
+        assert!(
+            self.maxout_pieces >= 1,
+            "A maxout layer needs at least one piece, got {}.",
+            self.maxout_pieces
+        );
+        let out: usize = self.data_shape.iter().product();
+        let mut g = Vec::new();
+        let mut width = self.latent_dim;
+        for _ in 0..self.g_layers {
+            g.push(LinearConfig::new(width, self.g_hidden).init(device));
+            width = self.g_hidden;
+        }
+        let g_out = LinearConfig::new(width, out).init(device);
+        let mut d = Vec::new();
+        let mut width = out;
+        for _ in 0..self.d_layers {
+            d.push(LinearConfig::new(width, self.d_hidden * self.maxout_pieces).init(device));
+            width = self.d_hidden;
+        }
+        let [c, h, w] = self.data_shape;
+        Gan {
+            generator: Generator {
+                hidden: g,
+                output: g_out,
+                tanh_output: self.tanh_output,
+                shape: [c, h, w],
+            },
+            discriminator: Discriminator {
+                hidden: d,
+                output: LinearConfig::new(width, 1).init(device),
+                dropout: DropoutConfig::new(self.dropout).init(),
+                pieces: self.maxout_pieces,
+            },
+            objective: Objective {
+                generator_loss: self.generator_loss,
+                real_target: self.real_target,
+            },
+        }
+    }
+}
+
+/// The MLP generator.
+#[derive(Module, Debug)]
+pub struct Generator<B: Backend> {
+    hidden: Vec<Linear<B>>,
+    output: Linear<B>,
+    tanh_output: bool,
+    shape: [usize; 3],
+}
+
+impl<B: Backend> Generator<B> {
+    /// # Shapes
+    /// - `z`: `[n, latent_dim]`
+    /// - output: `[n, c, h, w]`
+    pub fn forward(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        let n = z.dims()[0];
+        let mut x = z;
+        for layer in &self.hidden {
+            x = relu(layer.forward(x));
+        }
+        let x = self.output.forward(x);
+        let x = if self.tanh_output { tanh(x) } else { x };
+        let [c, h, w] = self.shape;
+        x.reshape([n, c, h, w])
+    }
+}
+
+/// The maxout discriminator.
+#[derive(Module, Debug)]
+pub struct Discriminator<B: Backend> {
+    hidden: Vec<Linear<B>>,
+    output: Linear<B>,
+    dropout: Dropout,
+    pieces: usize,
+}
+
+impl<B: Backend> Discriminator<B> {
+    /// # Shapes
+    /// - `x`: `[n, c, h, w]`
+    /// - output: logits `[n, 1]`
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        let mut x: Tensor<B, 2> = x.flatten(1, 3);
+        for layer in &self.hidden {
+            let y = layer.forward(self.dropout.forward(x)); // [n, units * pieces]
+            let [n, width] = y.dims();
+            let units = width / self.pieces;
+            x = y.reshape([n, units, self.pieces]).max_dim(2).reshape([n, units]);
+        }
+        self.output.forward(self.dropout.forward(x))
+    }
+}
+
+/// Generator and discriminator of the original GAN.
+#[derive(Module, Debug)]
+pub struct Gan<B: Backend> {
+    /// The generator.
+    pub generator: Generator<B>,
+    /// The discriminator.
+    pub discriminator: Discriminator<B>,
+    #[module(skip)]
+    objective: Objective,
+}
+
+impl<B: Backend> Adversarial<B> for Gan<B> {
+    fn latent_dim(&self) -> usize {
+        self.generator.hidden.first().map_or(self.generator.output.weight.dims()[0], |l| {
+            l.weight.dims()[0]
+        })
+    }
+
+    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        self.generator.forward(z)
+    }
+
+    fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.discriminator.forward(x)
+    }
+
+    fn network_params(&self, network: Network) -> Vec<ParamId> {
+        match network {
+            Network::Generator => list_param_ids(&self.generator),
+            Network::Discriminator => list_param_ids(&self.discriminator),
+        }
+    }
+
+    fn objective(&self) -> Objective {
+        self.objective
+    }
+}
+
+burn_gan::impl_train_steps!(Gan);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    type TB = burn_gan_backends::Backend;
+
+    #[test]
+    fn output_shapes_match_the_config() {
+        let device = Default::default();
+        let gan = GanConfig::new(8, [1, 4, 5]).init::<TB>(&device);
+        let z = Tensor::<TB, 2>::zeros([3, 8], &device);
+        let x = gan.generate(z);
+        assert_eq!(x.dims(), [3, 1, 4, 5]);
+        assert_eq!(gan.discriminate(x).dims(), [3, 1]);
+        assert_eq!(gan.latent_dim(), 8);
+    }
+
+    #[test]
+    fn networks_partition_the_parameters() {
+        let gan = GanConfig::toy().init::<TB>(&Default::default());
+        let g = gan.network_params(Network::Generator);
+        let d = gan.network_params(Network::Discriminator);
+        assert!(g.iter().all(|id| !d.contains(id)));
+        assert_eq!(g.len() + d.len(), list_param_ids(&gan).len());
+    }
+
+    #[test]
+    #[should_panic = "A maxout layer needs at least one piece"]
+    fn zero_maxout_pieces_are_rejected() {
+        GanConfig::toy().with_maxout_pieces(0).init::<TB>(&Default::default());
+    }
+}

@@ -1,0 +1,146 @@
+//! Models by name: the presets the command line offers, and the configuration saved in a run's
+//! `config.json`.
+
+use burn_gan::data::{SampleKind, Samples};
+use burn_gan::train::{OptimizerConfig, TrainingConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::dcgan::DcganConfig;
+use crate::gan::GanConfig;
+
+/// A named configuration of a model family.
+pub struct Preset {
+    /// The name typed after `burn-gan train`.
+    pub name: &'static str,
+    /// The family (`gan`, `dcgan`).
+    pub family: &'static str,
+    /// One line for `burn-gan models`.
+    pub description: &'static str,
+}
+
+/// Every model name `burn-gan train` accepts: the families (which adapt to the data) and the
+/// fixed presets.
+pub const PRESETS: &[Preset] = &[
+    Preset { name: "gan", family: "gan", description: "original GAN (Goodfellow 2014): MLP G, maxout D; 2-D toy preset on points, MNIST preset on images" },
+    Preset { name: "gan-toy", family: "gan", description: "original GAN for 2-D data: 2x128 ReLU G (16-d z), 2x128 maxout(5) D" },
+    Preset { name: "gan-mnist", family: "gan", description: "original GAN for 28x28 gray: 1200-1200 ReLU G (100-d z), 240x5 maxout D, dropout 0.2" },
+    Preset { name: "dcgan", family: "dcgan", description: "DCGAN (Radford 2015) sized to the data's images (28, 32, 64, ...; gray or RGB)" },
+    Preset { name: "dcgan28", family: "dcgan", description: "DCGAN for 28x28 gray: the benchmark reference network" },
+    Preset { name: "dcgan32", family: "dcgan", description: "DCGAN for 32x32 RGB" },
+    Preset { name: "dcgan64", family: "dcgan", description: "DCGAN for 64x64 RGB" },
+];
+
+/// A model configuration of any family, as stored in `config.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "family", content = "config", rename_all = "lowercase")]
+pub enum ModelSpec {
+    /// The original GAN.
+    Gan(GanConfig),
+    /// DCGAN.
+    Dcgan(DcganConfig),
+}
+
+fn names() -> String {
+    PRESETS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+}
+
+impl ModelSpec {
+    /// The configuration of model `name` for `data`, or a message saying why they do not fit.
+    pub fn for_data(name: &str, data: &Samples) -> Result<Self, String> {
+        let [c, h, w] = data.shape;
+        let preset = PRESETS
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| format!("unknown model `{name}`; available: {} (see `burn-gan models`)", names()))?;
+        let fixed = |config: DcganConfig| -> Result<Self, String> {
+            if data.kind != SampleKind::Image || [c, h, w] != [config.channels, config.image_size, config.image_size] {
+                return Err(format!(
+                    "model `{name}` expects {}x{}x{} images but the data {} has samples of shape {c}x{h}x{w}; pick another model, or --image-size/--channels for an image folder",
+                    config.channels, config.image_size, config.image_size, data.source
+                ));
+            }
+            Ok(Self::Dcgan(config))
+        };
+        match (preset.name, data.kind) {
+            ("gan", SampleKind::Points) | ("gan-toy", SampleKind::Points) => Ok(Self::Gan(GanConfig::toy())),
+            ("gan-toy", SampleKind::Image) => Err(format!("model `gan-toy` is for 2-D data (ring8, grid25), not the images of {}", data.source)),
+            ("gan", SampleKind::Image) => Ok(Self::Gan(GanConfig { data_shape: data.shape, ..GanConfig::mnist() })),
+            ("gan-mnist", _) => {
+                if data.shape != [1, 28, 28] {
+                    return Err(format!("model `gan-mnist` expects 1x28x28 images but the data {} has samples of shape {c}x{h}x{w}; use `gan`", data.source));
+                }
+                Ok(Self::Gan(GanConfig::mnist()))
+            }
+            (_, SampleKind::Points) => Err(format!(
+                "model `{name}` needs image data, but {} holds 2-D points; use `gan` for ring8 and grid25",
+                data.source
+            )),
+            ("dcgan", _) => {
+                let config = DcganConfig::new(c, h);
+                let (levels, side) = config.levels();
+                if h != w || levels == 0 || side < 3 || (c != 1 && c != 3) {
+                    return Err(format!(
+                        "model `dcgan` needs square gray or RGB images of side s * 2^k with 3 <= s <= 7 (e.g. 28, 32, 64), but {} has {c}x{h}x{w}; pass --image-size 32 (or 64)",
+                        data.source
+                    ));
+                }
+                Ok(Self::Dcgan(config))
+            }
+            ("dcgan28", _) => fixed(DcganConfig::dcgan28()),
+            ("dcgan32", _) => fixed(DcganConfig::dcgan32()),
+            ("dcgan64", _) => fixed(DcganConfig::dcgan64()),
+            _ => unreachable!("every preset is matched above"),
+        }
+    }
+
+    /// The family name.
+    pub fn family(&self) -> &'static str {
+        match self {
+            Self::Gan(_) => "gan",
+            Self::Dcgan(_) => "dcgan",
+        }
+    }
+
+    /// The image size a preset wants from an image folder when the user gave none.
+    pub fn preferred_image(name: &str) -> Option<(usize, usize)> {
+        match name {
+            "dcgan28" | "gan-mnist" => Some((1, 28)),
+            "dcgan32" => Some((3, 32)),
+            "dcgan64" => Some((3, 64)),
+            _ => None,
+        }
+    }
+
+    /// The training defaults of the family on this kind of data.
+    pub fn default_training(&self, kind: SampleKind) -> TrainingConfig {
+        match (self, kind) {
+            // 2-D toy data: small networks, large batches, a higher learning rate.
+            (Self::Gan(_), SampleKind::Points) => TrainingConfig {
+                steps: 3000,
+                batch_size: 256,
+                optimizer_g: OptimizerConfig::adam(1e-3),
+                optimizer_d: OptimizerConfig::adam(1e-3),
+                checkpoint_every: 1000,
+                log_every: 50,
+                sample_every: 500,
+                ..TrainingConfig::default()
+            },
+            (Self::Gan(_), SampleKind::Image) => TrainingConfig {
+                steps: 5000,
+                batch_size: 100,
+                optimizer_g: OptimizerConfig::adam(2e-4),
+                optimizer_d: OptimizerConfig::adam(2e-4),
+                ..TrainingConfig::default()
+            },
+            (Self::Dcgan(_), _) => TrainingConfig::default(),
+        }
+    }
+
+    /// Pretty JSON of the model configuration alone (its burn `Config`).
+    pub fn to_config_json(&self) -> String {
+        match self {
+            Self::Gan(c) => c.to_string(),
+            Self::Dcgan(c) => c.to_string(),
+        }
+    }
+}
