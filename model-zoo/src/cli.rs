@@ -83,6 +83,9 @@ struct TrainArgs {
     /// Discriminator learning rate.
     #[arg(long)]
     lr_d: Option<f64>,
+    /// Learning-rate schedule: constant or linear (decay to zero at the last step).
+    #[arg(long)]
+    lr_decay: Option<String>,
     /// Generator loss: non-saturating or minimax.
     #[arg(long)]
     generator_loss: Option<String>,
@@ -315,6 +318,9 @@ fn train(args: TrainArgs) -> CliResult<()> {
         };
         t.optimizer_g = optimizer(&args.optimizer_g, args.lr_g, &t.optimizer_g, "g")?;
         t.optimizer_d = optimizer(&args.optimizer_d, args.lr_d, &t.optimizer_d, "d")?;
+        if let Some(d) = &args.lr_decay {
+            t.lr_decay = d.parse().map_err(|e: String| invalid(format!("--lr-decay: {e}")))?;
+        }
         if let Some(s) = args.steps {
             t.steps = s;
         }

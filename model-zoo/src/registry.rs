@@ -22,7 +22,7 @@ pub struct Preset {
 /// fixed presets.
 pub const PRESETS: &[Preset] = &[
     Preset { name: "gan", family: "gan", description: "original GAN (Goodfellow 2014): MLP G, maxout D; 2-D toy preset on points, MNIST preset on images" },
-    Preset { name: "gan-toy", family: "gan", description: "original GAN for 2-D data: 2x128 ReLU G (16-d z), 2x128 maxout(5) D" },
+    Preset { name: "gan-toy", family: "gan", description: "original GAN for 2-D data: 2x128 ReLU G (2-d z), 2x128 maxout(5) D" },
     Preset { name: "gan-mnist", family: "gan", description: "original GAN for 28x28 gray: 1200-1200 ReLU G (100-d z), 240x5 maxout D, dropout 0.2" },
     Preset { name: "dcgan", family: "dcgan", description: "DCGAN (Radford 2015) sized to the data's images (28, 32, 64, ...; gray or RGB)" },
     Preset { name: "dcgan28", family: "dcgan", description: "DCGAN for 28x28 gray: the benchmark reference network" },
@@ -114,9 +114,10 @@ impl ModelSpec {
     /// The training defaults of the family on this kind of data.
     pub fn default_training(&self, kind: SampleKind) -> TrainingConfig {
         match (self, kind) {
-            // 2-D toy data: small networks, large batches, a higher learning rate.
+            // 2-D toy data: small networks, large batches, a higher learning rate decayed to zero.
             (Self::Gan(_), SampleKind::Points) => TrainingConfig {
                 steps: 3000,
+                lr_decay: burn_gan::train::LrDecay::Linear,
                 batch_size: 256,
                 optimizer_g: OptimizerConfig::adam(1e-3),
                 optimizer_d: OptimizerConfig::adam(1e-3),

@@ -8,7 +8,8 @@
 //!   ([`phase_loss`](Adversarial::phase_loss)). [`impl_train_steps!`](crate::impl_train_steps)
 //!   connects it to burn-train's `TrainStep` and `InferenceStep`.
 //! - burn-train's `Learner` holds that module, one [`GanOptimizer`] (one optimizer per network,
-//!   each with its own algorithm and learning rate) and a constant learning-rate multiplier.
+//!   each with its own algorithm and learning rate) and an [`LrSchedule`] (a multiplier of both
+//!   rates: constant or linear decay).
 //! - [`GanStrategy`], a burn-train custom learning strategy, runs the phases of each generator
 //!   step through `Learner::train_step` and `Learner::optimizer_step`; a phase keeps only the
 //!   gradients of the network it updates. The dashboard (burn-train's terminal UI, or
@@ -26,6 +27,7 @@ pub mod loader;
 pub mod metrics;
 pub mod optim;
 pub mod run;
+pub mod schedule;
 pub mod step;
 pub mod strategy;
 
@@ -35,4 +37,5 @@ pub use metrics::PlainRenderer;
 pub use optim::{GanOptimizer, OptimizerConfig};
 pub use run::{fit, load_weights, toy_coverage, RunFiles, TrainingConfig};
 pub use step::{train_step, Adversarial, GanBatch, GanOutput, GanStats, Network, Objective, Phase};
+pub use schedule::{LrDecay, LrSchedule};
 pub use strategy::{GanStrategy, Hooks, Schedule};

@@ -24,6 +24,7 @@ use super::checkpoint::{checkpoint_file, AtomicRecorder};
 use super::loader::{mix_seed, normal_noise, validation_batch, GanLoader};
 use super::metrics::{DFake, DReal, LossD, LossG, PlainRenderer, StatMetric};
 use super::optim::{GanOptimizer, OptimizerConfig};
+use super::schedule::{LrDecay, LrSchedule};
 use super::step::{Adversarial, GanBatch, GanOutput};
 use super::strategy::{GanStrategy, Hooks, Schedule};
 use crate::data::{SampleKind, Samples, Toy};
@@ -54,6 +55,9 @@ pub struct TrainingConfig {
     pub sample_every: usize,
     /// Samples in each grid (or points in each scatter plot).
     pub grid_size: usize,
+    /// How the learning rates change over the run.
+    #[serde(default)]
+    pub lr_decay: LrDecay,
 }
 
 impl Default for TrainingConfig {
@@ -70,6 +74,7 @@ impl Default for TrainingConfig {
             log_every: 50,
             sample_every: 500,
             grid_size: 64,
+            lr_decay: LrDecay::Constant,
         }
     }
 }
@@ -349,7 +354,12 @@ where
     let failure = Arc::new(Mutex::new(None));
     let strategy = GanStrategy::<M::InnerModule, B>::new(schedule, train.cursor(), files.clone(), failure.clone());
 
-    let learner = Learner::new(model, GanOptimizer::new(&config.optimizer_g, &config.optimizer_d), 1.0);
+    let phases_per_step = model.phases(config.d_steps).len();
+    let learner = Learner::new(
+        model,
+        GanOptimizer::new(&config.optimizer_g, &config.optimizer_d),
+        LrSchedule::new(config.lr_decay, config.steps * phases_per_step),
+    );
     let mut training = SupervisedTraining::new(run, Arc::new(train), Arc::new(valid))
         .metric_train_numeric(StatMetric::<LossD>::default())
         .metric_train_numeric(StatMetric::<LossG>::default())

@@ -24,6 +24,7 @@ use burn::train::EventProcessorTraining;
 
 use super::loader::{mix_seed, normal_noise, stream};
 use super::optim::GanOptimizer;
+use super::schedule::LrSchedule;
 use super::step::{Adversarial, GanBatch, GanOutput, GanStats};
 use crate::{Error, Result};
 
@@ -116,7 +117,7 @@ impl Running {
     }
 }
 
-type Components<M, B> = LearningComponentsMarker<B, f64, M, GanOptimizer<M, B>>;
+type Components<M, B> = LearningComponentsMarker<B, LrSchedule, M, GanOptimizer<M, B>>;
 
 impl<B, M> SupervisedLearningStrategy<Components<M, B>> for GanStrategy<M::InnerModule, B>
 where

@@ -1,0 +1,89 @@
+//! The learning-rate multiplier of a run, stepped by the learner once per phase.
+//!
+//! Each network's optimizer has its own base rate (see [`super::optim`]); this schedule scales
+//! both. Linear decay to zero over the run (as in many GAN recipes, e.g. CycleGAN's second half
+//! and the toy-distribution experiments of the improved-training papers) lets the generator
+//! settle on sharp modes at the end.
+
+use burn::lr_scheduler::LrScheduler;
+use burn::tensor::backend::Backend;
+use serde::{Deserialize, Serialize};
+
+/// How the learning rates change over a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LrDecay {
+    /// Constant rates.
+    #[default]
+    Constant,
+    /// Linear decay from the base rates to zero at the last step.
+    Linear,
+}
+
+impl std::str::FromStr for LrDecay {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "constant" => Ok(Self::Constant),
+            "linear" => Ok(Self::Linear),
+            other => Err(format!("unknown learning-rate decay `{other}`; use constant or linear")),
+        }
+    }
+}
+
+/// The learner's scheduler: a multiplier of the networks' learning rates. Its record is the
+/// number of phases done, so a resumed run continues the schedule.
+#[derive(Clone, Debug)]
+pub struct LrSchedule {
+    decay: LrDecay,
+    total: usize,
+    done: usize,
+}
+
+impl LrSchedule {
+    /// A schedule over `total` phases.
+    pub fn new(decay: LrDecay, total: usize) -> Self {
+        Self {
+            decay,
+            total: total.max(1),
+            done: 0,
+        }
+    }
+}
+
+impl LrScheduler for LrSchedule {
+    type Record<B: Backend> = usize;
+
+    fn step(&mut self) -> f64 {
+        let t = self.done as f64 / self.total as f64;
+        self.done += 1;
+        match self.decay {
+            LrDecay::Constant => 1.0,
+            LrDecay::Linear => (1.0 - t).max(0.0),
+        }
+    }
+
+    fn to_record<B: Backend>(&self) -> usize {
+        self.done
+    }
+
+    fn load_record<B: Backend>(self, done: usize) -> Self {
+        Self { done, ..self }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_decay_reaches_zero_at_the_end_and_resumes() {
+        let mut s = LrSchedule::new(LrDecay::Linear, 4);
+        let lrs: Vec<f64> = (0..4).map(|_| s.step()).collect();
+        assert_eq!(lrs, vec![1.0, 0.75, 0.5, 0.25]);
+        let resumed = LrSchedule::new(LrDecay::Linear, 4).load_record::<crate::TestBackend>(2);
+        assert_eq!(resumed.clone().step(), 0.5);
+        assert_eq!(LrSchedule::new(LrDecay::Constant, 4).step(), 1.0);
+    }
+}

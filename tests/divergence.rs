@@ -1,0 +1,46 @@
+//! A diverging run stops with a clear error and keeps its last good checkpoint.
+
+mod common;
+
+use std::sync::Arc;
+
+use burn::tensor::backend::Backend as _;
+use burn_gan::data::Toy;
+use burn_gan::train::{fit, latest_checkpoint, load_weights, OptimizerConfig, TrainingConfig};
+use burn_gan::Error;
+use burn_gan_backends::{AutodiffBackend, Backend};
+use burn_gan_zoo::gan::GanConfig;
+
+#[test]
+fn a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint() {
+    let device = burn_gan_backends::device();
+    AutodiffBackend::seed(&device, 3);
+    let data = Arc::new(Toy::Grid25.samples(512, 0));
+    let run = common::scratch("diverge");
+    let good = TrainingConfig {
+        steps: 4,
+        batch_size: 32,
+        checkpoint_every: 2,
+        log_every: 1,
+        sample_every: 4,
+        ..TrainingConfig::default()
+    };
+    fit(GanConfig::toy().init::<AutodiffBackend>(&device), data.clone(), &good, &run, None, &device).unwrap();
+    assert_eq!(latest_checkpoint(&run), Some(2));
+    let before = std::fs::read(run.join("checkpoint/model-2.mpk")).unwrap();
+
+    // An absurd discriminator learning rate sends its logits to infinity within a step.
+    let bad = TrainingConfig {
+        steps: 20,
+        optimizer_d: OptimizerConfig::Sgd { lr: 1e38, momentum: 0.0, nesterov: false },
+        ..good
+    };
+    let err = fit(GanConfig::toy().init::<AutodiffBackend>(&device), data, &bad, &run, Some(2), &device)
+        .err()
+        .expect("training must stop");
+    assert!(matches!(err, Error::Diverged { step: 5..=6, .. }), "{err}");
+    assert!(err.to_string().contains("the last good checkpoint is kept"), "{err}");
+    assert_eq!(latest_checkpoint(&run), Some(2));
+    assert_eq!(std::fs::read(run.join("checkpoint/model-2.mpk")).unwrap(), before);
+    load_weights(GanConfig::toy().init::<Backend>(&device), &run, 2, &device).unwrap();
+}
