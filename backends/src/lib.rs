@@ -13,7 +13,12 @@
 //! `B: Backend`.
 #![warn(missing_docs)]
 
-#[cfg(not(any(feature = "ndarray", feature = "flex", feature = "wgpu", feature = "cuda")))]
+#[cfg(not(any(
+    feature = "ndarray",
+    feature = "flex",
+    feature = "wgpu",
+    feature = "cuda"
+)))]
 compile_error!("burn-gan-backends needs one backend feature: ndarray, flex, wgpu or cuda");
 
 #[cfg(feature = "cuda")]

@@ -28,13 +28,16 @@ fn main() {
     let decay: burn_gan::train::LrDecay = arg(11, "constant").parse().unwrap();
     let device = burn_gan_backends::device();
     AutodiffBackend::seed(&device, seed);
-    let model = GanConfig { latent_dim: latent, ..GanConfig::toy() }
-        .with_maxout_pieces(pieces)
-        .with_g_hidden(hidden)
-        .with_d_hidden(hidden)
-        .with_dropout(dropout)
-        .with_g_layers(g_layers)
-        .init::<AutodiffBackend>(&device);
+    let model = GanConfig {
+        latent_dim: latent,
+        ..GanConfig::toy()
+    }
+    .with_maxout_pieces(pieces)
+    .with_g_hidden(hidden)
+    .with_d_hidden(hidden)
+    .with_dropout(dropout)
+    .with_g_layers(g_layers)
+    .init::<AutodiffBackend>(&device);
     let config = TrainingConfig {
         steps,
         batch_size: batch,
@@ -50,7 +53,15 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("toy-sweep-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let start = std::time::Instant::now();
-    let trained = fit(model, Arc::new(toy.samples(20_000, 0)), &config, &dir, None, &device).unwrap();
+    let trained = fit(
+        model,
+        Arc::new(toy.samples(20_000, 0)),
+        &config,
+        &dir,
+        None,
+        &device,
+    )
+    .unwrap();
     let c = toy_coverage::<Backend, _>(&trained, toy, 2500, 7, &device);
     println!(
         "{} steps={steps} batch={batch} lr={lr} pieces={pieces} hidden={hidden} latent={latent} seed={seed} lr_d={lr_d} dropout={dropout} g_layers={g_layers} decay={decay:?}: modes {}/{} hq {:.3} per_mode {:?} ({:.1}s)",

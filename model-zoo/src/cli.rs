@@ -185,7 +185,10 @@ pub fn main() -> ExitCode {
             .cloned()
             .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "unknown panic".into());
-        let place = info.location().map(|l| format!(" (at {l})")).unwrap_or_default();
+        let place = info
+            .location()
+            .map(|l| format!(" (at {l})"))
+            .unwrap_or_default();
         eprintln!("error: internal error: {msg}{place}; please report it");
     }));
     let cli = Cli::parse();
@@ -205,7 +208,11 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Info) => {
             println!("burn-gan {}", env!("CARGO_PKG_VERSION"));
-            println!("backend: {} (features: {})", burn_gan_backends::NAME, burn_gan_backends::compiled_features().join(", "));
+            println!(
+                "backend: {} (features: {})",
+                burn_gan_backends::NAME,
+                burn_gan_backends::compiled_features().join(", ")
+            );
             println!("device: {:?}", burn_gan_backends::device());
             println!("burn: 0.21.0");
             Ok(())
@@ -220,7 +227,12 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load_data(spec: &str, image_size: Option<u32>, channels: Option<usize>, model: &str) -> CliResult<Samples> {
+fn load_data(
+    spec: &str,
+    image_size: Option<u32>,
+    channels: Option<usize>,
+    model: &str,
+) -> CliResult<Samples> {
     if let Some(c) = channels {
         if c != 1 && c != 3 {
             return Err(invalid(format!("--channels {c}: use 1 (gray) or 3 (RGB)")));
@@ -250,15 +262,15 @@ fn read_run_config(run: &Path) -> CliResult<RunConfig> {
     let text = std::fs::read_to_string(&path).map_err(|e| {
         Error::format(&path, format!("cannot read the run configuration ({e}); is {} a run folder written by `burn-gan train`?", run.display()))
     })?;
-    serde_json::from_str(&text).map_err(|e| Error::format(&path, format!("not a burn-gan run configuration ({e})")))
+    serde_json::from_str(&text)
+        .map_err(|e| Error::format(&path, format!("not a burn-gan run configuration ({e})")))
 }
 
 fn train(args: TrainArgs) -> CliResult<()> {
     let (run_config, data) = if args.resume {
-        let out = args
-            .out
-            .clone()
-            .ok_or_else(|| invalid("--resume needs --out <run folder> to know which run to continue"))?;
+        let out = args.out.clone().ok_or_else(|| {
+            invalid("--resume needs --out <run folder> to know which run to continue")
+        })?;
         let mut rc = read_run_config(&out)?;
         if args.model != "gan" && args.model != rc.model_name {
             return Err(invalid(format!(
@@ -278,7 +290,9 @@ fn train(args: TrainArgs) -> CliResult<()> {
         let data = load_data(&spec, args.image_size, args.channels, &args.model)?;
         let mut model = ModelSpec::for_data(&args.model, &data).map_err(Error::Invalid)?;
         if let Some(loss) = &args.generator_loss {
-            let loss = loss.parse().map_err(|e: String| invalid(format!("--generator-loss: {e}")))?;
+            let loss = loss
+                .parse()
+                .map_err(|e: String| invalid(format!("--generator-loss: {e}")))?;
             match &mut model {
                 ModelSpec::Gan(c) => c.generator_loss = loss,
                 ModelSpec::Dcgan(c) => c.generator_loss = loss,
@@ -286,7 +300,9 @@ fn train(args: TrainArgs) -> CliResult<()> {
         }
         if let Some(t) = args.real_target {
             if !(t > 0.0 && t <= 1.0) {
-                return Err(invalid(format!("--real-target {t}: use a value in (0, 1], e.g. 0.9")));
+                return Err(invalid(format!(
+                    "--real-target {t}: use a value in (0, 1], e.g. 0.9"
+                )));
             }
             match &mut model {
                 ModelSpec::Gan(c) => c.real_target = t,
@@ -308,18 +324,27 @@ fn train(args: TrainArgs) -> CliResult<()> {
         if let Some(s) = args.seed {
             t.seed = s;
         }
-        let optimizer = |name: &Option<String>, lr: Option<f64>, current: &OptimizerConfig, which: &str| -> CliResult<OptimizerConfig> {
+        let optimizer = |name: &Option<String>,
+                         lr: Option<f64>,
+                         current: &OptimizerConfig,
+                         which: &str|
+         -> CliResult<OptimizerConfig> {
             let lr = lr.unwrap_or(current.lr());
             match name {
-                Some(n) => OptimizerConfig::parse(n, lr).map_err(|e| invalid(format!("--optimizer-{which}: {e}"))),
+                Some(n) => OptimizerConfig::parse(n, lr)
+                    .map_err(|e| invalid(format!("--optimizer-{which}: {e}"))),
                 None if lr.is_finite() && lr > 0.0 => Ok(current.clone().with_lr(lr)),
-                None => Err(invalid(format!("--lr-{which} {lr}: use a positive learning rate"))),
+                None => Err(invalid(format!(
+                    "--lr-{which} {lr}: use a positive learning rate"
+                ))),
             }
         };
         t.optimizer_g = optimizer(&args.optimizer_g, args.lr_g, &t.optimizer_g, "g")?;
         t.optimizer_d = optimizer(&args.optimizer_d, args.lr_d, &t.optimizer_d, "d")?;
         if let Some(d) = &args.lr_decay {
-            t.lr_decay = d.parse().map_err(|e: String| invalid(format!("--lr-decay: {e}")))?;
+            t.lr_decay = d
+                .parse()
+                .map_err(|e: String| invalid(format!("--lr-decay: {e}")))?;
         }
         if let Some(s) = args.steps {
             t.steps = s;
@@ -346,13 +371,19 @@ fn train(args: TrainArgs) -> CliResult<()> {
         (rc, data)
     };
     run_config_checks(&run_config)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("runs").join(format!("{}-{}", run_config.model_name, data_name(&run_config.data))));
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("runs").join(format!(
+            "{}-{}",
+            run_config.model_name,
+            data_name(&run_config.data)
+        ))
+    });
     let resume = if args.resume {
         Some(latest_checkpoint(&out).ok_or_else(|| {
-            invalid(format!("{}: no complete checkpoint to resume from; train without --resume", out.display()))
+            invalid(format!(
+                "{}: no complete checkpoint to resume from; train without --resume",
+                out.display()
+            ))
         })?)
     } else {
         if latest_checkpoint(&out).is_some() {
@@ -366,7 +397,8 @@ fn train(args: TrainArgs) -> CliResult<()> {
     std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
     let config_path = out.join("config.json");
     let json = serde_json::to_string_pretty(&run_config).expect("the run configuration serialises");
-    burn_gan::train::checkpoint::write_atomically(&config_path, json.as_bytes()).map_err(|e| Error::io(&config_path, e))?;
+    burn_gan::train::checkpoint::write_atomically(&config_path, json.as_bytes())
+        .map_err(|e| Error::io(&config_path, e))?;
 
     let t = &run_config.training;
     println!(
@@ -385,8 +417,20 @@ fn train(args: TrainArgs) -> CliResult<()> {
     AutodiffBackend::seed(&device, t.seed);
     let data = Arc::new(data);
     match &run_config.model {
-        ModelSpec::Gan(c) => train_model(c.init::<AutodiffBackend>(&device), data, &run_config, &out, resume),
-        ModelSpec::Dcgan(c) => train_model(c.init::<AutodiffBackend>(&device), data, &run_config, &out, resume),
+        ModelSpec::Gan(c) => train_model(
+            c.init::<AutodiffBackend>(&device),
+            data,
+            &run_config,
+            &out,
+            resume,
+        ),
+        ModelSpec::Dcgan(c) => train_model(
+            c.init::<AutodiffBackend>(&device),
+            data,
+            &run_config,
+            &out,
+            resume,
+        ),
     }
 }
 
@@ -394,13 +438,20 @@ fn run_config_checks(rc: &RunConfig) -> CliResult<()> {
     rc.training.validate()
 }
 
-fn train_model<M>(model: M, data: Arc<Samples>, rc: &RunConfig, out: &Path, resume: Option<usize>) -> CliResult<()>
+fn train_model<M>(
+    model: M,
+    data: Arc<Samples>,
+    rc: &RunConfig,
+    out: &Path,
+    resume: Option<usize>,
+) -> CliResult<()>
 where
     M: Adversarial<AutodiffBackend>
         + AutodiffModule<AutodiffBackend>
         + TrainStep<Input = GanBatch<AutodiffBackend>, Output = GanOutput<AutodiffBackend>>
         + 'static,
-    M::InnerModule: Adversarial<Backend> + InferenceStep<Input = GanBatch<Backend>, Output = GanOutput<Backend>>,
+    M::InnerModule: Adversarial<Backend>
+        + InferenceStep<Input = GanBatch<Backend>, Output = GanOutput<Backend>>,
 {
     let device = burn_gan_backends::device();
     let start = std::time::Instant::now();
@@ -422,11 +473,19 @@ where
             println!("wrote {}", path.display());
         }
     }
-    println!("wrote {} and {}", out.join("losses.png").display(), out.join("metrics.jsonl").display());
+    println!(
+        "wrote {} and {}",
+        out.join("losses.png").display(),
+        out.join("metrics.jsonl").display()
+    );
     Ok(())
 }
 
-fn report_coverage<M: Adversarial<Backend>>(model: &M, toy: Toy, device: &burn::tensor::Device<Backend>) {
+fn report_coverage<M: Adversarial<Backend>>(
+    model: &M,
+    toy: Toy,
+    device: &burn::tensor::Device<Backend>,
+) {
     let c = toy_coverage(model, toy, 2500, 7, device);
     println!(
         "{}: {} of {} modes covered, {:.1}% of 2500 samples within 3 standard deviations of a mode",
@@ -438,14 +497,27 @@ fn report_coverage<M: Adversarial<Backend>>(model: &M, toy: Toy, device: &burn::
 }
 
 /// Rebuilds the model of a run with its latest weights and calls `f` with it.
-fn with_trained<R>(run: &Path, f: &mut dyn FnMut(&dyn Generate, &RunConfig) -> CliResult<R>) -> CliResult<R> {
+fn with_trained<R>(
+    run: &Path,
+    f: &mut dyn FnMut(&dyn Generate, &RunConfig) -> CliResult<R>,
+) -> CliResult<R> {
     let rc = read_run_config(run)?;
-    let n = latest_checkpoint(run)
-        .ok_or_else(|| invalid(format!("{}: the run has no complete checkpoint yet", run.display())))?;
+    let n = latest_checkpoint(run).ok_or_else(|| {
+        invalid(format!(
+            "{}: the run has no complete checkpoint yet",
+            run.display()
+        ))
+    })?;
     let device = burn_gan_backends::device();
     match &rc.model {
-        ModelSpec::Gan(c) => f(&load_weights(c.init::<Backend>(&device), run, n, &device)?, &rc),
-        ModelSpec::Dcgan(c) => f(&load_weights(c.init::<Backend>(&device), run, n, &device)?, &rc),
+        ModelSpec::Gan(c) => f(
+            &load_weights(c.init::<Backend>(&device), run, n, &device)?,
+            &rc,
+        ),
+        ModelSpec::Dcgan(c) => f(
+            &load_weights(c.init::<Backend>(&device), run, n, &device)?,
+            &rc,
+        ),
     }
 }
 
@@ -460,7 +532,11 @@ impl<M: Adversarial<Backend>> Generate for M {
         self.latent_dim()
     }
     fn gen(&self, z: Tensor<Backend, 2>) -> Vec<f32> {
-        self.generate(z).into_data().convert::<f32>().to_vec().expect("f32 samples")
+        self.generate(z)
+            .into_data()
+            .convert::<f32>()
+            .to_vec()
+            .expect("f32 samples")
     }
 }
 
@@ -473,7 +549,12 @@ fn sample(args: SampleArgs) -> CliResult<()> {
         let z = normal_noise::<Backend>(args.n, model.latent(), args.seed, &device);
         let values = model.gen(z);
         match rc.data_kind {
-            SampleKind::Image => viz::image_grid(&values, rc.data_shape, (args.n as f64).sqrt().ceil() as usize, &args.out)?,
+            SampleKind::Image => viz::image_grid(
+                &values,
+                rc.data_shape,
+                (args.n as f64).sqrt().ceil() as usize,
+                &args.out,
+            )?,
             SampleKind::Points => {
                 let real = match DataSpec::parse(&rc.data) {
                     Ok(DataSpec::Toy(toy)) => toy.samples(2000, 1).values,
@@ -491,12 +572,20 @@ fn sample(args: SampleArgs) -> CliResult<()> {
 /// Spherical interpolation of two vectors (Shoemake 1985), linear when they are parallel.
 fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
     let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    let cos = (a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>() / (norm(a) * norm(b))).clamp(-1.0, 1.0);
+    let cos =
+        (a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>() / (norm(a) * norm(b))).clamp(-1.0, 1.0);
     let omega = cos.acos();
     if omega.abs() < 1e-4 {
-        return a.iter().zip(b).map(|(x, y)| (1.0 - t) * x + t * y).collect();
+        return a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (1.0 - t) * x + t * y)
+            .collect();
     }
-    let (wa, wb) = (((1.0 - t) * omega).sin() / omega.sin(), (t * omega).sin() / omega.sin());
+    let (wa, wb) = (
+        ((1.0 - t) * omega).sin() / omega.sin(),
+        (t * omega).sin() / omega.sin(),
+    );
     a.iter().zip(b).map(|(x, y)| wa * x + wb * y).collect()
 }
 
@@ -521,7 +610,10 @@ fn interpolate(args: InterpolateArgs) -> CliResult<()> {
         for (name, spherical) in [("interp-linear.png", false), ("interp-slerp.png", true)] {
             let mut z = Vec::with_capacity(args.pairs * args.steps * dim);
             for p in 0..args.pairs {
-                let (a, b) = (&ends[2 * p * dim..(2 * p + 1) * dim], &ends[(2 * p + 1) * dim..(2 * p + 2) * dim]);
+                let (a, b) = (
+                    &ends[2 * p * dim..(2 * p + 1) * dim],
+                    &ends[(2 * p + 1) * dim..(2 * p + 2) * dim],
+                );
                 for s in 0..args.steps {
                     let t = s as f32 / (args.steps - 1) as f32;
                     if spherical {
@@ -531,7 +623,10 @@ fn interpolate(args: InterpolateArgs) -> CliResult<()> {
                     }
                 }
             }
-            let z = Tensor::<Backend, 2>::from_data(TensorData::new(z, [args.pairs * args.steps, dim]), &device);
+            let z = Tensor::<Backend, 2>::from_data(
+                TensorData::new(z, [args.pairs * args.steps, dim]),
+                &device,
+            );
             let path = out.join(name);
             viz::image_grid(&model.gen(z), rc.data_shape, args.steps, &path)?;
             println!("wrote {}", path.display());

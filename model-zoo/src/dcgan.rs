@@ -48,9 +48,11 @@ impl DcganConfig {
     /// ConvT(128, 64, k4, s2, p1) -> BN -> ReLU -> ConvT(64, 1, k4, s2, p1) -> tanh.
     /// D: Conv(1, 64, k4, s2, p1) -> LReLU(0.2) -> Conv(64, 128, k4, s2, p1) -> BN -> LReLU(0.2)
     /// -> flatten -> Linear(128*7*7, 1).
+    // ANCHOR: dcgan28
     pub fn dcgan28() -> Self {
         Self::new(1, 28)
     }
+    // ANCHOR_END: dcgan28
 
     /// 32x32 RGB (CIFAR-10 sized): projection to 256x4x4, three upsamplings.
     pub fn dcgan32() -> Self {
@@ -105,7 +107,11 @@ impl DcganConfig {
         let mut g_convs = Vec::new();
         let mut g_norms = Vec::new();
         for l in 0..levels {
-            let out = if l + 1 == levels { self.channels } else { widths[l + 1] };
+            let out = if l + 1 == levels {
+                self.channels
+            } else {
+                widths[l + 1]
+            };
             g_convs.push(conv_t(widths[l], out));
             if l + 1 < levels {
                 g_norms.push(BatchNormConfig::new(out).init(device));
@@ -161,6 +167,7 @@ pub struct Generator<B: Backend> {
     side: usize,
 }
 
+// ANCHOR: dcgan_generator
 impl<B: Backend> Generator<B> {
     /// # Shapes
     /// - `z`: `[n, latent_dim]`
@@ -179,6 +186,7 @@ impl<B: Backend> Generator<B> {
         x
     }
 }
+// ANCHOR_END: dcgan_generator
 
 /// The DCGAN discriminator.
 #[derive(Module, Debug)]
@@ -278,9 +286,19 @@ mod tests {
         assert_eq!(d.convs[1].weight.dims(), [128, 64, 4, 4]);
         assert_eq!(d.norms.len(), 1);
         assert_eq!(d.head.weight.dims(), [128 * 7 * 7, 1]);
-        // Parameter count of the PyTorch module with the same layers.
-        let expected = (100 * 6272 + 6272) + 2 * 6272 + (128 * 64 * 16 + 64) + 2 * 64 + (64 * 16 + 1)
-            + (64 * 16 + 64) + (64 * 128 * 16 + 128) + 2 * 128 + (6272 + 1);
+        // Trainable parameters of the PyTorch module with the same layers (917,122), plus the
+        // batch norms' running means and variances, which burn counts in `num_params`.
+        let trainable = (100 * 6272 + 6272)
+            + 2 * 6272
+            + (128 * 64 * 16 + 64)
+            + 2 * 64
+            + (64 * 16 + 1)
+            + (64 * 16 + 64)
+            + (64 * 128 * 16 + 128)
+            + 2 * 128
+            + (6272 + 1);
+        assert_eq!(trainable, 917_122);
+        let expected = trainable + 2 * (6272 + 64 + 128);
         assert_eq!(gan.num_params(), expected);
     }
 

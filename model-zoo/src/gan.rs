@@ -70,7 +70,10 @@ impl GanConfig {
 
     /// Builds the GAN.
     pub fn init<B: Backend>(&self, device: &B::Device) -> Gan<B> {
-        assert!(self.latent_dim > 0, "The noise dimension of a GAN must be at least 1.");
+        assert!(
+            self.latent_dim > 0,
+            "The noise dimension of a GAN must be at least 1."
+        );
         assert!(
             self.maxout_pieces >= 1,
             "A maxout layer needs at least one piece, got {}.",
@@ -147,6 +150,7 @@ pub struct Discriminator<B: Backend> {
     pieces: usize,
 }
 
+// ANCHOR: maxout
 impl<B: Backend> Discriminator<B> {
     /// # Shapes
     /// - `x`: `[n, c, h, w]`
@@ -157,11 +161,15 @@ impl<B: Backend> Discriminator<B> {
             let y = layer.forward(self.dropout.forward(x)); // [n, units * pieces]
             let [n, width] = y.dims();
             let units = width / self.pieces;
-            x = y.reshape([n, units, self.pieces]).max_dim(2).reshape([n, units]);
+            x = y
+                .reshape([n, units, self.pieces])
+                .max_dim(2)
+                .reshape([n, units]);
         }
         self.output.forward(self.dropout.forward(x))
     }
 }
+// ANCHOR_END: maxout
 
 /// Generator and discriminator of the original GAN.
 #[derive(Module, Debug)]
@@ -174,11 +182,15 @@ pub struct Gan<B: Backend> {
     objective: Objective,
 }
 
+// ANCHOR: gan_adversarial
 impl<B: Backend> Adversarial<B> for Gan<B> {
     fn latent_dim(&self) -> usize {
-        self.generator.hidden.first().map_or(self.generator.output.weight.dims()[0], |l| {
-            l.weight.dims()[0]
-        })
+        self.generator
+            .hidden
+            .first()
+            .map_or(self.generator.output.weight.dims()[0], |l| {
+                l.weight.dims()[0]
+            })
     }
 
     fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
@@ -202,6 +214,7 @@ impl<B: Backend> Adversarial<B> for Gan<B> {
 }
 
 burn_gan::impl_train_steps!(Gan);
+// ANCHOR_END: gan_adversarial
 
 #[cfg(test)]
 mod tests {
@@ -231,6 +244,8 @@ mod tests {
     #[test]
     #[should_panic = "A maxout layer needs at least one piece"]
     fn zero_maxout_pieces_are_rejected() {
-        GanConfig::toy().with_maxout_pieces(0).init::<TB>(&Default::default());
+        GanConfig::toy()
+            .with_maxout_pieces(0)
+            .init::<TB>(&Default::default());
     }
 }

@@ -41,19 +41,27 @@ pub enum ModelSpec {
 }
 
 fn names() -> String {
-    PRESETS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+    PRESETS
+        .iter()
+        .map(|p| p.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl ModelSpec {
     /// The configuration of model `name` for `data`, or a message saying why they do not fit.
     pub fn for_data(name: &str, data: &Samples) -> Result<Self, String> {
         let [c, h, w] = data.shape;
-        let preset = PRESETS
-            .iter()
-            .find(|p| p.name == name)
-            .ok_or_else(|| format!("unknown model `{name}`; available: {} (see `burn-gan models`)", names()))?;
+        let preset = PRESETS.iter().find(|p| p.name == name).ok_or_else(|| {
+            format!(
+                "unknown model `{name}`; available: {} (see `burn-gan models`)",
+                names()
+            )
+        })?;
         let fixed = |config: DcganConfig| -> Result<Self, String> {
-            if data.kind != SampleKind::Image || [c, h, w] != [config.channels, config.image_size, config.image_size] {
+            if data.kind != SampleKind::Image
+                || [c, h, w] != [config.channels, config.image_size, config.image_size]
+            {
                 return Err(format!(
                     "model `{name}` expects {}x{}x{} images but the data {} has samples of shape {c}x{h}x{w}; pick another model, or --image-size/--channels for an image folder",
                     config.channels, config.image_size, config.image_size, data.source

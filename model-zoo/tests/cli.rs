@@ -21,11 +21,21 @@ fn burn_gan(args: &[&str]) -> Output {
 fn error_line(args: &[&str]) -> String {
     let out = burn_gan(args);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!out.status.success(), "{args:?} succeeded; stderr: {stderr}");
+    assert!(
+        !out.status.success(),
+        "{args:?} succeeded; stderr: {stderr}"
+    );
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "{args:?} should print one line, printed:\n{stderr}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "{args:?} should print one line, printed:\n{stderr}"
+    );
     assert!(lines[0].starts_with("error: "), "{}", lines[0]);
-    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{stderr}"
+    );
     lines[0].to_string()
 }
 
@@ -54,89 +64,252 @@ fn train_sample_and_interpolate_a_short_image_run() {
     let images = dir.join("train-images-idx3-ubyte.gz");
     let data: Vec<u8> = (0..64 * 28 * 28).map(|i| ((i * 7) % 256) as u8).collect();
     write_idx(&images, &[64, 28, 28], &data, true);
-    write_idx(&dir.join("train-labels-idx1-ubyte.gz"), &[64], &[3; 64], true);
+    write_idx(
+        &dir.join("train-labels-idx1-ubyte.gz"),
+        &[64],
+        &[3; 64],
+        true,
+    );
     let run = dir.join("run");
-    let out = burn_gan(&["train", "dcgan28", "--data", path(&dir), "--steps", "3", "--batch", "16", "--out", path(&run)]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for f in ["config.json", "metrics.jsonl", "losses.png", "samples.png", "checkpoint/model-1.mpk"] {
+    let out = burn_gan(&[
+        "train",
+        "dcgan28",
+        "--data",
+        path(&dir),
+        "--steps",
+        "3",
+        "--batch",
+        "16",
+        "--out",
+        path(&run),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "config.json",
+        "metrics.jsonl",
+        "losses.png",
+        "samples.png",
+        "checkpoint/model-1.mpk",
+    ] {
         assert!(run.join(f).is_file(), "{f} missing");
     }
     let grid = dir.join("grid.png");
-    let out = burn_gan(&["sample", "--run", path(&run), "--n", "9", "--out", path(&grid)]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = burn_gan(&[
+        "sample",
+        "--run",
+        path(&run),
+        "--n",
+        "9",
+        "--out",
+        path(&grid),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let img = image::open(&grid).unwrap();
     assert_eq!((img.width(), img.height()), (3 * 30 + 2, 3 * 30 + 2));
-    let out = burn_gan(&["interpolate", "--run", path(&run), "--pairs", "2", "--steps", "5"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = burn_gan(&[
+        "interpolate",
+        "--run",
+        path(&run),
+        "--pairs",
+        "2",
+        "--steps",
+        "5",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let strip = image::open(run.join("interp-slerp.png")).unwrap();
     assert_eq!((strip.width(), strip.height()), (5 * 30 + 2, 2 * 30 + 2));
 
     // Training again into the same folder without --resume would mix two runs.
-    let err = error_line(&["train", "dcgan28", "--data", path(&dir), "--steps", "3", "--out", path(&run)]);
-    assert!(err.contains("already holds a run") && err.contains("--resume"), "{err}");
+    let err = error_line(&[
+        "train",
+        "dcgan28",
+        "--data",
+        path(&dir),
+        "--steps",
+        "3",
+        "--out",
+        path(&run),
+    ]);
+    assert!(
+        err.contains("already holds a run") && err.contains("--resume"),
+        "{err}"
+    );
     // Resuming continues the run; the steps must go beyond what was trained.
     let err = error_line(&["train", "--resume", "--out", path(&run)]);
     assert!(err.contains("already reached step 3"), "{err}");
     let out = burn_gan(&["train", "--resume", "--out", path(&run), "--steps", "6"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(run.join("checkpoint/model-2.mpk").is_file());
 
     // A checkpoint of another model in the run folder.
     let toy = dir.join("toy");
-    let out = burn_gan(&["train", "gan", "--data", "ring8", "--steps", "2", "--batch", "16", "--out", path(&toy)]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    std::fs::copy(toy.join("checkpoint/model-1.mpk"), run.join("checkpoint/model-2.mpk")).unwrap();
+    let out = burn_gan(&[
+        "train",
+        "gan",
+        "--data",
+        "ring8",
+        "--steps",
+        "2",
+        "--batch",
+        "16",
+        "--out",
+        path(&toy),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::copy(
+        toy.join("checkpoint/model-1.mpk"),
+        run.join("checkpoint/model-2.mpk"),
+    )
+    .unwrap();
     let err = error_line(&["sample", "--run", path(&run), "--out", path(&grid)]);
-    assert!(err.contains("model-2.mpk") && err.contains("another model"), "{err}");
+    assert!(
+        err.contains("model-2.mpk") && err.contains("another model"),
+        "{err}"
+    );
 }
 
 #[test]
 fn bad_data_files_get_one_clear_error_line() {
     let dir = scratch("bad-data");
     let missing = dir.join("nothing-here.idx");
-    let err = error_line(&["train", "dcgan28", "--data", path(&missing), "--out", path(&dir.join("r0"))]);
+    let err = error_line(&[
+        "train",
+        "dcgan28",
+        "--data",
+        path(&missing),
+        "--out",
+        path(&dir.join("r0")),
+    ]);
     assert!(err.contains("nothing-here.idx"), "{err}");
 
     let corrupt = dir.join("corrupt-images-idx3-ubyte");
     std::fs::write(&corrupt, b"\x00\x00\x08\x03\x00\x00\x00\x05garbage").unwrap();
-    let err = error_line(&["train", "dcgan28", "--data", path(&corrupt), "--out", path(&dir.join("r1"))]);
-    assert!(err.contains("corrupt-images-idx3-ubyte") && err.contains("truncated"), "{err}");
+    let err = error_line(&[
+        "train",
+        "dcgan28",
+        "--data",
+        path(&corrupt),
+        "--out",
+        path(&dir.join("r1")),
+    ]);
+    assert!(
+        err.contains("corrupt-images-idx3-ubyte") && err.contains("truncated"),
+        "{err}"
+    );
 
     let magic = dir.join("magic-images-idx3-ubyte");
-    std::fs::write(&magic, b"\x00\x00\x09\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00").unwrap();
-    let err = error_line(&["train", "dcgan28", "--data", path(&magic), "--out", path(&dir.join("r2"))]);
+    std::fs::write(
+        &magic,
+        b"\x00\x00\x09\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+    )
+    .unwrap();
+    let err = error_line(&[
+        "train",
+        "dcgan28",
+        "--data",
+        path(&magic),
+        "--out",
+        path(&dir.join("r2")),
+    ]);
     assert!(err.contains("wrong magic number 0x00000903"), "{err}");
 
     let gz = dir.join("cut-images-idx3-ubyte.gz");
     write_idx(&gz, &[4, 28, 28], &[1; 4 * 28 * 28], true);
     let bytes = std::fs::read(&gz).unwrap();
     std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
-    let err = error_line(&["train", "dcgan28", "--data", path(&gz), "--out", path(&dir.join("r3"))]);
-    assert!(err.contains("cut-images-idx3-ubyte.gz") && err.contains("gzip"), "{err}");
+    let err = error_line(&[
+        "train",
+        "dcgan28",
+        "--data",
+        path(&gz),
+        "--out",
+        path(&dir.join("r3")),
+    ]);
+    assert!(
+        err.contains("cut-images-idx3-ubyte.gz") && err.contains("gzip"),
+        "{err}"
+    );
 
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let err = error_line(&["train", "dcgan", "--data", path(&empty), "--out", path(&dir.join("r4"))]);
+    let err = error_line(&[
+        "train",
+        "dcgan",
+        "--data",
+        path(&empty),
+        "--out",
+        path(&dir.join("r4")),
+    ]);
     assert!(err.contains("no PNG or JPEG images"), "{err}");
 
     let mixed = dir.join("mixed");
     std::fs::create_dir_all(&mixed).unwrap();
-    image::GrayImage::new(8, 8).save(mixed.join("a.png")).unwrap();
-    image::GrayImage::new(9, 8).save(mixed.join("b.png")).unwrap();
-    let err = error_line(&["train", "dcgan", "--data", path(&mixed), "--out", path(&dir.join("r5"))]);
-    assert!(err.contains("b.png") && err.contains("--image-size"), "{err}");
+    image::GrayImage::new(8, 8)
+        .save(mixed.join("a.png"))
+        .unwrap();
+    image::GrayImage::new(9, 8)
+        .save(mixed.join("b.png"))
+        .unwrap();
+    let err = error_line(&[
+        "train",
+        "dcgan",
+        "--data",
+        path(&mixed),
+        "--out",
+        path(&dir.join("r5")),
+    ]);
+    assert!(
+        err.contains("b.png") && err.contains("--image-size"),
+        "{err}"
+    );
 }
 
 #[test]
 fn bad_names_and_values_get_one_clear_error_line() {
     let dir = scratch("bad-args");
     let err = error_line(&["train", "stylegan9", "--out", path(&dir.join("r0"))]);
-    assert!(err.contains("unknown model `stylegan9`") && err.contains("dcgan28"), "{err}");
-    let err = error_line(&["train", "dcgan", "--data", "ring8", "--out", path(&dir.join("r1"))]);
+    assert!(
+        err.contains("unknown model `stylegan9`") && err.contains("dcgan28"),
+        "{err}"
+    );
+    let err = error_line(&[
+        "train",
+        "dcgan",
+        "--data",
+        "ring8",
+        "--out",
+        path(&dir.join("r1")),
+    ]);
     assert!(err.contains("needs image data"), "{err}");
     let err = error_line(&["train", "--lr-g=-1", "--out", path(&dir.join("r2"))]);
     assert!(err.contains("--lr-g") && err.contains("positive"), "{err}");
-    let err = error_line(&["train", "--optimizer-d", "adagrad", "--out", path(&dir.join("r3"))]);
+    let err = error_line(&[
+        "train",
+        "--optimizer-d",
+        "adagrad",
+        "--out",
+        path(&dir.join("r3")),
+    ]);
     assert!(err.contains("unknown optimizer `adagrad`"), "{err}");
     let err = error_line(&["train", "--batch", "0", "--out", path(&dir.join("r4"))]);
     assert!(err.contains("--batch must be at least 1"), "{err}");

@@ -57,7 +57,9 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<IdxArray, String> {
     let ndims = bytes[3] as usize;
     let header = 4 + 4 * ndims;
     if bytes.len() < header {
-        return Err(format!("truncated header: {ndims} dimensions need {header} bytes"));
+        return Err(format!(
+            "truncated header: {ndims} dimensions need {header} bytes"
+        ));
     }
     let dims: Vec<usize> = (0..ndims)
         .map(|i| {
@@ -197,7 +199,10 @@ mod tests {
     fn truncated_data_is_detected() {
         let bytes = encode(&images(3));
         let err = parse(&bytes[..bytes.len() - 1]).unwrap_err();
-        assert!(err.contains("need 18 data bytes but the file holds 17"), "{err}");
+        assert!(
+            err.contains("need 18 data bytes but the file holds 17"),
+            "{err}"
+        );
     }
 
     #[test]

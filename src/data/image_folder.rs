@@ -123,7 +123,11 @@ pub fn load(dir: &Path, options: &ImageFolderOptions) -> Result<Samples> {
                 img
             }
         };
-        shape = Some([options.channels, img.height() as usize, img.width() as usize]);
+        shape = Some([
+            options.channels,
+            img.height() as usize,
+            img.width() as usize,
+        ]);
         to_values(&img, options.channels, &mut values);
     }
     Ok(Samples {
@@ -160,7 +164,14 @@ mod tests {
             std::fs::create_dir_all(dir.join(class)).unwrap();
             write_png(&dir.join(class).join("a.png"), 4, 4, v);
         }
-        let s = load(&dir, &ImageFolderOptions { size: None, channels: 1 }).unwrap();
+        let s = load(
+            &dir,
+            &ImageFolderOptions {
+                size: None,
+                channels: 1,
+            },
+        )
+        .unwrap();
         assert_eq!((s.len(), s.shape), (2, [1, 4, 4]));
         assert_eq!(s.labels, Some(vec![0, 1]));
         assert_eq!((s.sample(0)[0], s.sample(1)[0]), (-1.0, 1.0));
@@ -170,7 +181,14 @@ mod tests {
     fn resize_and_crop_give_the_requested_size_in_rgb() {
         let dir = scratch("resize");
         write_png(&dir.join("wide.png"), 12, 6, 128);
-        let s = load(&dir, &ImageFolderOptions { size: Some((4, 4)), channels: 3 }).unwrap();
+        let s = load(
+            &dir,
+            &ImageFolderOptions {
+                size: Some((4, 4)),
+                channels: 3,
+            },
+        )
+        .unwrap();
         assert_eq!((s.shape, s.labels), ([3, 4, 4], None));
     }
 
@@ -179,14 +197,21 @@ mod tests {
         let dir = scratch("mixed");
         write_png(&dir.join("a.png"), 4, 4, 0);
         write_png(&dir.join("b.png"), 5, 4, 0);
-        let err = load(&dir, &ImageFolderOptions::default()).unwrap_err().to_string();
-        assert!(err.contains("b.png") && err.contains("a.png") && err.contains("--image-size"), "{err}");
+        let err = load(&dir, &ImageFolderOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("b.png") && err.contains("a.png") && err.contains("--image-size"),
+            "{err}"
+        );
     }
 
     #[test]
     fn empty_folder_is_an_error() {
         let dir = scratch("empty");
-        let err = load(&dir, &ImageFolderOptions::default()).unwrap_err().to_string();
+        let err = load(&dir, &ImageFolderOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no PNG or JPEG images"), "{err}");
     }
 }

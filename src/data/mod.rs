@@ -142,13 +142,19 @@ mod tests {
     #[test]
     fn toy_names_parse() {
         assert_eq!(DataSpec::parse("ring8").unwrap(), DataSpec::Toy(Toy::Ring8));
-        assert_eq!(DataSpec::parse("grid25").unwrap(), DataSpec::Toy(Toy::Grid25));
+        assert_eq!(
+            DataSpec::parse("grid25").unwrap(),
+            DataSpec::Toy(Toy::Grid25)
+        );
     }
 
     #[test]
     fn missing_path_names_the_value() {
         let err = DataSpec::parse("/no/such/data").unwrap_err().to_string();
-        assert!(err.contains("/no/such/data") && err.contains("ring8"), "{err}");
+        assert!(
+            err.contains("/no/such/data") && err.contains("ring8"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -121,7 +121,10 @@ impl Toy {
             }
         }
         Coverage {
-            modes_covered: per_mode.iter().filter(|&&c| c >= min_per_mode.max(1)).count(),
+            modes_covered: per_mode
+                .iter()
+                .filter(|&&c| c >= min_per_mode.max(1))
+                .count(),
             high_quality: good as f64 / points.len().max(1) as f64,
             per_mode,
         }
@@ -157,7 +160,13 @@ mod tests {
 
     #[test]
     fn sampling_is_deterministic_in_the_seed() {
-        assert_eq!(Toy::Grid25.samples(10, 3).values, Toy::Grid25.samples(10, 3).values);
-        assert_ne!(Toy::Grid25.samples(10, 3).values, Toy::Grid25.samples(10, 4).values);
+        assert_eq!(
+            Toy::Grid25.samples(10, 3).values,
+            Toy::Grid25.samples(10, 3).values
+        );
+        assert_ne!(
+            Toy::Grid25.samples(10, 3).values,
+            Toy::Grid25.samples(10, 4).values
+        );
     }
 }

@@ -53,6 +53,7 @@ pub fn softplus<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
 /// - `real_logits`: `[n_real, 1]`
 /// - `fake_logits`: `[n_fake, 1]`
 /// - output: `[1]`
+// ANCHOR: d_loss
 pub fn discriminator_loss<B: Backend>(
     real_logits: Tensor<B, 2>,
     fake_logits: Tensor<B, 2>,
@@ -70,18 +71,21 @@ pub fn discriminator_loss<B: Backend>(
     };
     real.mean() + softplus(fake_logits).mean()
 }
+// ANCHOR_END: d_loss
 
 /// The generator's loss for logits of generated samples.
 ///
 /// # Shapes
 /// - `fake_logits`: `[n, 1]`
 /// - output: `[1]`
+// ANCHOR: g_loss
 pub fn generator_loss<B: Backend>(fake_logits: Tensor<B, 2>, kind: GeneratorLoss) -> Tensor<B, 1> {
     match kind {
         GeneratorLoss::Minimax => softplus(fake_logits).mean().neg(),
         GeneratorLoss::NonSaturating => softplus(fake_logits.neg()).mean(),
     }
 }
+// ANCHOR_END: g_loss
 
 #[cfg(test)]
 mod tests {
@@ -91,7 +95,10 @@ mod tests {
     type TB = crate::TestBackend;
 
     fn logits(values: &[f64]) -> Tensor<TB, 2> {
-        Tensor::from_data(TensorData::new(values.to_vec(), [values.len(), 1]), &Default::default())
+        Tensor::from_data(
+            TensorData::new(values.to_vec(), [values.len(), 1]),
+            &Default::default(),
+        )
     }
 
     fn sigmoid(x: f64) -> f64 {
@@ -104,7 +111,11 @@ mod tests {
         let got: f64 = discriminator_loss(logits(&r), logits(&f), 1.0).into_scalar();
         let real = r.iter().map(|&x| -sigmoid(x).ln()).sum::<f64>() / 3.0;
         let fake = f.iter().map(|&x| -(1.0 - sigmoid(x)).ln()).sum::<f64>() / 2.0;
-        assert!((got - (real + fake)).abs() < 1e-12, "{got} vs {}", real + fake);
+        assert!(
+            (got - (real + fake)).abs() < 1e-12,
+            "{got} vs {}",
+            real + fake
+        );
     }
 
     #[test]
@@ -118,7 +129,11 @@ mod tests {
             / 2.0;
         let fake = f.iter().map(|&x| -(1.0 - sigmoid(x)).ln()).sum::<f64>() / 2.0;
         // The target is an f32, so 0.9 carries f32 rounding.
-        assert!((got - (real + fake)).abs() < 1e-7, "{got} vs {}", real + fake);
+        assert!(
+            (got - (real + fake)).abs() < 1e-7,
+            "{got} vs {}",
+            real + fake
+        );
     }
 
     #[test]

@@ -123,6 +123,9 @@ mod tests {
         let dir = scratch("roundtrip");
         let device = Default::default();
         let layer: Linear<TB> = LinearConfig::new(3, 2).init(&device);
+        // Parameters are initialised lazily, and a clone of an uninitialised parameter draws its
+        // own values: read the weights once so the clone below records these values.
+        let expected = layer.weight.val().to_data();
         let path = dir.join("model-1");
         AtomicRecorder::default()
             .record(layer.clone().into_record(), path.clone())
@@ -130,19 +133,27 @@ mod tests {
         assert!(dir.join("model-1.mpk").is_file());
         assert!(!dir.join("model-1.mpk.tmp").exists());
         let record = Recorder::<TB>::load(&AtomicRecorder::default(), path, &device).unwrap();
-        let loaded = LinearConfig::new(3, 2).init::<TB>(&device).load_record(record);
+        let loaded = LinearConfig::new(3, 2)
+            .init::<TB>(&device)
+            .load_record(record);
         // Checkpoints hold f32 (full precision); the f64 test backend round-trips through it.
         loaded
             .weight
             .val()
             .to_data()
-            .assert_approx_eq::<f64>(&layer.weight.val().to_data(), burn::tensor::Tolerance::absolute(1e-6));
+            .assert_approx_eq::<f64>(&expected, burn::tensor::Tolerance::absolute(1e-6));
     }
 
     #[test]
     fn latest_checkpoint_needs_all_three_files() {
         let run = scratch("latest");
-        for (part, n) in [("model", 1), ("optim", 1), ("scheduler", 1), ("model", 2), ("optim", 2)] {
+        for (part, n) in [
+            ("model", 1),
+            ("optim", 1),
+            ("scheduler", 1),
+            ("model", 2),
+            ("optim", 2),
+        ] {
             write_atomically(&checkpoint_file(&run, part, n), b"x").unwrap();
         }
         assert_eq!(latest_checkpoint(&run), Some(1));

@@ -28,9 +28,16 @@ pub fn mix_seed(seed: u64, stream: u64, index: u64) -> u64 {
 }
 
 /// Standard normal noise `[n, dim]` drawn on the CPU from `seed`, identical on every backend.
-pub fn normal_noise<B: Backend>(n: usize, dim: usize, seed: u64, device: &B::Device) -> Tensor<B, 2> {
+pub fn normal_noise<B: Backend>(
+    n: usize,
+    dim: usize,
+    seed: u64,
+    device: &B::Device,
+) -> Tensor<B, 2> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let values: Vec<f32> = (0..n * dim).map(|_| StandardNormal.sample(&mut rng)).collect();
+    let values: Vec<f32> = (0..n * dim)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
     Tensor::from_data(TensorData::new(values, [n, dim]), device)
 }
 
@@ -100,7 +107,10 @@ impl<B: Backend> GanLoader<B> {
         let per_epoch = self.batches_per_epoch();
         let (epoch, pos) = (index / per_epoch, index % per_epoch);
         let order = self.order(epoch);
-        self.batch_of(&order[pos * self.batch_size..(pos + 1) * self.batch_size], index)
+        self.batch_of(
+            &order[pos * self.batch_size..(pos + 1) * self.batch_size],
+            index,
+        )
     }
 
     fn order(&self, epoch: usize) -> Vec<usize> {
@@ -127,7 +137,12 @@ impl<B: Backend> GanLoader<B> {
             phase: Phase::Discriminator,
             real,
             labels,
-            z: normal_noise(n, self.latent_dim, mix_seed(self.seed, stream::NOISE, index), &self.device),
+            z: normal_noise(
+                n,
+                self.latent_dim,
+                mix_seed(self.seed, stream::NOISE, index),
+                &self.device,
+            ),
             seed: mix_seed(self.seed, stream::PHASE, index),
         }
     }
@@ -155,7 +170,10 @@ impl<B: Backend> Iterator for GanLoaderIter<'_, B> {
         }
         let order = &self.order.as_ref().unwrap().1;
         let bs = self.loader.batch_size;
-        Some(self.loader.batch_of(&order[pos * bs..(pos + 1) * bs], index))
+        Some(
+            self.loader
+                .batch_of(&order[pos * bs..(pos + 1) * bs], index),
+        )
     }
 }
 
@@ -194,8 +212,21 @@ impl<B: Backend> DataLoader<B, GanBatch<B>> for GanLoader<B> {
 }
 
 /// A fixed validation batch: the first `n` samples with noise drawn from the run seed.
-pub fn validation_batch<B: Backend>(data: &Samples, n: usize, latent_dim: usize, seed: u64, device: &B::Device) -> GanBatch<B> {
-    let loader = GanLoader::<B>::new(Arc::new(data.take(n)), n.min(data.len()), latent_dim, mix_seed(seed, stream::VALID, 0), 1, device.clone());
+pub fn validation_batch<B: Backend>(
+    data: &Samples,
+    n: usize,
+    latent_dim: usize,
+    seed: u64,
+    device: &B::Device,
+) -> GanBatch<B> {
+    let loader = GanLoader::<B>::new(
+        Arc::new(data.take(n)),
+        n.min(data.len()),
+        latent_dim,
+        mix_seed(seed, stream::VALID, 0),
+        1,
+        device.clone(),
+    );
     let indices: Vec<usize> = (0..loader.batch_size).collect();
     loader.batch_of(&indices, 0)
 }
@@ -208,7 +239,14 @@ mod tests {
     type TB = crate::TestBackend;
 
     fn loader(per_iter: usize) -> GanLoader<TB> {
-        GanLoader::new(Arc::new(Toy::Ring8.samples(40, 0)), 8, 3, 7, per_iter, Default::default())
+        GanLoader::new(
+            Arc::new(Toy::Ring8.samples(40, 0)),
+            8,
+            3,
+            7,
+            per_iter,
+            Default::default(),
+        )
     }
 
     #[test]
@@ -242,7 +280,13 @@ mod tests {
             .flat_map(|b| b.labels.unwrap().into_data().to_vec::<i64>().unwrap())
             .collect();
         labels.sort();
-        assert_eq!(labels, (0..40).map(|i| (i % 8) as i64).collect::<Vec<_>>().tap_sort());
+        assert_eq!(
+            labels,
+            (0..40)
+                .map(|i| (i % 8) as i64)
+                .collect::<Vec<_>>()
+                .tap_sort()
+        );
     }
 
     trait TapSort {

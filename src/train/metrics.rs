@@ -49,8 +49,20 @@ macro_rules! stat {
 
 stat!(LossD, "Loss D", loss_d, false, "The discriminator's loss.");
 stat!(LossG, "Loss G", loss_g, false, "The generator's loss.");
-stat!(DReal, "D(x)", d_real, true, "Mean discriminator probability on real samples.");
-stat!(DFake, "D(G(z))", d_fake, true, "Mean discriminator probability on generated samples.");
+stat!(
+    DReal,
+    "D(x)",
+    d_real,
+    true,
+    "Mean discriminator probability on real samples."
+);
+stat!(
+    DFake,
+    "D(G(z))",
+    d_fake,
+    true,
+    "Mean discriminator probability on generated samples."
+);
 
 /// The input of a [`StatMetric`].
 pub struct StatInput<S> {

@@ -36,6 +36,6 @@ pub use loader::{normal_noise, GanLoader};
 pub use metrics::PlainRenderer;
 pub use optim::{GanOptimizer, OptimizerConfig};
 pub use run::{fit, load_weights, toy_coverage, RunFiles, TrainingConfig};
-pub use step::{train_step, Adversarial, GanBatch, GanOutput, GanStats, Network, Objective, Phase};
 pub use schedule::{LrDecay, LrSchedule};
+pub use step::{train_step, Adversarial, GanBatch, GanOutput, GanStats, Network, Objective, Phase};
 pub use strategy::{GanStrategy, Hooks, Schedule};

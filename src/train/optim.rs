@@ -250,10 +250,13 @@ where
 {
     type Record = (AnyRecord<M, B>, AnyRecord<M, B>);
 
+    // ANCHOR: split
     fn step(&mut self, lr: f64, module: M, mut grads: GradientsParams) -> M {
         // Ids are read from the module at every step: loading a checkpoint replaces them.
-        let generator_ids: HashSet<ParamId> =
-            module.network_params(Network::Generator).into_iter().collect();
+        let generator_ids: HashSet<ParamId> = module
+            .network_params(Network::Generator)
+            .into_iter()
+            .collect();
         let mut split = SplitGrads {
             source: &mut grads,
             generator_ids: &generator_ids,
@@ -271,6 +274,7 @@ where
         }
         module
     }
+    // ANCHOR_END: split
 
     fn step_multi(&mut self, _lr: f64, _module: M, _grads: MultiGradientsParams) -> M {
         panic!("GanOptimizer supports single-device training; multi-device GAN training is not implemented yet.")

@@ -15,9 +15,7 @@ use burn::record::Recorder;
 use burn::tensor::{backend::AutodiffBackend, backend::Backend, Tensor};
 use burn::train::checkpoint::KeepLastNCheckpoints;
 use burn::train::metric::IterationSpeedMetric;
-use burn::train::{
-    InferenceStep, Learner, SupervisedTraining, TrainStep, TrainingStrategy,
-};
+use burn::train::{InferenceStep, Learner, SupervisedTraining, TrainStep, TrainingStrategy};
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{checkpoint_file, AtomicRecorder};
@@ -97,7 +95,10 @@ impl TrainingConfig {
                 return Err(Error::Invalid(format!("{name} must be at least 1, got 0")));
             }
         }
-        for (name, o) in [("generator", &self.optimizer_g), ("discriminator", &self.optimizer_d)] {
+        for (name, o) in [
+            ("generator", &self.optimizer_g),
+            ("discriminator", &self.optimizer_d),
+        ] {
             if !(o.lr().is_finite() && o.lr() > 0.0) {
                 return Err(Error::Invalid(format!(
                     "the {name} learning rate must be a positive number, got {}",
@@ -138,7 +139,12 @@ fn shapes<B: Backend, M: Module<B>>(module: &M) -> Vec<Vec<usize>> {
 
 /// Loads the model weights of checkpoint `n` of `run` into `model`, or explains why not (a
 /// missing or corrupt file, or a checkpoint of another network).
-pub fn load_weights<B: Backend, M: Module<B>>(model: M, run: &Path, n: usize, device: &B::Device) -> Result<M> {
+pub fn load_weights<B: Backend, M: Module<B>>(
+    model: M,
+    run: &Path,
+    n: usize,
+    device: &B::Device,
+) -> Result<M> {
     let file = checkpoint_file(run, "model", n);
     if !file.is_file() {
         return Err(Error::format(&file, "checkpoint file is missing"));
@@ -175,10 +181,25 @@ pub struct RunFiles<B: Backend> {
 
 impl<B: Backend> RunFiles<B> {
     /// Files for a run of a model with `latent_dim` noise inputs on `data`.
-    pub fn new(run: &Path, data: &Samples, latent_dim: usize, config: &TrainingConfig, device: &B::Device) -> Self {
-        let n = if data.kind == SampleKind::Points { config.grid_size.max(1000) } else { config.grid_size };
+    pub fn new(
+        run: &Path,
+        data: &Samples,
+        latent_dim: usize,
+        config: &TrainingConfig,
+        device: &B::Device,
+    ) -> Self {
+        let n = if data.kind == SampleKind::Points {
+            config.grid_size.max(1000)
+        } else {
+            config.grid_size
+        };
         let real_points: Vec<[f32; 2]> = match data.kind {
-            SampleKind::Points => data.take(2000).values.chunks(2).map(|c| [c[0], c[1]]).collect(),
+            SampleKind::Points => data
+                .take(2000)
+                .values
+                .chunks(2)
+                .map(|c| [c[0], c[1]])
+                .collect(),
             SampleKind::Image => Vec::new(),
         };
         let extent = real_points
@@ -225,7 +246,11 @@ impl<B: Backend> RunFiles<B> {
     /// Draws `model`'s samples from the fixed noise to `path`.
     pub fn draw<M: Adversarial<B>>(&self, model: &M, title: &str, path: &Path) -> Result<()> {
         let fake = model.generate(self.noise.clone());
-        let values: Vec<f32> = fake.into_data().convert::<f32>().to_vec().expect("f32 samples");
+        let values: Vec<f32> = fake
+            .into_data()
+            .convert::<f32>()
+            .to_vec()
+            .expect("f32 samples");
         match self.kind {
             SampleKind::Image => {
                 let n = values.len() / self.shape.iter().product::<usize>();
@@ -242,7 +267,10 @@ impl<B: Backend> RunFiles<B> {
     pub fn plot_losses(&self) -> Result<()> {
         let path = self.metrics_path();
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let rows: Vec<serde_json::Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        let rows: Vec<serde_json::Value> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
         let series: Vec<viz::Series> = ["loss_d", "loss_g", "d_real", "d_fake"]
             .into_iter()
             .map(|name| viz::Series {
@@ -254,7 +282,12 @@ impl<B: Backend> RunFiles<B> {
             })
             .filter(|s| !s.points.is_empty())
             .collect();
-        viz::line_plot(&series, "step", "training curves", &self.run.join("losses.png"))
+        viz::line_plot(
+            &series,
+            "step",
+            "training curves",
+            &self.run.join("losses.png"),
+        )
     }
 }
 
@@ -333,7 +366,11 @@ where
     std::fs::create_dir_all(run).map_err(|e| Error::io(run, e))?;
 
     let latent_dim = model.latent_dim();
-    let fresh = model.phases(config.d_steps).iter().filter(|p| p.takes_fresh_data()).count();
+    let fresh = model
+        .phases(config.d_steps)
+        .iter()
+        .filter(|p| p.takes_fresh_data())
+        .count();
     let train = GanLoader::<B>::new(
         data.clone(),
         config.batch_size,
@@ -342,19 +379,33 @@ where
         config.checkpoint_every * fresh,
         device.clone(),
     );
-    let valid_batch = validation_batch::<B::InnerBackend>(&data, config.batch_size, latent_dim, config.seed, device);
+    let valid_batch = validation_batch::<B::InnerBackend>(
+        &data,
+        config.batch_size,
+        latent_dim,
+        config.seed,
+        device,
+    );
     let valid = FixedLoader { batch: valid_batch };
 
-    let files = Arc::new(RunFiles::<B::InnerBackend>::new(run, &data, latent_dim, config, device));
+    let files = Arc::new(RunFiles::<B::InnerBackend>::new(
+        run, &data, latent_dim, config, device,
+    ));
     if let Some(n) = resume {
         files.truncate_after(n * config.checkpoint_every)?;
     } else {
         let _ = std::fs::remove_file(files.metrics_path());
     }
     let failure = Arc::new(Mutex::new(None));
-    let strategy = GanStrategy::<M::InnerModule, B>::new(schedule, train.cursor(), files.clone(), failure.clone());
+    let strategy = GanStrategy::<M::InnerModule, B>::new(
+        schedule,
+        train.cursor(),
+        files.clone(),
+        failure.clone(),
+    );
 
     let phases_per_step = model.phases(config.d_steps).len();
+    // ANCHOR: learner
     let learner = Learner::new(
         model,
         GanOptimizer::new(&config.optimizer_g, &config.optimizer_d),
@@ -379,6 +430,7 @@ where
         training = training.checkpoint(n);
     }
     let result = training.launch(learner);
+    // ANCHOR_END: learner
     if let Some(e) = failure.lock().unwrap().take() {
         return Err(e);
     }
@@ -394,14 +446,19 @@ struct FixedLoader<B: Backend> {
 
 impl<B: Backend> burn::data::dataloader::DataLoader<B, GanBatch<B>> for FixedLoader<B> {
     fn iter<'a>(&'a self) -> Box<dyn burn::data::dataloader::DataLoaderIterator<GanBatch<B>> + 'a> {
-        Box::new(FixedIter { batch: Some(self.batch.clone()) })
+        Box::new(FixedIter {
+            batch: Some(self.batch.clone()),
+        })
     }
 
     fn num_items(&self) -> usize {
         self.batch.real.dims()[0]
     }
 
-    fn to_device(&self, device: &B::Device) -> Arc<dyn burn::data::dataloader::DataLoader<B, GanBatch<B>>> {
+    fn to_device(
+        &self,
+        device: &B::Device,
+    ) -> Arc<dyn burn::data::dataloader::DataLoader<B, GanBatch<B>>> {
         let b = &self.batch;
         Arc::new(Self {
             batch: GanBatch {
@@ -414,7 +471,11 @@ impl<B: Backend> burn::data::dataloader::DataLoader<B, GanBatch<B>> for FixedLoa
         })
     }
 
-    fn slice(&self, _start: usize, _end: usize) -> Arc<dyn burn::data::dataloader::DataLoader<B, GanBatch<B>>> {
+    fn slice(
+        &self,
+        _start: usize,
+        _end: usize,
+    ) -> Arc<dyn burn::data::dataloader::DataLoader<B, GanBatch<B>>> {
         Arc::new(self.clone())
     }
 }
@@ -437,9 +498,20 @@ impl<B: Backend> burn::data::dataloader::DataLoaderIterator<GanBatch<B>> for Fix
 }
 
 /// Mode coverage of a model's samples on a toy distribution (see [`Toy::coverage`]).
-pub fn toy_coverage<B: Backend, M: Adversarial<B>>(model: &M, toy: Toy, n: usize, seed: u64, device: &B::Device) -> crate::data::toy::Coverage {
+pub fn toy_coverage<B: Backend, M: Adversarial<B>>(
+    model: &M,
+    toy: Toy,
+    n: usize,
+    seed: u64,
+    device: &B::Device,
+) -> crate::data::toy::Coverage {
     let z = normal_noise(n, model.latent_dim(), seed, device);
-    let values: Vec<f32> = model.generate(z).into_data().convert::<f32>().to_vec().expect("f32 samples");
+    let values: Vec<f32> = model
+        .generate(z)
+        .into_data()
+        .convert::<f32>()
+        .to_vec()
+        .expect("f32 samples");
     let points: Vec<[f32; 2]> = values.chunks(2).map(|c| [c[0], c[1]]).collect();
     toy.coverage(&points, (n / toy.modes().len() / 20).max(1))
 }

@@ -27,7 +27,9 @@ impl std::str::FromStr for LrDecay {
         match s {
             "constant" => Ok(Self::Constant),
             "linear" => Ok(Self::Linear),
-            other => Err(format!("unknown learning-rate decay `{other}`; use constant or linear")),
+            other => Err(format!(
+                "unknown learning-rate decay `{other}`; use constant or linear"
+            )),
         }
     }
 }

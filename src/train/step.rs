@@ -4,9 +4,9 @@
 use std::fmt::Display;
 
 use burn::module::{AutodiffModule, Module, ParamId};
+use burn::optim::GradientsParams;
 use burn::tensor::{activation::sigmoid, backend::AutodiffBackend, backend::Backend, Int, Tensor};
 use burn::train::{ItemLazy, TrainOutput};
-use burn::optim::GradientsParams;
 use serde::{Deserialize, Serialize};
 
 use crate::loss::{discriminator_loss, generator_loss, GeneratorLoss};
@@ -113,7 +113,11 @@ impl<B: Backend> GanOutput<B> {
 }
 
 fn scalar<B: Backend>(t: &Tensor<B, 1>) -> f64 {
-    t.clone().into_data().iter::<f64>().next().unwrap_or(f64::NAN)
+    t.clone()
+        .into_data()
+        .iter::<f64>()
+        .next()
+        .unwrap_or(f64::NAN)
 }
 
 /// The scalars of a [`GanOutput`], read back from the device.
@@ -195,6 +199,7 @@ impl Default for Objective {
 /// The trait is implemented for every backend, so the same code computes training losses (on an
 /// autodiff backend) and validation losses (on its inner backend). Use
 /// [`impl_train_steps!`](crate::impl_train_steps) to connect a model to burn-train.
+// ANCHOR: adversarial
 pub trait Adversarial<B: Backend>: Module<B> + Display {
     /// The width of the generator's noise input.
     fn latent_dim(&self) -> usize;
@@ -266,9 +271,11 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
         }
     }
 }
+// ANCHOR_END: adversarial
 
 /// The training step every [`Adversarial`] model shares: compute the phase's loss,
 /// backpropagate, and keep only the gradients of the network the phase updates.
+// ANCHOR: train_step
 pub fn train_step<B, M>(model: &M, batch: GanBatch<B>) -> TrainOutput<GanOutput<B>>
 where
     B: AutodiffBackend,
@@ -283,6 +290,7 @@ where
         item: output,
     }
 }
+// ANCHOR_END: train_step
 
 /// Implements burn-train's `TrainStep` (for the autodiff backend) and `InferenceStep` (for its
 /// inner backend) for a model type `$model<B>` that implements [`Adversarial`], by delegating

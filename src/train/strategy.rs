@@ -15,12 +15,12 @@ use std::sync::{Arc, Mutex};
 use burn::data::dataloader::Progress;
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
+use burn::train::EventProcessorTraining;
 use burn::train::{
     InferenceStep, Learner, LearnerEvent, LearningComponentsMarker, SupervisedLearningStrategy,
     SupervisedTrainingEventProcessor, TrainLoader, TrainStep, TrainingComponents, TrainingItem,
     ValidLoader,
 };
-use burn::train::EventProcessorTraining;
 
 use super::loader::{mix_seed, normal_noise, stream};
 use super::optim::GanOptimizer;
@@ -111,7 +111,11 @@ impl Running {
     }
 
     fn take_means(&mut self) -> Vec<(&'static str, f64)> {
-        let means = self.sums.iter().map(|(n, s, c)| (*n, s / *c as f64)).collect();
+        let means = self
+            .sums
+            .iter()
+            .map(|(n, s, c)| (*n, s / *c as f64))
+            .collect();
         self.sums.clear();
         means
     }
@@ -159,6 +163,7 @@ where
             let mut running = Running::default();
             let mut done_in_epoch = 0;
             while step < end {
+                // ANCHOR: phase_loop
                 for (i, &phase) in phases.iter().enumerate() {
                     let batch = if phase.takes_fresh_data() || last.is_none() {
                         let b = batches
@@ -172,7 +177,12 @@ where
                         let [n, dim] = b.z.dims();
                         let index = (step * phases.len() + i) as u64;
                         GanBatch {
-                            z: normal_noise(n, dim, mix_seed(s.seed, stream::PHASE, index), &b.z.device()),
+                            z: normal_noise(
+                                n,
+                                dim,
+                                mix_seed(s.seed, stream::PHASE, index),
+                                &b.z.device(),
+                            ),
                             seed: mix_seed(s.seed, stream::PHASE + 100, index),
                             ..b
                         }
@@ -201,6 +211,7 @@ where
                     )));
                 }
                 step += 1;
+                // ANCHOR_END: phase_loop
                 if step % s.log_every == 0 || step == s.steps {
                     if let Err(e) = self.hooks.on_log(step, &running.take_means()) {
                         fail(e);

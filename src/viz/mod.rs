@@ -42,7 +42,11 @@ pub fn image_grid(values: &[f32], shape: [usize; 3], cols: usize, path: &Path) -
                     let v = img[ch * h * w + y * w + x];
                     ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8
                 };
-                let rgb = if c == 1 { [px(0); 3] } else { [px(0), px(1), px(2)] };
+                let rgb = if c == 1 {
+                    [px(0); 3]
+                } else {
+                    [px(0), px(1), px(2)]
+                };
                 canvas.set(x0 + x, y0 + y, rgb);
             }
         }
@@ -51,7 +55,13 @@ pub fn image_grid(values: &[f32], shape: [usize; 3], cols: usize, path: &Path) -
 }
 
 /// Writes a scatter plot of real (grey) and generated (red) 2-D points over `[-extent, extent]^2`.
-pub fn scatter(real: &[[f32; 2]], fake: &[[f32; 2]], extent: f32, title: &str, path: &Path) -> Result<()> {
+pub fn scatter(
+    real: &[[f32; 2]],
+    fake: &[[f32; 2]],
+    extent: f32,
+    title: &str,
+    path: &Path,
+) -> Result<()> {
     let size = 560;
     let margin = 30;
     let mut canvas = Canvas::new(size, size + 20, [255, 255, 255]);
@@ -61,10 +71,21 @@ pub fn scatter(real: &[[f32; 2]], fake: &[[f32; 2]], extent: f32, title: &str, p
         let y = (margin + 20) as f32 + (extent - p[1]) / (2.0 * extent) * plot;
         (x, y)
     };
-    canvas.rect_outline(margin, margin + 20, size - margin, size - margin + 20, [0, 0, 0]);
+    canvas.rect_outline(
+        margin,
+        margin + 20,
+        size - margin,
+        size - margin + 20,
+        [0, 0, 0],
+    );
     let (ox, oy) = to_px(&[0.0, 0.0]);
     canvas.hline(margin, size - margin, oy as usize, [220, 220, 220]);
-    canvas.vline(ox as usize, margin + 20, size - margin + 20, [220, 220, 220]);
+    canvas.vline(
+        ox as usize,
+        margin + 20,
+        size - margin + 20,
+        [220, 220, 220],
+    );
     for (points, colour, r) in [(real, [150, 150, 150], 1), (fake, PALETTE[3], 1)] {
         for p in points {
             let (x, y) = to_px(p);
@@ -74,8 +95,20 @@ pub fn scatter(real: &[[f32; 2]], fake: &[[f32; 2]], extent: f32, title: &str, p
         }
     }
     canvas.text(margin, 6, title, [0, 0, 0], 2);
-    canvas.text(margin + 4, size - margin + 4, &format!("{:.1}", -extent), [0, 0, 0], 1);
-    canvas.text(size - margin - 20, size - margin + 4, &format!("{extent:.1}"), [0, 0, 0], 1);
+    canvas.text(
+        margin + 4,
+        size - margin + 4,
+        &format!("{:.1}", -extent),
+        [0, 0, 0],
+        1,
+    );
+    canvas.text(
+        size - margin - 20,
+        size - margin + 4,
+        &format!("{extent:.1}"),
+        [0, 0, 0],
+        1,
+    );
     canvas.save(path)
 }
 
@@ -124,7 +157,13 @@ pub fn line_plot(series: &[Series], x_label: &str, title: &str, path: &Path) -> 
         let (yy, xx) = (py(yv) as usize, px(xv) as usize);
         canvas.hline(left, w - right, yy, [235, 235, 235]);
         canvas.text(4, yy.saturating_sub(5), &short(yv), [0, 0, 0], 2);
-        canvas.text(xx.saturating_sub(12), h - bottom + 8, &short(xv), [0, 0, 0], 2);
+        canvas.text(
+            xx.saturating_sub(12),
+            h - bottom + 8,
+            &short(xv),
+            [0, 0, 0],
+            2,
+        );
     }
     canvas.rect_outline(left, top, w - right, h - bottom, [0, 0, 0]);
     for (k, s) in series.iter().enumerate() {
@@ -143,7 +182,13 @@ pub fn line_plot(series: &[Series], x_label: &str, title: &str, path: &Path) -> 
         canvas.text(w - right + 36, ly, s.name, [0, 0, 0], 2);
     }
     canvas.text(left, 10, title, [0, 0, 0], 2);
-    canvas.text(left + (w - left - right) / 2 - 20, h - 18, x_label, [0, 0, 0], 2);
+    canvas.text(
+        left + (w - left - right) / 2 - 20,
+        h - 18,
+        x_label,
+        [0, 0, 0],
+        2,
+    );
     canvas.save(path)
 }
 
@@ -181,7 +226,13 @@ mod tests {
             name,
             points: (0..10).map(|i| (i as f64, k * i as f64)).collect(),
         };
-        line_plot(&[s("loss_d", 1.0), s("loss_g", -1.0)], "step", "losses", &path).unwrap();
+        line_plot(
+            &[s("loss_d", 1.0), s("loss_g", -1.0)],
+            "step",
+            "losses",
+            &path,
+        )
+        .unwrap();
         let img = image::open(&path).unwrap().to_rgb8();
         let has = |c: [u8; 3]| img.pixels().any(|p| p.0 == c);
         assert!(has(PALETTE[0]) && has(PALETTE[1]));

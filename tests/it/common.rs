@@ -1,5 +1,4 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
 
 use std::path::PathBuf;
 
@@ -16,8 +15,14 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// The shared data folder (`../shared/data` beside the repository).
 pub fn shared_data(rel: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
-    assert!(p.exists(), "{} is missing: the tests read ../shared/data beside the repository", p.display());
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(rel);
+    assert!(
+        p.exists(),
+        "{} is missing: the tests read ../shared/data beside the repository",
+        p.display()
+    );
     p
 }
 
@@ -25,7 +30,8 @@ struct Flatten(Vec<Vec<f32>>);
 
 impl<B: Backend> ModuleVisitor<B> for Flatten {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        self.0.push(param.val().into_data().convert::<f32>().to_vec().unwrap());
+        self.0
+            .push(param.val().into_data().convert::<f32>().to_vec().unwrap());
     }
 }
 

@@ -1,8 +1,6 @@
 //! Resume equivalence: 2N steps in one go equal N steps, a restart from the checkpoint, and N
 //! more, bit for bit (same seed, ndarray).
 
-mod common;
-
 use std::sync::Arc;
 
 use burn::tensor::backend::Backend as _;
@@ -35,10 +33,10 @@ fn resumed_training_is_identical_to_uninterrupted_training() {
     let device = burn_gan_backends::device();
     let data = Arc::new(Toy::Ring8.samples(1000, 0));
 
-    let whole = common::scratch("resume-whole");
+    let whole = crate::common::scratch("resume-whole");
     let a = fit(model(), data.clone(), &config(50), &whole, None, &device).unwrap();
 
-    let split = common::scratch("resume-split");
+    let split = crate::common::scratch("resume-split");
     fit(model(), data.clone(), &config(25), &split, None, &device).unwrap();
     assert_eq!(latest_checkpoint(&split), Some(1));
     // A fresh model: everything must come from the checkpoint.
@@ -47,9 +45,12 @@ fn resumed_training_is_identical_to_uninterrupted_training() {
     let fresh = GanConfig::toy().init::<AutodiffBackend>(&device2);
     let b = fit(fresh, data, &config(50), &split, Some(1), &device).unwrap();
 
-    assert_eq!(common::params(&a), common::params(&b));
+    assert_eq!(crate::common::params(&a), crate::common::params(&b));
     assert_eq!(latest_checkpoint(&split), Some(2));
     // The metrics of the resumed run continue the first part's without gaps or repeats.
-    let steps: Vec<u64> = common::metrics(&split).iter().map(|r| r["step"].as_u64().unwrap()).collect();
+    let steps: Vec<u64> = crate::common::metrics(&split)
+        .iter()
+        .map(|r| r["step"].as_u64().unwrap())
+        .collect();
     assert_eq!(steps, (1..=10).map(|i| i * 5).collect::<Vec<_>>());
 }

@@ -1,7 +1,5 @@
 //! A diverging run stops with a clear error and keeps its last good checkpoint.
 
-mod common;
-
 use std::sync::Arc;
 
 use burn::tensor::backend::Backend as _;
@@ -16,7 +14,7 @@ fn a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint() {
     let device = burn_gan_backends::device();
     AutodiffBackend::seed(&device, 3);
     let data = Arc::new(Toy::Grid25.samples(512, 0));
-    let run = common::scratch("diverge");
+    let run = crate::common::scratch("diverge");
     let good = TrainingConfig {
         steps: 4,
         batch_size: 32,
@@ -25,22 +23,44 @@ fn a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint() {
         sample_every: 4,
         ..TrainingConfig::default()
     };
-    fit(GanConfig::toy().init::<AutodiffBackend>(&device), data.clone(), &good, &run, None, &device).unwrap();
+    fit(
+        GanConfig::toy().init::<AutodiffBackend>(&device),
+        data.clone(),
+        &good,
+        &run,
+        None,
+        &device,
+    )
+    .unwrap();
     assert_eq!(latest_checkpoint(&run), Some(2));
     let before = std::fs::read(run.join("checkpoint/model-2.mpk")).unwrap();
 
-    // An absurd discriminator learning rate sends its logits to infinity within a step.
+    // An absurd discriminator learning rate (same algorithm, so the optimizer state of the
+    // checkpoint still applies) sends its logits to infinity within a step.
     let bad = TrainingConfig {
         steps: 20,
-        optimizer_d: OptimizerConfig::Sgd { lr: 1e38, momentum: 0.0, nesterov: false },
+        optimizer_d: OptimizerConfig::adam(1e38),
         ..good
     };
-    let err = fit(GanConfig::toy().init::<AutodiffBackend>(&device), data, &bad, &run, Some(2), &device)
-        .err()
-        .expect("training must stop");
+    let err = fit(
+        GanConfig::toy().init::<AutodiffBackend>(&device),
+        data,
+        &bad,
+        &run,
+        Some(2),
+        &device,
+    )
+    .err()
+    .expect("training must stop");
     assert!(matches!(err, Error::Diverged { step: 5..=6, .. }), "{err}");
-    assert!(err.to_string().contains("the last good checkpoint is kept"), "{err}");
+    assert!(
+        err.to_string().contains("the last good checkpoint is kept"),
+        "{err}"
+    );
     assert_eq!(latest_checkpoint(&run), Some(2));
-    assert_eq!(std::fs::read(run.join("checkpoint/model-2.mpk")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(run.join("checkpoint/model-2.mpk")).unwrap(),
+        before
+    );
     load_weights(GanConfig::toy().init::<Backend>(&device), &run, 2, &device).unwrap();
 }

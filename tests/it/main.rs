@@ -1,0 +1,8 @@
+//! Integration tests of burn-gan, one module per capability, built as one test binary (each
+//! binary links the whole training stack, so one binary saves minutes of compilation).
+
+mod common;
+mod dcgan_fashion;
+mod divergence;
+mod resume;
+mod ring8;
