@@ -21,6 +21,7 @@
 )))]
 compile_error!("burn-gan-backends needs one backend feature: ndarray, flex, wgpu or cuda");
 
+// ANCHOR: select
 #[cfg(feature = "cuda")]
 mod selected {
     pub type Backend = burn::backend::Cuda<f32>;
@@ -47,6 +48,7 @@ mod selected {
     pub type Backend = burn::backend::NdArray<f32>;
     pub const NAME: &str = "ndarray";
 }
+// ANCHOR_END: select
 
 /// The selected backend (inference, no autodiff).
 pub type Backend = selected::Backend;
