@@ -48,10 +48,15 @@ fn step<B: AutodiffBackend>(model: Dcgan<B>, device: &B::Device) -> (f32, f32, V
         z: normal_noise(n, 100, seed, device),
         seed,
     };
-    let mut optim = GanOptimizer::<Dcgan<B>, B>::new(
-        &OptimizerConfig::adam(2e-4),
-        &OptimizerConfig::adam(2e-4),
-    );
+    // Plain SGD: an update proportional to the gradient keeps backend rounding differences
+    // proportional too. (Adam's first step is lr * g / |g|, which turns a gradient of 1e-9 on one
+    // backend and -1e-9 on the other into updates of +lr and -lr.)
+    let sgd = OptimizerConfig::Sgd {
+        lr: 0.01,
+        momentum: 0.0,
+        nesterov: false,
+    };
+    let mut optim = GanOptimizer::<Dcgan<B>, B>::new(&sgd, &sgd);
     let out = train_step(&model, batch(Phase::Discriminator, 1));
     let loss_d = out.item.stats().loss_d.unwrap() as f32;
     let model = optim.step(1.0, model, out.grads);
@@ -77,20 +82,25 @@ fn one_dcgan_step_on_wgpu_matches_ndarray() {
     let model_cpu = config.init::<Cpu>(&cpu).load_record(load(&cpu));
     let record = Recorder::<Gpu>::load(&recorder, bytes.clone(), &gpu).unwrap();
     let model_gpu = config.init::<Gpu>(&gpu).load_record(record);
-    assert_eq!(flat(&model_cpu.valid()), flat(&model_gpu.valid()));
+    let p0 = flat(&model_cpu.valid());
+    assert_eq!(p0, flat(&model_gpu.valid()));
 
     let (d_cpu, g_cpu, p_cpu) = step(model_cpu, &cpu);
     let (d_gpu, g_gpu, p_gpu) = step(model_gpu, &gpu);
     eprintln!("loss_d ndarray {d_cpu} wgpu {d_gpu}; loss_g ndarray {g_cpu} wgpu {g_gpu}");
-    assert!((d_cpu - d_gpu).abs() < 1e-4, "loss_d {d_cpu} vs {d_gpu}");
-    assert!((g_cpu - g_gpu).abs() < 1e-4, "loss_g {g_cpu} vs {g_gpu}");
-    let max_diff = p_cpu
-        .iter()
-        .zip(&p_gpu)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
-    eprintln!("max parameter difference after the step: {max_diff:e}");
-    // Adam moves each weight by about lr = 2e-4 in the first step; agreement to 1e-5 means the
-    // update itself matches, not only the starting point.
-    assert!(max_diff < 1e-5, "parameters differ by {max_diff}");
+    // f32 kernels differ in summation order: agreement to 1e-4 relative.
+    assert!((d_cpu - d_gpu).abs() < 1e-4 * d_cpu.abs(), "loss_d {d_cpu} vs {d_gpu}");
+    assert!((g_cpu - g_gpu).abs() < 1e-4 * g_cpu.abs(), "loss_g {g_cpu} vs {g_gpu}");
+    // Compare the updates (not only the parameters, which mostly keep their shared start): the
+    // relative L2 distance between the two backends' updates.
+    let sq = |v: f32| (v as f64) * (v as f64);
+    let update: f64 = p_cpu.iter().zip(&p0).map(|(a, b)| sq(a - b)).sum::<f64>().sqrt();
+    let diff: f64 = p_cpu.iter().zip(&p_gpu).map(|(a, b)| sq(a - b)).sum::<f64>().sqrt();
+    let max_diff = p_cpu.iter().zip(&p_gpu).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    eprintln!(
+        "update norm {update:e}; backends differ by {diff:e} (relative {:e}), at most {max_diff:e} per parameter",
+        diff / update
+    );
+    assert!(update > 1e-2, "the step barely moved the parameters ({update})");
+    assert!(diff < 1e-3 * update, "the updates differ by {:e} relative", diff / update);
 }
