@@ -89,18 +89,45 @@ fn one_dcgan_step_on_wgpu_matches_ndarray() {
     let (d_gpu, g_gpu, p_gpu) = step(model_gpu, &gpu);
     eprintln!("loss_d ndarray {d_cpu} wgpu {d_gpu}; loss_g ndarray {g_cpu} wgpu {g_gpu}");
     // f32 kernels differ in summation order: agreement to 1e-4 relative.
-    assert!((d_cpu - d_gpu).abs() < 1e-4 * d_cpu.abs(), "loss_d {d_cpu} vs {d_gpu}");
-    assert!((g_cpu - g_gpu).abs() < 1e-4 * g_cpu.abs(), "loss_g {g_cpu} vs {g_gpu}");
+    assert!(
+        (d_cpu - d_gpu).abs() < 1e-4 * d_cpu.abs(),
+        "loss_d {d_cpu} vs {d_gpu}"
+    );
+    assert!(
+        (g_cpu - g_gpu).abs() < 1e-4 * g_cpu.abs(),
+        "loss_g {g_cpu} vs {g_gpu}"
+    );
     // Compare the updates (not only the parameters, which mostly keep their shared start): the
     // relative L2 distance between the two backends' updates.
     let sq = |v: f32| (v as f64) * (v as f64);
-    let update: f64 = p_cpu.iter().zip(&p0).map(|(a, b)| sq(a - b)).sum::<f64>().sqrt();
-    let diff: f64 = p_cpu.iter().zip(&p_gpu).map(|(a, b)| sq(a - b)).sum::<f64>().sqrt();
-    let max_diff = p_cpu.iter().zip(&p_gpu).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let update: f64 = p_cpu
+        .iter()
+        .zip(&p0)
+        .map(|(a, b)| sq(a - b))
+        .sum::<f64>()
+        .sqrt();
+    let diff: f64 = p_cpu
+        .iter()
+        .zip(&p_gpu)
+        .map(|(a, b)| sq(a - b))
+        .sum::<f64>()
+        .sqrt();
+    let max_diff = p_cpu
+        .iter()
+        .zip(&p_gpu)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
     eprintln!(
         "update norm {update:e}; backends differ by {diff:e} (relative {:e}), at most {max_diff:e} per parameter",
         diff / update
     );
-    assert!(update > 1e-2, "the step barely moved the parameters ({update})");
-    assert!(diff < 1e-3 * update, "the updates differ by {:e} relative", diff / update);
+    assert!(
+        update > 1e-2,
+        "the step barely moved the parameters ({update})"
+    );
+    assert!(
+        diff < 1e-3 * update,
+        "the updates differ by {:e} relative",
+        diff / update
+    );
 }

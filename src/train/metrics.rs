@@ -174,9 +174,14 @@ impl PlainRenderer {
                 .get(&entry.metric_id)
                 .cloned()
                 .unwrap_or_else(|| "?".into());
+            // A statistic the phase did not produce arrives with weight 0: keep the last value,
+            // and show nothing until there is one.
+            let empty = matches!(value, NumericEntry::Aggregated { count: 0, .. });
             match self.values.iter_mut().find(|(n, _)| *n == name) {
-                Some(slot) => slot.1 = value.current(),
-                None => self.values.push((name, value.current())),
+                Some(slot) if !empty => slot.1 = value.current(),
+                Some(_) => {}
+                None if !empty => self.values.push((name, value.current())),
+                None => {}
             }
         }
     }
@@ -191,6 +196,10 @@ impl MetricsRendererTraining for PlainRenderer {
 
     fn render_train(&mut self, item: TrainingProgress, _indicators: Vec<ProgressType>) {
         let step = item.iteration.unwrap_or(0);
+        if self.last_printed == 0 && step > self.every {
+            // A resumed run: start counting from its first step.
+            self.last_printed = step - step % self.every;
+        }
         if step >= self.last_printed + self.every {
             self.last_printed = step - step % self.every;
             let values: Vec<String> = self
