@@ -11,14 +11,14 @@
 //! "project and reshape"), then doubles the resolution with each `4x4`, stride-2 transposed
 //! convolution. The discriminator mirrors it and ends with a linear layer to one logit.
 
-use burn::module::{list_param_ids, Module, ParamId};
+use burn::module::{Module, ParamId};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, tanh};
 use burn_gan::loss::GeneratorLoss;
 use burn_gan::nn::dcgan_init;
-use burn_gan::train::{Adversarial, Network, Objective};
+use burn_gan::train::{network_params_of, Adversarial, Network, Objective};
 
 /// Configuration of a DCGAN.
 #[derive(Config, Debug, PartialEq)]
@@ -239,10 +239,7 @@ impl<B: Backend> Adversarial<B> for Dcgan<B> {
     }
 
     fn network_params(&self, network: Network) -> Vec<ParamId> {
-        match network {
-            Network::Generator => list_param_ids(&self.generator),
-            Network::Discriminator => list_param_ids(&self.discriminator),
-        }
+        network_params_of(&self.generator, &self.discriminator, network)
     }
 
     fn objective(&self) -> Objective {

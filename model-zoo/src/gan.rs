@@ -6,12 +6,12 @@
 //! is `tanh` (data in `[-1, 1]`) rather than a sigmoid (data in `[0, 1]`), and for 2-D data it is
 //! linear.
 
-use burn::module::{list_param_ids, Module, ParamId};
+use burn::module::{Module, ParamId};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, tanh};
 use burn_gan::loss::GeneratorLoss;
-use burn_gan::train::{Adversarial, Network, Objective};
+use burn_gan::train::{network_params_of, Adversarial, Network, Objective};
 
 /// Configuration of the original GAN.
 #[derive(Config, Debug, PartialEq)]
@@ -202,10 +202,7 @@ impl<B: Backend> Adversarial<B> for Gan<B> {
     }
 
     fn network_params(&self, network: Network) -> Vec<ParamId> {
-        match network {
-            Network::Generator => list_param_ids(&self.generator),
-            Network::Discriminator => list_param_ids(&self.discriminator),
-        }
+        network_params_of(&self.generator, &self.discriminator, network)
     }
 
     fn objective(&self) -> Objective {
@@ -238,7 +235,7 @@ mod tests {
         let g = gan.network_params(Network::Generator);
         let d = gan.network_params(Network::Discriminator);
         assert!(g.iter().all(|id| !d.contains(id)));
-        assert_eq!(g.len() + d.len(), list_param_ids(&gan).len());
+        assert_eq!(g.len() + d.len(), burn::module::list_param_ids(&gan).len());
     }
 
     #[test]

@@ -37,5 +37,8 @@ pub use metrics::PlainRenderer;
 pub use optim::{GanOptimizer, OptimizerConfig};
 pub use run::{fit, load_weights, toy_coverage, RunFiles, TrainingConfig};
 pub use schedule::{LrDecay, LrSchedule};
-pub use step::{train_step, Adversarial, GanBatch, GanOutput, GanStats, Network, Objective, Phase};
+pub use step::{
+    network_params_of, train_step, Adversarial, GanBatch, GanOutput, GanStats, Network, Objective,
+    Phase,
+};
 pub use strategy::{GanStrategy, Hooks, Schedule};

@@ -273,6 +273,19 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
 }
 // ANCHOR_END: adversarial
 
+/// The parameters of `network` for a GAN made of one generator and one discriminator module: the
+/// usual body of [`Adversarial::network_params`].
+pub fn network_params_of<B: Backend>(
+    generator: &impl Module<B>,
+    discriminator: &impl Module<B>,
+    network: Network,
+) -> Vec<ParamId> {
+    match network {
+        Network::Generator => burn::module::list_param_ids(generator),
+        Network::Discriminator => burn::module::list_param_ids(discriminator),
+    }
+}
+
 /// The training step every [`Adversarial`] model shares: compute the phase's loss,
 /// backpropagate, and keep only the gradients of the network the phase updates.
 // ANCHOR: train_step
