@@ -9,6 +9,8 @@
 //! - [`data`]: IDX (MNIST-format) files, image folders, built-in 2-D toy distributions and the
 //!   deterministic, resumable batch loader used for training.
 //! - [`loss`]: adversarial losses (Goodfellow et al. 2014), computed from logits.
+//! - [`metrics`]: FID (Inception, float64, stable matrix square root), KID, IS, precision/recall,
+//!   Parzen-window log-likelihood, PSNR/SSIM.
 //! - [`nn`]: shared layers and initialisers.
 //! - [`train`]: training through burn-train's `Learner`: alternating discriminator/generator
 //!   phases, one optimizer per network, atomic checkpoints, resume, metrics.
@@ -18,6 +20,7 @@
 pub mod data;
 mod error;
 pub mod loss;
+pub mod metrics;
 pub mod nn;
 pub mod train;
 pub mod viz;
