@@ -45,6 +45,10 @@ enum Command {
     Sample(SampleArgs),
     /// Write linear and spherical interpolation strips between random latent points.
     Interpolate(InterpolateArgs),
+    /// Evaluate generated images against real ones: FID, KID, IS, precision/recall, Parzen.
+    Eval(crate::evaluate::EvalArgs),
+    /// Train a domain classifier (features for domain FID/KID, softmax for IS).
+    TrainClassifier(crate::evaluate::TrainClassifierArgs),
     /// List the models.
     Models,
     /// Print the compiled backend and versions.
@@ -56,7 +60,7 @@ struct TrainArgs {
     /// Model name (see `burn-gan models`).
     #[arg(default_value = "gan")]
     model: String,
-    /// Data: ring8, grid25, an IDX images file, a folder of MNIST-format files, or an image folder.
+    /// Data: ring8, grid25, an IDX images file, a folder of MNIST-format files, or an image folder; a suffix @start..end selects samples (e.g. @0..50000).
     #[arg(long)]
     data: Option<String>,
     /// Generator steps.
@@ -158,7 +162,7 @@ struct InterpolateArgs {
 
 /// What `config.json` holds: enough to rebuild the model and the data of a run.
 #[derive(Serialize, Deserialize)]
-struct RunConfig {
+pub(crate) struct RunConfig {
     /// The name given to `train`.
     model_name: String,
     model: ModelSpec,
@@ -166,14 +170,14 @@ struct RunConfig {
     data: String,
     image_size: Option<u32>,
     channels: Option<usize>,
-    data_shape: [usize; 3],
-    data_kind: SampleKind,
+    pub(crate) data_shape: [usize; 3],
+    pub(crate) data_kind: SampleKind,
     backend: String,
 }
 
-type CliResult<T> = Result<T, Error>;
+pub(crate) type CliResult<T> = Result<T, Error>;
 
-fn invalid(msg: impl Into<String>) -> Error {
+pub(crate) fn invalid(msg: impl Into<String>) -> Error {
     Error::Invalid(msg.into())
 }
 
@@ -200,6 +204,8 @@ pub fn main() -> ExitCode {
         Some(Command::Train(args)) => train(args),
         Some(Command::Sample(args)) => sample(args),
         Some(Command::Interpolate(args)) => interpolate(args),
+        Some(Command::Eval(args)) => crate::evaluate::eval(args),
+        Some(Command::TrainClassifier(args)) => crate::evaluate::train_classifier(args),
         Some(Command::Models) => {
             for p in PRESETS {
                 println!("{:<10} {}", p.name, p.description);
@@ -227,7 +233,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load_data(
+pub(crate) fn load_data(
     spec: &str,
     image_size: Option<u32>,
     channels: Option<usize>,
@@ -241,6 +247,7 @@ fn load_data(
     if image_size == Some(0) {
         return Err(invalid("--image-size 0: give a positive side in pixels"));
     }
+    let (spec, range) = burn_gan::data::split_range(spec)?;
     let preferred = ModelSpec::preferred_image(model);
     let options = ImageFolderOptions {
         size: image_size
@@ -248,7 +255,11 @@ fn load_data(
             .or(preferred.map(|(_, s)| (s as u32, s as u32))),
         channels: channels.or(preferred.map(|(c, _)| c)).unwrap_or(3),
     };
-    DataSpec::parse(spec)?.load(&options)
+    let samples = DataSpec::parse(spec)?.load(&options)?;
+    match range {
+        Some(r) => samples.select(r),
+        None => Ok(samples),
+    }
 }
 
 fn data_name(spec: &str) -> String {
@@ -497,7 +508,7 @@ fn report_coverage<M: Adversarial<Backend>>(
 }
 
 /// Rebuilds the model of a run with its latest weights and calls `f` with it.
-fn with_trained<R>(
+pub(crate) fn with_trained<R>(
     run: &Path,
     f: &mut dyn FnMut(&dyn Generate, &RunConfig) -> CliResult<R>,
 ) -> CliResult<R> {
@@ -522,7 +533,7 @@ fn with_trained<R>(
 }
 
 /// Object-safe view of a trained model for sampling.
-trait Generate {
+pub(crate) trait Generate {
     fn latent(&self) -> usize;
     fn gen(&self, z: Tensor<Backend, 2>) -> Vec<f32>;
 }

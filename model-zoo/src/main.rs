@@ -4,6 +4,7 @@
 //! built-in ring of 8 Gaussians and writes its pictures to `runs/gan-ring8/`.
 
 mod cli;
+mod evaluate;
 
 fn main() -> std::process::ExitCode {
     cli::main()

@@ -130,6 +130,45 @@ impl DataSpec {
     }
 }
 
+/// Splits an optional `@start..end` suffix off a data path (`train-images-idx3-ubyte.gz@0..50000`
+/// selects the first 50,000 samples). Returns the path part and the range.
+pub fn split_range(spec: &str) -> Result<(&str, Option<std::ops::Range<usize>>)> {
+    let Some((path, range)) = spec.rsplit_once('@') else {
+        return Ok((spec, None));
+    };
+    let bad = || Error::Invalid(format!("`{spec}`: the part after @ must be a range start..end of sample indices, e.g. @0..50000"));
+    let (a, b) = range.split_once("..").ok_or_else(bad)?;
+    let start = if a.is_empty() { 0 } else { a.parse().map_err(|_| bad())? };
+    let end = if b.is_empty() { usize::MAX } else { b.parse().map_err(|_| bad())? };
+    if start >= end {
+        return Err(bad());
+    }
+    Ok((path, Some(start..end)))
+}
+
+impl Samples {
+    /// The samples with indices in `range` (its end capped at the length).
+    pub fn select(mut self, range: std::ops::Range<usize>) -> Result<Self> {
+        let n = self.len();
+        if range.start >= n {
+            return Err(Error::Invalid(format!(
+                "{}: range {}..{} starts past the {n} samples there are",
+                self.source,
+                range.start,
+                if range.end == usize::MAX { String::new() } else { range.end.to_string() }
+            )));
+        }
+        let end = range.end.min(n);
+        let per = self.sample_len();
+        self.values = self.values[range.start * per..end * per].to_vec();
+        if let Some(labels) = &mut self.labels {
+            *labels = labels[range.start..end].to_vec();
+        }
+        self.source = format!("{}[{}..{end}]", self.source, range.start);
+        Ok(self)
+    }
+}
+
 /// Maps a byte image to `[-1, 1]`: `v / 127.5 - 1`.
 pub fn normalize_u8(v: u8) -> f32 {
     v as f32 / 127.5 - 1.0

@@ -142,6 +142,7 @@ pub fn frechet_distance(a: &GaussianStats, b: &GaussianStats) -> Result<FrechetD
 ///
 /// Returns `None` when the result is not finite or the product has a clearly negative eigenvalue
 /// (below −1e-8 of the largest, which rounding alone does not produce).
+// ANCHOR: trace_sqrt
 pub fn trace_sqrt_product(s1: &Mat<f64>, s2: &Mat<f64>, eps: f64) -> Option<f64> {
     let n = s1.nrows();
     let offset = |m: &Mat<f64>| Mat::from_fn(n, n, |i, j| m[(i, j)] + if i == j { eps } else { 0.0 });
@@ -158,6 +159,7 @@ pub fn trace_sqrt_product(s1: &Mat<f64>, s2: &Mat<f64>, eps: f64) -> Option<f64>
     let tr: f64 = eigenvalues.iter().filter(|v| **v > tolerance).map(|v| v.sqrt()).sum();
     tr.is_finite().then_some(tr)
 }
+// ANCHOR_END: trace_sqrt
 
 /// The symmetric square root of a symmetric positive semi-definite matrix (eigenvalues within
 /// rounding of zero, negative ones included, count as zero).

@@ -423,10 +423,12 @@ impl<B: Backend> InceptionV3<B> {
     /// # Shapes
     /// - `pixels`: `[batch, 1 or 3, h, w]`, values in 0..=255 (already quantised)
     /// - output: `[batch, 2048]`
+    // ANCHOR: protocol
     pub fn features(&self, pixels: Tensor<B, 4>) -> Tensor<B, 2> {
         let x = tf1_resize_bilinear(to_rgb(pixels), INCEPTION_SIZE, INCEPTION_SIZE);
         self.forward(x.sub_scalar(128.0).div_scalar(128.0))
     }
+    // ANCHOR_END: protocol
 }
 
 /// Repeats a single channel three times; three channels pass through.
@@ -443,6 +445,7 @@ pub fn to_rgb<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
 
 /// The interpolation matrix `[out, in]` of TF1's `resize_bilinear(align_corners = false)`:
 /// source coordinate = i · in / out, clamped at the last pixel.
+// ANCHOR: tf1_resize
 pub fn tf1_bilinear_matrix(input: usize, output: usize) -> Vec<f32> {
     let mut m = vec![0.0f32; output * input];
     let scale = input as f64 / output as f64;
@@ -456,6 +459,7 @@ pub fn tf1_bilinear_matrix(input: usize, output: usize) -> Vec<f32> {
     }
     m
 }
+// ANCHOR_END: tf1_resize
 
 /// TF1-style bilinear resize (the FID protocol's), as two matrix products.
 ///

@@ -61,6 +61,7 @@ fn polynomial_kernel(a: &Mat<f64>, b: &Mat<f64>) -> Mat<f64> {
     Mat::from_fn(dot.nrows(), dot.ncols(), |i, j| (dot[(i, j)] / d + 1.0).powi(3))
 }
 
+// ANCHOR: mmd
 /// Unbiased MMD² between two equally sized samples.
 fn mmd2_unbiased(x: &Mat<f64>, y: &Mat<f64>) -> f64 {
     let m = x.nrows() as f64;
@@ -87,6 +88,7 @@ fn mmd2_unbiased(x: &Mat<f64>, y: &Mat<f64>) -> f64 {
     };
     (off_diagonal(&kxx) + off_diagonal(&kyy)) / (m * (m - 1.0)) - 2.0 * all(&kxy) / (m * m)
 }
+// ANCHOR_END: mmd
 
 #[cfg(test)]
 mod tests {

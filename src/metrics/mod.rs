@@ -12,6 +12,8 @@
 //!
 //! Everything here takes features or pixels as plain slices; extracting features is the job of a
 //! network (Inception, or a domain classifier) and of the caller's batching.
+pub mod classifier;
+pub mod evaluate;
 pub mod frechet;
 pub mod image_quality;
 pub mod inception;

@@ -62,6 +62,7 @@ pub fn parzen_log_likelihoods(samples: &[f32], points: &[f32], dim: usize, sigma
 
 /// Goodfellow et al.'s protocol: σ chosen on `validation` among `sigmas`, then the test mean
 /// log-likelihood and its standard error.
+// ANCHOR: parzen
 pub fn parzen_evaluate(samples: &[f32], validation: &[f32], test: &[f32], dim: usize, sigmas: &[f64]) -> Result<ParzenReport> {
     if sigmas.is_empty() {
         return Err(Error::Invalid("no Parzen window widths to choose from".into()));
@@ -85,6 +86,7 @@ pub fn parzen_evaluate(samples: &[f32], validation: &[f32], test: &[f32], dim: u
         validation: table,
     })
 }
+// ANCHOR_END: parzen
 
 #[cfg(test)]
 mod tests {

@@ -31,7 +31,7 @@ pub mod schedule;
 pub mod step;
 pub mod strategy;
 
-pub use checkpoint::{latest_checkpoint, AtomicRecorder};
+pub use checkpoint::{latest_checkpoint, write_atomically, AtomicRecorder};
 pub use loader::{normal_noise, GanLoader};
 pub use metrics::PlainRenderer;
 pub use optim::{GanOptimizer, OptimizerConfig};
