@@ -9,11 +9,12 @@
 //!
 //! Statistics are accumulated in float64 with the unbiased (n − 1) covariance, as in the
 //! reference implementations. Where they (pytorch-fid, torch-fidelity) call `scipy.linalg.sqrtm`
-//! on the non-symmetric product Σ1 Σ2, we use the identity Tr sqrt(Σ1 Σ2) = Tr sqrt(A Σ2 A) with
-//! A = sqrt(Σ1): two symmetric eigendecompositions, which stay accurate when the covariances are
-//! singular (fewer samples than feature dimensions). If the result is not finite, or the product
-//! has clearly negative eigenvalues, ε·I (ε = 1e-6) is added to both covariances and the
-//! computation repeated, the fallback of the reference code; the report says when it was used.
+//! on the non-symmetric product Σ1 Σ2, we use Tr sqrt(Σ1 Σ2) = Tr sqrt(A Σ2 A) = ||A B||_* with
+//! A = sqrt(Σ1), B = sqrt(Σ2): two symmetric eigendecompositions and the singular values of A B,
+//! which stay accurate when the covariances are singular (fewer samples than feature dimensions).
+//! If that fails (a decomposition does not converge, or values are not finite), ε·I (ε = 1e-6)
+//! is added to both covariances and the computation repeated, the fallback of the reference
+//! code; the result says when it was used.
 use faer::{Mat, Side};
 
 use crate::{Error, Result};
@@ -137,26 +138,23 @@ pub fn frechet_distance(a: &GaussianStats, b: &GaussianStats) -> Result<FrechetD
     })
 }
 
-/// Tr sqrt(Σ1 Σ2) for symmetric positive semi-definite Σ1, Σ2, computed as Tr sqrt(A Σ2 A) with
-/// A = sqrt(Σ1 + εI) and Σ2 + εI, by symmetric eigendecompositions.
+/// Tr sqrt(Σ1 Σ2) for symmetric positive semi-definite Σ1, Σ2 (each plus εI).
 ///
-/// Returns `None` when the result is not finite or the product has a clearly negative eigenvalue
-/// (below −1e-8 of the largest, which rounding alone does not produce).
+/// With A = sqrt(Σ1) and B = sqrt(Σ2) from symmetric eigendecompositions, the eigenvalues of
+/// Σ1 Σ2 are those of A Σ2 A = (AB)(AB)ᵀ, so Tr sqrt(Σ1 Σ2) = Tr sqrt(A Σ2 A) is the sum of the
+/// singular values of AB (its nuclear norm). Summing singular values rather than square roots of
+/// the eigenvalues of A Σ2 A keeps rounding noise linear: an eigenvalue that should be zero but
+/// comes out as 1e-14 adds 1e-7 through a square root, and with singular covariances (fewer
+/// samples than dimensions) there are dozens of them.
+///
+/// Returns `None` when a decomposition fails or the result is not finite.
 // ANCHOR: trace_sqrt
 pub fn trace_sqrt_product(s1: &Mat<f64>, s2: &Mat<f64>, eps: f64) -> Option<f64> {
     let n = s1.nrows();
     let offset = |m: &Mat<f64>| Mat::from_fn(n, n, |i, j| m[(i, j)] + if i == j { eps } else { 0.0 });
-    let (s1, s2) = (offset(s1), offset(s2));
-    let sqrt_s1 = sqrt_psd(&s1)?;
-    let product = &sqrt_s1 * &s2 * &sqrt_s1;
-    let symmetric = Mat::from_fn(n, n, |i, j| 0.5 * (product[(i, j)] + product[(j, i)]));
-    let eigenvalues = symmetric.self_adjoint_eigenvalues(Side::Lower).ok()?;
-    let largest = eigenvalues.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    if eigenvalues.iter().any(|v| !v.is_finite() || *v < -1e-8 * largest.max(1e-300)) {
-        return None;
-    }
-    let tolerance = rank_tolerance(n, largest);
-    let tr: f64 = eigenvalues.iter().filter(|v| **v > tolerance).map(|v| v.sqrt()).sum();
+    let (a, b) = (sqrt_psd(&offset(s1))?, sqrt_psd(&offset(s2))?);
+    let singular_values = (&a * &b).singular_values().ok()?;
+    let tr: f64 = singular_values.iter().sum();
     tr.is_finite().then_some(tr)
 }
 // ANCHOR_END: trace_sqrt
@@ -177,9 +175,9 @@ pub fn sqrt_psd(m: &Mat<f64>) -> Option<Mat<f64>> {
     Some(&scaled * u.transpose())
 }
 
-/// Eigenvalues at or below this are rounding noise of zero (numpy's `matrix_rank` rule,
-/// n · ε · λ_max): their square roots, ~1e-7 each, would otherwise add up to a visible bias when
-/// the covariances are singular, as they are with fewer samples than dimensions.
+/// Eigenvalues of a covariance at or below this are rounding noise of zero (numpy's
+/// `matrix_rank` rule, n · ε · λ_max): their square roots, ~1e-8 each, would otherwise add up to
+/// a visible bias when the covariance is singular, as it is with fewer samples than dimensions.
 fn rank_tolerance(n: usize, largest: f64) -> f64 {
     n as f64 * f64::EPSILON * largest
 }
