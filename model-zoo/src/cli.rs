@@ -117,6 +117,15 @@ struct TrainArgs {
     /// Generator steps between sample grids.
     #[arg(long)]
     sample_every: Option<usize>,
+    /// Generator steps between evaluations (FID and KID against the training images, in metrics.jsonl and eval.png).
+    #[arg(long)]
+    eval_every: Option<usize>,
+    /// Feature network of those evaluations: inception, fashion or mnist.
+    #[arg(long)]
+    eval_features: Option<String>,
+    /// Images on each side of an evaluation.
+    #[arg(long)]
+    eval_samples: Option<usize>,
     /// Resize and centre-crop image-folder images to this side.
     #[arg(long)]
     image_size: Option<u32>,
@@ -332,6 +341,11 @@ fn train(args: TrainArgs) -> CliResult<()> {
         set(args.keep_checkpoints, &mut t.keep_checkpoints);
         set(args.log_every, &mut t.log_every);
         set(args.sample_every, &mut t.sample_every);
+        set(args.eval_every, &mut t.eval_every);
+        set(args.eval_samples, &mut t.eval_samples);
+        if let Some(f) = &args.eval_features {
+            t.eval_features = f.clone();
+        }
         if let Some(s) = args.seed {
             t.seed = s;
         }

@@ -97,8 +97,14 @@ fn load_set(spec: &str, channels: usize, n: Option<usize>, seed: u64) -> CliResu
     })
 }
 
+/// Progress on stderr, when stderr is a terminal (logs and scripts get only the result).
 fn progress(label: &'static str) -> impl FnMut(usize, usize) {
+    use std::io::IsTerminal;
+    let show = std::io::stderr().is_terminal();
     move |done, total| {
+        if !show {
+            return;
+        }
         eprint!("\r{label}: {done}/{total} images");
         if done == total {
             eprintln!();
@@ -127,6 +133,11 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
             }
         },
     };
+    if metrics.is && matches!(net, FeatureNet::Inception(_)) {
+        return Err(invalid(
+            "--metrics is: the Inception Score needs class probabilities; the FID Inception file has no 1008-way output layer, use --features fashion or mnist",
+        ));
+    }
     let channels = args.channels.unwrap_or(if matches!(net, FeatureNet::Inception(_)) { 3 } else { 1 });
     if channels != 1 && channels != 3 {
         return Err(invalid(format!("--channels {channels}: use 1 (gray) or 3 (RGB)")));

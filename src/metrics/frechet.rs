@@ -182,6 +182,11 @@ fn rank_tolerance(n: usize, largest: f64) -> f64 {
     n as f64 * f64::EPSILON * largest
 }
 
+/// Squared Euclidean norm of every row.
+pub(crate) fn squared_norms(m: &Mat<f64>) -> Vec<f64> {
+    (0..m.nrows()).map(|i| (0..m.ncols()).map(|j| m[(i, j)].powi(2)).sum()).collect()
+}
+
 /// Rows of `features` (row-major, `dim` wide) as a float64 matrix.
 pub(crate) fn to_matrix(features: &[f32], dim: usize) -> Result<Mat<f64>> {
     if dim == 0 || features.len() % dim != 0 {

@@ -12,9 +12,7 @@
 //! The paper's code (`parzen_ll.py` in goodfeli/adversarial) works on pixels scaled to [0, 1].
 //! The estimate is known to be poor in high dimension (Theis et al. 2016); it is offered for
 //! comparison with the literature that reports it.
-use faer::Mat;
-
-use super::frechet::to_matrix;
+use super::frechet::{squared_norms, to_matrix};
 use crate::{Error, Result};
 
 /// The σ grid of the paper: 10 values evenly spaced in log from 0.1 to 1.
@@ -37,24 +35,33 @@ pub struct ParzenReport {
 
 /// Log-likelihood of every row of `points` under the Parzen window of `samples` with width `sigma`.
 pub fn parzen_log_likelihoods(samples: &[f32], points: &[f32], dim: usize, sigma: f64) -> Result<Vec<f64>> {
+    Ok(parzen_log_likelihoods_for(samples, points, dim, &[sigma])?.remove(0))
+}
+
+/// [`parzen_log_likelihoods`] for several widths at once (the distances are computed once).
+pub fn parzen_log_likelihoods_for(samples: &[f32], points: &[f32], dim: usize, sigmas: &[f64]) -> Result<Vec<Vec<f64>>> {
     let (s, x) = (to_matrix(samples, dim)?, to_matrix(points, dim)?);
     if s.nrows() == 0 {
         return Err(Error::Invalid("a Parzen window needs at least one sample".into()));
     }
-    let norms = |m: &Mat<f64>| -> Vec<f64> { (0..m.nrows()).map(|i| (0..m.ncols()).map(|j| m[(i, j)].powi(2)).sum()).collect() };
-    let (ns, nx) = (norms(&s), norms(&x));
-    let log_norm = (s.nrows() as f64).ln() + dim as f64 * (sigma * (2.0 * std::f64::consts::PI).sqrt()).ln();
-    let mut out = Vec::with_capacity(x.nrows());
+    let (ns, nx) = (squared_norms(&s), squared_norms(&x));
+    let mut out = vec![Vec::with_capacity(x.nrows()); sigmas.len()];
+    let mut distances = vec![0.0f64; s.nrows()];
     for start in (0..x.nrows()).step_by(256) {
         let end = (start + 256).min(x.nrows());
         let dot = x.subrows(start, end - start) * s.transpose();
         for i in 0..end - start {
-            let exponents: Vec<f64> = (0..s.nrows())
-                .map(|j| -(nx[start + i] + ns[j] - 2.0 * dot[(i, j)]).max(0.0) / (2.0 * sigma * sigma))
-                .collect();
-            let max = exponents.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            let sum: f64 = exponents.iter().map(|e| (e - max).exp()).sum();
-            out.push(max + sum.ln() - log_norm);
+            for (j, d) in distances.iter_mut().enumerate() {
+                *d = (nx[start + i] + ns[j] - 2.0 * dot[(i, j)]).max(0.0);
+            }
+            let nearest = distances.iter().cloned().fold(f64::INFINITY, f64::min);
+            for (k, &sigma) in sigmas.iter().enumerate() {
+                let scale = 1.0 / (2.0 * sigma * sigma);
+                // log mean exp(−d/2σ²), shifted by the largest exponent (the nearest sample)
+                let sum: f64 = distances.iter().map(|d| (-(d - nearest) * scale).exp()).sum();
+                let log_norm = (s.nrows() as f64).ln() + dim as f64 * (sigma * (2.0 * std::f64::consts::PI).sqrt()).ln();
+                out[k].push(-nearest * scale + sum.ln() - log_norm);
+            }
         }
     }
     Ok(out)
@@ -68,10 +75,8 @@ pub fn parzen_evaluate(samples: &[f32], validation: &[f32], test: &[f32], dim: u
         return Err(Error::Invalid("no Parzen window widths to choose from".into()));
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let mut table = Vec::with_capacity(sigmas.len());
-    for &sigma in sigmas {
-        table.push((sigma, mean(&parzen_log_likelihoods(samples, validation, dim, sigma)?)));
-    }
+    let per_sigma = parzen_log_likelihoods_for(samples, validation, dim, sigmas)?;
+    let table: Vec<(f64, f64)> = sigmas.iter().zip(&per_sigma).map(|(s, ll)| (*s, mean(ll))).collect();
     let &(sigma, _) = table.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
     let ll = parzen_log_likelihoods(samples, test, dim, sigma)?;
     if ll.is_empty() {

@@ -6,7 +6,7 @@
 //! inside the real manifold, recall the fraction of real points inside the generated one.
 use faer::Mat;
 
-use super::frechet::to_matrix;
+use super::frechet::{squared_norms, to_matrix};
 use crate::{Error, Result};
 
 /// Precision and recall of a generated set against a real one.
@@ -36,10 +36,6 @@ pub fn precision_recall(real: &[f32], fake: &[f32], dim: usize, k: usize) -> Res
         precision: coverage(&y, &x, &rx),
         recall: coverage(&x, &y, &ry),
     })
-}
-
-fn squared_norms(m: &Mat<f64>) -> Vec<f64> {
-    (0..m.nrows()).map(|i| (0..m.ncols()).map(|j| m[(i, j)].powi(2)).sum()).collect()
 }
 
 /// Squared distances between rows `start..end` of `a` and all rows of `b`: `[end − start, n_b]`.

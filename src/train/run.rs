@@ -26,6 +26,13 @@ use super::schedule::{LrDecay, LrSchedule};
 use super::step::{Adversarial, GanBatch, GanOutput};
 use super::strategy::{GanStrategy, Hooks, Schedule};
 use crate::data::{SampleKind, Samples, Toy};
+use crate::metrics::{
+    classifier::DomainClassifier,
+    evaluate::{default_cache_dir, extract_cached, Extracted, FeatureNet, PixelSet},
+    frechet_distance,
+    inception::default_weights_path,
+    kernel_distance, GaussianStats, InceptionV3, KidOptions,
+};
 use crate::{viz, Error, Result};
 
 /// How to train: everything but the model and the data. Saved in `config.json`.
@@ -56,6 +63,24 @@ pub struct TrainingConfig {
     /// How the learning rates change over the run.
     #[serde(default)]
     pub lr_decay: LrDecay,
+    /// Generator steps between evaluations (FID and KID of generated against training images,
+    /// appended to `metrics.jsonl` and drawn in `eval.png`); 0 turns them off.
+    #[serde(default)]
+    pub eval_every: usize,
+    /// The feature network of those evaluations: `inception`, `fashion` or `mnist`.
+    #[serde(default = "default_eval_features")]
+    pub eval_features: String,
+    /// Images on each side of an evaluation.
+    #[serde(default = "default_eval_samples")]
+    pub eval_samples: usize,
+}
+
+fn default_eval_features() -> String {
+    "inception".into()
+}
+
+fn default_eval_samples() -> usize {
+    2000
 }
 
 impl Default for TrainingConfig {
@@ -73,6 +98,9 @@ impl Default for TrainingConfig {
             sample_every: 500,
             grid_size: 64,
             lr_decay: LrDecay::Constant,
+            eval_every: 0,
+            eval_features: default_eval_features(),
+            eval_samples: default_eval_samples(),
         }
     }
 }
@@ -95,6 +123,12 @@ impl TrainingConfig {
                 return Err(Error::Invalid(format!("{name} must be at least 1, got 0")));
             }
         }
+        if self.eval_every > 0 && self.eval_samples < 10 {
+            return Err(Error::Invalid(format!(
+                "--eval-samples {}: an evaluation needs at least 10 images",
+                self.eval_samples
+            )));
+        }
         for (name, o) in [
             ("generator", &self.optimizer_g),
             ("discriminator", &self.optimizer_d),
@@ -116,6 +150,7 @@ impl TrainingConfig {
             checkpoint_every: self.checkpoint_every,
             log_every: self.log_every,
             sample_every: self.sample_every,
+            eval_every: self.eval_every,
             seed: self.seed,
         }
     }
@@ -177,6 +212,47 @@ pub struct RunFiles<B: Backend> {
     noise: Tensor<B, 2>,
     real_points: Vec<[f32; 2]>,
     extent: f32,
+    evaluator: Option<Evaluator<B>>,
+}
+
+/// What a run needs to evaluate itself: the feature network, the training images' features and
+/// fixed noise for the generated side.
+struct Evaluator<B: Backend> {
+    net: FeatureNet<B>,
+    real: Extracted,
+    noise: Tensor<B, 2>,
+    device: B::Device,
+}
+
+impl<B: Backend> Evaluator<B> {
+    /// Loads the network named in `config` and extracts the features of the first
+    /// `eval_samples` training images (through the feature cache).
+    fn new(data: &Samples, latent_dim: usize, config: &TrainingConfig, device: &B::Device) -> Result<Self> {
+        if data.kind != SampleKind::Image {
+            return Err(Error::Invalid("--eval-every: evaluations compare images; this data holds 2-D points".into()));
+        }
+        let net = match config.eval_features.as_str() {
+            "inception" => FeatureNet::Inception(InceptionV3::load(&default_weights_path(), device)?),
+            name => match DomainClassifier::from_name(name) {
+                Some(which) => FeatureNet::Classifier(which, which.load(device)),
+                None => {
+                    return Err(Error::Invalid(format!(
+                        "--eval-features `{name}`: unknown feature network; choose inception, fashion or mnist"
+                    )))
+                }
+            },
+        };
+        let n = config.eval_samples.min(data.len());
+        let per = data.sample_len();
+        let real = PixelSet::from_unit_range(&data.values[..n * per], data.shape, data.source.clone());
+        let (real, _) = extract_cached(&net, &real, Some(&default_cache_dir()), 50, device, |_, _| {})?;
+        Ok(Self {
+            net,
+            real,
+            noise: normal_noise(n, latent_dim, mix_seed(config.seed, 77, 0), device),
+            device: device.clone(),
+        })
+    }
 }
 
 impl<B: Backend> RunFiles<B> {
@@ -215,7 +291,75 @@ impl<B: Backend> RunFiles<B> {
             noise: normal_noise(n, latent_dim, mix_seed(config.seed, 99, 0), device),
             real_points,
             extent,
+            evaluator: None,
         }
+    }
+
+    /// Turns on evaluations (see [`TrainingConfig::eval_every`]).
+    pub fn with_evaluation(mut self, data: &Samples, latent_dim: usize, config: &TrainingConfig, device: &B::Device) -> Result<Self> {
+        self.evaluator = Some(Evaluator::new(data, latent_dim, config, device)?);
+        Ok(self)
+    }
+
+    /// FID and KID of `model`'s samples from the fixed evaluation noise against the training
+    /// images, appended to `metrics.jsonl`; `eval.png` redrawn.
+    pub fn evaluate<M: Adversarial<B>>(&self, step: usize, model: &M) -> Result<()> {
+        let Some(e) = &self.evaluator else {
+            return Ok(());
+        };
+        let n = e.noise.dims()[0];
+        let mut values = Vec::with_capacity(n * self.shape.iter().product::<usize>());
+        for start in (0..n).step_by(250) {
+            let end = (start + 250).min(n);
+            let z = e.noise.clone().slice([start..end]);
+            values.extend(model.generate(z).into_data().convert::<f32>().to_vec::<f32>().expect("f32 samples"));
+        }
+        let fake = PixelSet::from_unit_range(&values, self.shape, "generated");
+        let fake = crate::metrics::evaluate::extract(&e.net, &fake, 50, &e.device, |_, _| {})?;
+        let dim = e.real.dim;
+        let fid = frechet_distance(
+            &GaussianStats::from_features(&e.real.features, dim)?,
+            &GaussianStats::from_features(&fake.features, dim)?,
+        )?
+        .value;
+        let kid = kernel_distance(&e.real.features, &fake.features, dim, KidOptions { subsets: 10, ..KidOptions::default() })?;
+        let mut row = serde_json::Map::new();
+        row.insert("step".into(), step.into());
+        row.insert("fid".into(), fid.into());
+        row.insert("kid".into(), kid.mean.into());
+        row.insert("eval_features".into(), e.net.name().into());
+        row.insert("eval_samples".into(), n.into());
+        if let Some(probs) = &fake.probabilities {
+            let classes = probs.len() / n;
+            if let Ok(is) = crate::metrics::inception_score(probs, classes, 10) {
+                row.insert("is".into(), is.mean.into());
+            }
+        }
+        self.append_metrics(row)?;
+        self.plot_evaluations()
+    }
+
+    /// Appends one JSON line to `metrics.jsonl`.
+    fn append_metrics(&self, row: serde_json::Map<String, serde_json::Value>) -> Result<()> {
+        let path = self.metrics_path();
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        writeln!(file, "{}", serde_json::Value::Object(row)).map_err(|e| Error::io(&path, e))
+    }
+
+    /// Redraws `eval.png` (FID over steps) from `metrics.jsonl`.
+    fn plot_evaluations(&self) -> Result<()> {
+        let path = self.metrics_path();
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let points: Vec<(f64, f64)> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|r| Some((r["step"].as_f64()?, r["fid"].as_f64()?)))
+            .collect();
+        viz::line_plot(&[viz::Series { name: "fid", points }], "step", "FID during training", &self.run.join("eval.png"))
     }
 
     /// `metrics.jsonl` of the run.
@@ -298,13 +442,7 @@ impl<B: Backend, M: Adversarial<B>> Hooks<M> for RunFiles<B> {
         for (k, v) in means {
             row.insert((*k).into(), (*v).into());
         }
-        let path = self.metrics_path();
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        writeln!(file, "{}", serde_json::Value::Object(row)).map_err(|e| Error::io(&path, e))
+        self.append_metrics(row)
     }
 
     fn on_sample(&self, step: usize, model: &M) -> Result<()> {
@@ -314,6 +452,10 @@ impl<B: Backend, M: Adversarial<B>> Hooks<M> for RunFiles<B> {
 
     fn on_checkpoint(&self, _checkpoint: usize, _step: usize) -> Result<()> {
         self.plot_losses()
+    }
+
+    fn on_eval(&self, step: usize, model: &M) -> Result<()> {
+        self.evaluate(step, model)
     }
 }
 
@@ -388,9 +530,11 @@ where
     );
     let valid = FixedLoader { batch: valid_batch };
 
-    let files = Arc::new(RunFiles::<B::InnerBackend>::new(
-        run, &data, latent_dim, config, device,
-    ));
+    let mut files = RunFiles::<B::InnerBackend>::new(run, &data, latent_dim, config, device);
+    if config.eval_every > 0 {
+        files = files.with_evaluation(&data, latent_dim, config, device)?;
+    }
+    let files = Arc::new(files);
     if let Some(n) = resume {
         files.truncate_after(n * config.checkpoint_every)?;
     } else {

@@ -36,6 +36,10 @@ pub trait Hooks<M>: Send + Sync {
     fn on_sample(&self, step: usize, model: &M) -> Result<()>;
     /// After checkpoint `checkpoint` (taken at generator step `step`) was handed to the writer.
     fn on_checkpoint(&self, checkpoint: usize, step: usize) -> Result<()>;
+    /// Every `eval_every` steps (when not 0), with the current model in inference mode.
+    fn on_eval(&self, _step: usize, _model: &M) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The schedule of a run, in generator steps.
@@ -51,6 +55,8 @@ pub struct Schedule {
     pub log_every: usize,
     /// Generator steps per sample grid.
     pub sample_every: usize,
+    /// Generator steps per evaluation (0: none).
+    pub eval_every: usize,
     /// The run seed.
     pub seed: u64,
 }
@@ -220,6 +226,12 @@ where
                 }
                 if step % s.sample_every == 0 || step == s.steps {
                     if let Err(e) = self.hooks.on_sample(step, &learner.model().valid()) {
+                        fail(e);
+                        break 'epochs;
+                    }
+                }
+                if s.eval_every > 0 && (step % s.eval_every == 0 || step == s.steps) {
+                    if let Err(e) = self.hooks.on_eval(step, &learner.model().valid()) {
                         fail(e);
                         break 'epochs;
                     }

@@ -9,30 +9,29 @@ use burn_gan::metrics::inception::{default_weights_path, weights_command, Incept
 use burn_gan_backends::{device, Backend};
 use serde_json::Value;
 
+/// A JSON array of arrays of numbers, concatenated.
+fn rows_of_floats(v: &Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32))
+        .collect()
+}
+
 #[test]
 fn pool3_features_match_pytorch_to_1e_4() {
     let path = default_weights_path();
     assert!(path.exists(), "{} is missing; create it with: {}", path.display(), weights_command(&path));
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/inception-reference.json")).unwrap();
     let reference: Value = serde_json::from_str(&text).unwrap();
-    let images: Vec<f32> = reference["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|img| img.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect::<Vec<_>>())
-        .collect();
+    let images = rows_of_floats(&reference["images"]);
     let n = reference["images"].as_array().unwrap().len();
     let device = device();
     let net = InceptionV3::<Backend>::load(&path, &device).unwrap();
     let x = Tensor::<Backend, 4>::from_data(TensorData::new(images, [n, 1, 28, 28]), &device);
     let ours = net.features(x).into_data().to_vec::<f32>().unwrap();
     assert_eq!(ours.len(), n * INCEPTION_FEATURES);
-    let expected: Vec<f32> = reference["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|f| f.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect::<Vec<_>>())
-        .collect();
+    let expected = rows_of_floats(&reference["features"]);
     let max_abs = ours.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     let scale = expected.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     println!("max |ours - pytorch| = {max_abs:.2e} (largest feature {scale:.3})");
