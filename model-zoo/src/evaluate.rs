@@ -120,12 +120,14 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
     }
     let device = burn_gan_backends::device();
     let net = match args.features.as_str() {
-        "inception" => {
+        // Parzen alone works on pixels: no network to load
+        "inception" | "fashion" | "mnist" if !metrics.needs_features() => None,
+        "inception" => Some({
             let path = args.inception_weights.clone().unwrap_or_else(default_weights_path);
             FeatureNet::Inception(InceptionV3::<Backend>::load(&path, &device)?)
-        }
+        }),
         name => match DomainClassifier::from_name(name) {
-            Some(which) => FeatureNet::Classifier(which, which.load(&device)),
+            Some(which) => Some(FeatureNet::Classifier(which, which.load(&device))),
             None => {
                 return Err(invalid(format!(
                     "--features `{name}`: unknown feature network; choose inception, fashion or mnist"
@@ -133,12 +135,12 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
             }
         },
     };
-    if metrics.is && matches!(net, FeatureNet::Inception(_)) {
+    if metrics.is && matches!(net, Some(FeatureNet::Inception(_))) {
         return Err(invalid(
             "--metrics is: the Inception Score needs class probabilities; the FID Inception file has no 1008-way output layer, use --features fashion or mnist",
         ));
     }
-    let channels = args.channels.unwrap_or(if matches!(net, FeatureNet::Inception(_)) { 3 } else { 1 });
+    let channels = args.channels.unwrap_or(if matches!(net, Some(FeatureNet::Inception(_))) { 3 } else { 1 });
     if channels != 1 && channels != 3 {
         return Err(invalid(format!("--channels {channels}: use 1 (gray) or 3 (RGB)")));
     }
@@ -151,8 +153,8 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
         )));
     }
     let mut report = EvalReport {
-        features: if metrics.needs_features() { net.name() } else { "none (pixels)".into() },
-        preprocessing: net.preprocessing(real.shape),
+        features: net.as_ref().map_or_else(|| "none (pixels)".into(), |n| n.name()),
+        preprocessing: net.as_ref().map_or_else(|| "uint8 levels scaled to [0, 1], no resize".into(), |n| n.preprocessing(real.shape)),
         real: real.source.clone(),
         fake: fake.source.clone(),
         n_real: real.len(),
@@ -183,7 +185,7 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
         report.real = real.source.clone();
         report.n_real = real.len();
     }
-    if metrics.needs_features() {
+    if let Some(net) = &net {
         let need = if metrics.fid { 2 } else { 4 };
         for set in [&real, &fake] {
             if set.len() < need {
@@ -191,8 +193,8 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
             }
         }
         let cache = (!args.no_cache).then(|| args.cache.clone().unwrap_or_else(default_cache_dir));
-        let (real_features, hit) = extract_cached(&net, &real, cache.as_deref(), args.batch, &device, progress("real features"))?;
-        let (fake_features, _) = extract_cached(&net, &fake, None, args.batch, &device, progress("generated features"))?;
+        let (real_features, hit) = extract_cached(net, &real, cache.as_deref(), args.batch, &device, progress("real features"))?;
+        let (fake_features, _) = extract_cached(net, &fake, None, args.batch, &device, progress("generated features"))?;
         report.cache_hit = hit;
         feature_metrics(&mut report, metrics, &real_features, &fake_features)?;
     }
