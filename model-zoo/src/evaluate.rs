@@ -144,7 +144,7 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
     if channels != 1 && channels != 3 {
         return Err(invalid(format!("--channels {channels}: use 1 (gray) or 3 (RGB)")));
     }
-    let mut real = load_set(&args.real, channels, args.n, args.seed)?;
+    let real = load_set(&args.real, channels, args.n, args.seed)?;
     let fake = load_set(&args.fake, channels, args.n.or(Some(real.len())), args.seed)?;
     if real.shape != fake.shape {
         return Err(invalid(format!(
@@ -168,22 +168,25 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
         cache_hit: false,
     };
     if metrics.parzen {
-        let validation = match &args.validation {
-            Some(spec) => load_set(spec, channels, None, args.seed)?,
+        // σ is chosen on --validation, or on the first half of --real (the second half is then
+        // the test set); the feature metrics below use all of --real either way.
+        let per: usize = real.shape.iter().product();
+        let (validation, test) = match &args.validation {
+            Some(spec) => (load_set(spec, channels, None, args.seed)?, real.clone()),
             None => {
                 let half = real.len() / 2;
-                let per: usize = real.shape.iter().product();
-                let v = PixelSet { pixels: real.pixels[..half * per].to_vec(), shape: real.shape, source: format!("{} (first half)", real.source) };
-                real = PixelSet { pixels: real.pixels[half * per..].to_vec(), shape: real.shape, source: format!("{} (second half)", real.source) };
-                v
+                let part = |range: std::ops::Range<usize>, name: &str| PixelSet {
+                    pixels: real.pixels[range.start * per..range.end * per].to_vec(),
+                    shape: real.shape,
+                    source: format!("{} ({name})", real.source),
+                };
+                (part(0..half, "first half"), part(half..real.len(), "second half"))
             }
         };
-        if validation.is_empty() || real.is_empty() {
+        if validation.is_empty() || test.is_empty() {
             return Err(invalid("Parzen needs validation and test images; give more real images or --validation"));
         }
-        report.parzen = Some(parzen_on_pixels(&fake, &validation, &real)?);
-        report.real = real.source.clone();
-        report.n_real = real.len();
+        report.parzen = Some(parzen_on_pixels(&fake, &validation, &test)?);
     }
     if let Some(net) = &net {
         let need = if metrics.fid { 2 } else { 4 };
@@ -225,7 +228,7 @@ fn print_table(r: &EvalReport) {
         println!("recall         {q:.4}");
     }
     if let Some(p) = &r.parzen {
-        println!("Parzen LL      {:.2} ± {:.2} (sigma {:.4}, chosen on {} validation images)", p.mean, p.std_error, p.sigma, p.validation);
+        println!("Parzen LL      {:.2} ± {:.2} over {} test images (sigma {:.4}, chosen on {} validation images)", p.mean, p.std_error, p.test, p.sigma, p.validation);
     }
 }
 

@@ -149,8 +149,8 @@ fn train_sample_and_interpolate_a_short_image_run() {
         "eval", "--real", path(&images), "--fake", path(&run), "--features", "mnist", "--metrics", "fid,is,pr,parzen", "--n", "40", "--no-cache", "--json",
     ]);
     // Parzen without --validation: the first 20 real images choose sigma, the other 20 are the test set
-    assert_eq!((r["n_real"].as_u64(), r["n_fake"].as_u64()), (Some(20), Some(40)), "{r}");
-    assert_eq!(r["parzen"]["validation"].as_u64(), Some(20), "{r}");
+    assert_eq!((r["n_real"].as_u64(), r["n_fake"].as_u64()), (Some(40), Some(40)), "{r}");
+    assert_eq!((r["parzen"]["validation"].as_u64(), r["parzen"]["test"].as_u64()), (Some(20), Some(20)), "{r}");
     assert!(r["parzen"]["mean"].as_f64().unwrap().is_finite(), "{r}");
     assert!(r["fake"].as_str().unwrap().contains("latest checkpoint"), "{r}");
     assert!(r["fid"].as_f64().unwrap().is_finite() && r["is"]["mean"].as_f64().unwrap() >= 1.0, "{r}");

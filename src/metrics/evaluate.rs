@@ -284,6 +284,8 @@ pub struct ParzenSummary {
     pub sigma: f64,
     /// Validation images that chose σ.
     pub validation: usize,
+    /// Test images the mean is over.
+    pub test: usize,
 }
 
 /// What `burn-gan eval` reports; serialises to the `--json` object.
@@ -368,6 +370,7 @@ pub fn parzen_on_pixels(samples: &PixelSet, validation: &PixelSet, test: &PixelS
         std_error: r.std_error,
         sigma: r.sigma,
         validation: validation.len(),
+        test: test.len(),
     })
 }
 
