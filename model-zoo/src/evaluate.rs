@@ -4,8 +4,14 @@ use std::path::{Path, PathBuf};
 
 use burn_gan::data::{split_range, DataSpec, ImageFolderOptions, SampleKind};
 use burn_gan::metrics::{
-    classifier::{accuracy, train_classifier as fit_classifier, ClassifierTraining, DomainClassifier, LabelledPixels},
-    evaluate::{default_cache_dir, extract_cached, feature_metrics, parzen_on_pixels, EvalReport, FeatureNet, MetricSet, PixelSet},
+    classifier::{
+        accuracy, train_classifier as fit_classifier, ClassifierTraining, DomainClassifier,
+        LabelledPixels,
+    },
+    evaluate::{
+        default_cache_dir, extract_cached, feature_metrics, parzen_on_pixels, EvalReport,
+        FeatureNet, MetricSet, PixelSet,
+    },
     inception::default_weights_path,
     InceptionV3,
 };
@@ -68,24 +74,44 @@ fn load_set(spec: &str, channels: usize, n: Option<usize>, seed: u64) -> CliResu
         let device = burn_gan_backends::device();
         return with_trained(p, &mut |model, rc| {
             if rc.data_kind != SampleKind::Image {
-                return Err(invalid(format!("{}: the run generates 2-D points, not images", p.display())));
+                return Err(invalid(format!(
+                    "{}: the run generates 2-D points, not images",
+                    p.display()
+                )));
             }
             let mut values = Vec::with_capacity(n * rc.data_shape.iter().product::<usize>());
             for start in (0..n).step_by(500) {
                 let count = 500.min(n - start);
-                let z = normal_noise::<Backend>(count, model.latent(), seed.wrapping_add(start as u64), &device);
+                let z = normal_noise::<Backend>(
+                    count,
+                    model.latent(),
+                    seed.wrapping_add(start as u64),
+                    &device,
+                );
                 values.extend(model.gen(z));
             }
-            Ok(PixelSet::from_unit_range(&values, rc.data_shape, format!("{} (latest checkpoint, {n} samples, seed {seed})", p.display())))
+            Ok(PixelSet::from_unit_range(
+                &values,
+                rc.data_shape,
+                format!(
+                    "{} (latest checkpoint, {n} samples, seed {seed})",
+                    p.display()
+                ),
+            ))
         });
     }
-    let options = ImageFolderOptions { size: None, channels };
+    let options = ImageFolderOptions {
+        size: None,
+        channels,
+    };
     let mut samples = DataSpec::parse(path)?.load(&options)?;
     if let Some(r) = range {
         samples = samples.select(r)?;
     }
     if samples.kind != SampleKind::Image {
-        return Err(invalid(format!("`{spec}` holds 2-D points; eval compares images")));
+        return Err(invalid(format!(
+            "`{spec}` holds 2-D points; eval compares images"
+        )));
     }
     if samples.is_empty() {
         return Err(invalid(format!("{}: no images", samples.source)));
@@ -123,16 +149,17 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
         // Parzen alone works on pixels: no network to load
         "inception" | "fashion" | "mnist" if !metrics.needs_features() => None,
         "inception" => Some({
-            let path = args.inception_weights.clone().unwrap_or_else(default_weights_path);
+            let path = args
+                .inception_weights
+                .clone()
+                .unwrap_or_else(default_weights_path);
             FeatureNet::Inception(InceptionV3::<Backend>::load(&path, &device)?)
         }),
         name => match DomainClassifier::from_name(name) {
             Some(which) => Some(FeatureNet::Classifier(which, which.load(&device))),
-            None => {
-                return Err(invalid(format!(
-                    "--features `{name}`: unknown feature network; choose inception, fashion or mnist"
-                )))
-            }
+            None => return Err(invalid(format!(
+                "--features `{name}`: unknown feature network; choose inception, fashion or mnist"
+            ))),
         },
     };
     if metrics.is && matches!(net, Some(FeatureNet::Inception(_))) {
@@ -140,9 +167,17 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
             "--metrics is: the Inception Score needs class probabilities; the FID Inception file has no 1008-way output layer, use --features fashion or mnist",
         ));
     }
-    let channels = args.channels.unwrap_or(if matches!(net, Some(FeatureNet::Inception(_))) { 3 } else { 1 });
+    let channels = args
+        .channels
+        .unwrap_or(if matches!(net, Some(FeatureNet::Inception(_))) {
+            3
+        } else {
+            1
+        });
     if channels != 1 && channels != 3 {
-        return Err(invalid(format!("--channels {channels}: use 1 (gray) or 3 (RGB)")));
+        return Err(invalid(format!(
+            "--channels {channels}: use 1 (gray) or 3 (RGB)"
+        )));
     }
     let real = load_set(&args.real, channels, args.n, args.seed)?;
     let fake = load_set(&args.fake, channels, args.n.or(Some(real.len())), args.seed)?;
@@ -153,8 +188,13 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
         )));
     }
     let mut report = EvalReport {
-        features: net.as_ref().map_or_else(|| "none (pixels)".into(), |n| n.name()),
-        preprocessing: net.as_ref().map_or_else(|| "uint8 levels scaled to [0, 1], no resize".into(), |n| n.preprocessing(real.shape)),
+        features: net
+            .as_ref()
+            .map_or_else(|| "none (pixels)".into(), |n| n.name()),
+        preprocessing: net.as_ref().map_or_else(
+            || "uint8 levels scaled to [0, 1], no resize".into(),
+            |n| n.preprocessing(real.shape),
+        ),
         real: real.source.clone(),
         fake: fake.source.clone(),
         n_real: real.len(),
@@ -180,11 +220,16 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
                     shape: real.shape,
                     source: format!("{} ({name})", real.source),
                 };
-                (part(0..half, "first half"), part(half..real.len(), "second half"))
+                (
+                    part(0..half, "first half"),
+                    part(half..real.len(), "second half"),
+                )
             }
         };
         if validation.is_empty() || test.is_empty() {
-            return Err(invalid("Parzen needs validation and test images; give more real images or --validation"));
+            return Err(invalid(
+                "Parzen needs validation and test images; give more real images or --validation",
+            ));
         }
         report.parzen = Some(parzen_on_pixels(&fake, &validation, &test)?);
     }
@@ -192,17 +237,38 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
         let need = if metrics.fid { 2 } else { 4 };
         for set in [&real, &fake] {
             if set.len() < need {
-                return Err(invalid(format!("{}: {} images are too few for these metrics (at least {need})", set.source, set.len())));
+                return Err(invalid(format!(
+                    "{}: {} images are too few for these metrics (at least {need})",
+                    set.source,
+                    set.len()
+                )));
             }
         }
         let cache = (!args.no_cache).then(|| args.cache.clone().unwrap_or_else(default_cache_dir));
-        let (real_features, hit) = extract_cached(net, &real, cache.as_deref(), args.batch, &device, progress("real features"))?;
-        let (fake_features, _) = extract_cached(net, &fake, None, args.batch, &device, progress("generated features"))?;
+        let (real_features, hit) = extract_cached(
+            net,
+            &real,
+            cache.as_deref(),
+            args.batch,
+            &device,
+            progress("real features"),
+        )?;
+        let (fake_features, _) = extract_cached(
+            net,
+            &fake,
+            None,
+            args.batch,
+            &device,
+            progress("generated features"),
+        )?;
         report.cache_hit = hit;
         feature_metrics(&mut report, metrics, &real_features, &fake_features)?;
     }
     if args.json {
-        println!("{}", serde_json::to_string(&report).expect("a report serialises"));
+        println!(
+            "{}",
+            serde_json::to_string(&report).expect("a report serialises")
+        );
     } else {
         print_table(&report);
     }
@@ -212,7 +278,16 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
 fn print_table(r: &EvalReport) {
     println!("features       {}", r.features);
     println!("preprocessing  {}", r.preprocessing);
-    println!("real           {} ({} images{})", r.real, r.n_real, if r.cache_hit { ", features from cache" } else { "" });
+    println!(
+        "real           {} ({} images{})",
+        r.real,
+        r.n_real,
+        if r.cache_hit {
+            ", features from cache"
+        } else {
+            ""
+        }
+    );
     println!("generated      {} ({} images)", r.fake, r.n_fake);
     if let Some(v) = r.fid {
         println!("FID            {v:.4}");
@@ -256,20 +331,30 @@ pub struct TrainClassifierArgs {
 
 fn labelled(spec: &str) -> CliResult<LabelledPixels> {
     let (path, range) = split_range(spec)?;
-    let mut samples = DataSpec::parse(path)?.load(&ImageFolderOptions { size: None, channels: 1 })?;
+    let mut samples = DataSpec::parse(path)?.load(&ImageFolderOptions {
+        size: None,
+        channels: 1,
+    })?;
     if let Some(r) = range {
         samples = samples.select(r)?;
     }
     if samples.shape != [1, 28, 28] {
-        return Err(invalid(format!("{}: the domain classifier takes 1x28x28 images, these are {:?}", samples.source, samples.shape)));
+        return Err(invalid(format!(
+            "{}: the domain classifier takes 1x28x28 images, these are {:?}",
+            samples.source, samples.shape
+        )));
     }
     let labels = samples.labels.clone().ok_or_else(|| {
-        invalid(format!("{}: no labels found beside the images (expected a *-labels-idx1-ubyte[.gz] file)", samples.source))
+        invalid(format!(
+            "{}: no labels found beside the images (expected a *-labels-idx1-ubyte[.gz] file)",
+            samples.source
+        ))
     })?;
     if labels.iter().any(|&l| l >= 10) {
         return Err(invalid(format!("{}: labels must be 0-9", samples.source)));
     }
-    let pixels = PixelSet::from_unit_range(&samples.values, samples.shape, samples.source.clone()).pixels;
+    let pixels =
+        PixelSet::from_unit_range(&samples.values, samples.shape, samples.source.clone()).pixels;
     Ok(LabelledPixels { pixels, labels })
 }
 
@@ -279,10 +364,17 @@ pub fn train_classifier(args: TrainClassifierArgs) -> CliResult<()> {
         Some(spec) => labelled(spec)?,
         None => {
             if args.holdout == 0 || args.holdout >= train.len() {
-                return Err(invalid(format!("--holdout {}: must be between 1 and {} (the images in --data minus one)", args.holdout, train.len().saturating_sub(1))));
+                return Err(invalid(format!(
+                    "--holdout {}: must be between 1 and {} (the images in --data minus one)",
+                    args.holdout,
+                    train.len().saturating_sub(1)
+                )));
             }
             let keep = train.len() - args.holdout;
-            let test = LabelledPixels { pixels: train.pixels[keep * 784..].to_vec(), labels: train.labels[keep..].to_vec() };
+            let test = LabelledPixels {
+                pixels: train.pixels[keep * 784..].to_vec(),
+                labels: train.labels[keep..].to_vec(),
+            };
             train.pixels.truncate(keep * 784);
             train.labels.truncate(keep);
             test
@@ -292,16 +384,32 @@ pub fn train_classifier(args: TrainClassifierArgs) -> CliResult<()> {
         return Err(invalid("--epochs 0: train for at least one epoch"));
     }
     let device = burn_gan_backends::device();
-    let settings = ClassifierTraining::new().with_epochs(args.epochs).with_seed(args.seed);
+    let settings = ClassifierTraining::new()
+        .with_epochs(args.epochs)
+        .with_seed(args.seed);
     let started = std::time::Instant::now();
-    eprintln!("training the domain classifier on {} images, {} held out, backend {}", train.len(), test.len(), burn_gan_backends::NAME);
+    eprintln!(
+        "training the domain classifier on {} images, {} held out, backend {}",
+        train.len(),
+        test.len(),
+        burn_gan_backends::NAME
+    );
     let model = fit_classifier::<AutodiffBackend>(&train, &settings, &device, |epoch, loss| {
-        eprintln!("epoch {epoch}: mean training loss {loss:.4} ({:.0} s)", started.elapsed().as_secs_f64());
+        eprintln!(
+            "epoch {epoch}: mean training loss {loss:.4} ({:.0} s)",
+            started.elapsed().as_secs_f64()
+        );
     });
     let model = burn::module::AutodiffModule::valid(&model);
     let held_out = accuracy::<Backend>(&model, &test, &device);
     let train_acc = accuracy::<Backend>(&model, &train, &device);
     write_atomically(&args.out, &model.to_bytes()).map_err(|e| Error::io(&args.out, e))?;
-    println!("wrote {}: training accuracy {:.4}, held-out accuracy {:.4} ({} images)", args.out.display(), train_acc, held_out, test.len());
+    println!(
+        "wrote {}: training accuracy {:.4}, held-out accuracy {:.4} ({} images)",
+        args.out.display(),
+        train_acc,
+        held_out,
+        test.len()
+    );
     Ok(())
 }

@@ -109,10 +109,16 @@ fn train_sample_and_interpolate_a_short_image_run() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let eval = rows.iter().find(|r| r.get("fid").is_some()).expect("an evaluation row");
+    let eval = rows
+        .iter()
+        .find(|r| r.get("fid").is_some())
+        .expect("an evaluation row");
     assert_eq!(eval["step"].as_u64(), Some(3));
     assert_eq!(eval["eval_samples"].as_u64(), Some(20));
-    assert!(eval["fid"].as_f64().unwrap().is_finite() && eval["kid"].as_f64().unwrap().is_finite(), "{eval}");
+    assert!(
+        eval["fid"].as_f64().unwrap().is_finite() && eval["kid"].as_f64().unwrap().is_finite(),
+        "{eval}"
+    );
     let grid = dir.join("grid.png");
     let out = burn_gan(&[
         "sample",
@@ -146,14 +152,43 @@ fn train_sample_and_interpolate_a_short_image_run() {
     );
     // eval draws its generated set from the run's latest checkpoint
     let r = eval_json(&[
-        "eval", "--real", path(&images), "--fake", path(&run), "--features", "mnist", "--metrics", "fid,is,pr,parzen", "--n", "40", "--no-cache", "--json",
+        "eval",
+        "--real",
+        path(&images),
+        "--fake",
+        path(&run),
+        "--features",
+        "mnist",
+        "--metrics",
+        "fid,is,pr,parzen",
+        "--n",
+        "40",
+        "--no-cache",
+        "--json",
     ]);
     // Parzen without --validation: the first 20 real images choose sigma, the other 20 are the test set
-    assert_eq!((r["n_real"].as_u64(), r["n_fake"].as_u64()), (Some(40), Some(40)), "{r}");
-    assert_eq!((r["parzen"]["validation"].as_u64(), r["parzen"]["test"].as_u64()), (Some(20), Some(20)), "{r}");
+    assert_eq!(
+        (r["n_real"].as_u64(), r["n_fake"].as_u64()),
+        (Some(40), Some(40)),
+        "{r}"
+    );
+    assert_eq!(
+        (
+            r["parzen"]["validation"].as_u64(),
+            r["parzen"]["test"].as_u64()
+        ),
+        (Some(20), Some(20)),
+        "{r}"
+    );
     assert!(r["parzen"]["mean"].as_f64().unwrap().is_finite(), "{r}");
-    assert!(r["fake"].as_str().unwrap().contains("latest checkpoint"), "{r}");
-    assert!(r["fid"].as_f64().unwrap().is_finite() && r["is"]["mean"].as_f64().unwrap() >= 1.0, "{r}");
+    assert!(
+        r["fake"].as_str().unwrap().contains("latest checkpoint"),
+        "{r}"
+    );
+    assert!(
+        r["fid"].as_f64().unwrap().is_finite() && r["is"]["mean"].as_f64().unwrap() >= 1.0,
+        "{r}"
+    );
     let strip = image::open(run.join("interp-slerp.png")).unwrap();
     assert_eq!((strip.width(), strip.height()), (5 * 30 + 2, 2 * 30 + 2));
 
@@ -348,52 +383,146 @@ fn bad_names_and_values_get_one_clear_error_line() {
 }
 
 fn shared(rel: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel);
-    assert!(p.exists(), "{} is missing: the tests read ../shared/data", p.display());
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(rel);
+    assert!(
+        p.exists(),
+        "{} is missing: the tests read ../shared/data",
+        p.display()
+    );
     p.to_str().unwrap().to_string()
 }
 
 fn eval_json(args: &[&str]) -> serde_json::Value {
     let out = burn_gan(args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 #[test]
 fn eval_of_a_set_against_itself_with_the_domain_classifier() {
-    let real = format!("{}@0..600", shared("fashion-mnist/t10k-images-idx3-ubyte.gz"));
-    let r = eval_json(&["eval", "--real", &real, "--fake", &real, "--features", "fashion", "--metrics", "fid,is,pr", "--no-cache", "--json"]);
+    let real = format!(
+        "{}@0..600",
+        shared("fashion-mnist/t10k-images-idx3-ubyte.gz")
+    );
+    let r = eval_json(&[
+        "eval",
+        "--real",
+        &real,
+        "--fake",
+        &real,
+        "--features",
+        "fashion",
+        "--metrics",
+        "fid,is,pr",
+        "--no-cache",
+        "--json",
+    ]);
     assert!(r["fid"].as_f64().unwrap().abs() < 1e-6, "{r}");
     assert_eq!(r["precision"].as_f64(), Some(1.0));
     assert_eq!(r["recall"].as_f64(), Some(1.0));
     // real Fashion-MNIST is confidently and evenly classified: IS near the 10 classes
     assert!(r["is"]["mean"].as_f64().unwrap() > 6.0, "{r}");
     assert_eq!(r["n_real"].as_u64(), Some(600));
-    assert!(r["features"].as_str().unwrap().contains("fashion-lenet"), "{r}");
-    assert!(r["preprocessing"].as_str().unwrap().contains("no resize"), "{r}");
+    assert!(
+        r["features"].as_str().unwrap().contains("fashion-lenet"),
+        "{r}"
+    );
+    assert!(
+        r["preprocessing"].as_str().unwrap().contains("no resize"),
+        "{r}"
+    );
 
     // another split of the same data is close; MNIST digits are far
-    let other = format!("{}@0..600", shared("fashion-mnist/train-images-idx3-ubyte.gz"));
+    let other = format!(
+        "{}@0..600",
+        shared("fashion-mnist/train-images-idx3-ubyte.gz")
+    );
     let digits = format!("{}@0..600", shared("mnist/images-idx3-ubyte.gz"));
-    let near = eval_json(&["eval", "--real", &real, "--fake", &other, "--features", "fashion", "--metrics", "fid,kid", "--no-cache", "--json"]);
-    let far = eval_json(&["eval", "--real", &real, "--fake", &digits, "--features", "fashion", "--metrics", "fid,kid", "--no-cache", "--json"]);
+    let near = eval_json(&[
+        "eval",
+        "--real",
+        &real,
+        "--fake",
+        &other,
+        "--features",
+        "fashion",
+        "--metrics",
+        "fid,kid",
+        "--no-cache",
+        "--json",
+    ]);
+    let far = eval_json(&[
+        "eval",
+        "--real",
+        &real,
+        "--fake",
+        &digits,
+        "--features",
+        "fashion",
+        "--metrics",
+        "fid,kid",
+        "--no-cache",
+        "--json",
+    ]);
     let (fid_near, fid_far) = (near["fid"].as_f64().unwrap(), far["fid"].as_f64().unwrap());
-    assert!(fid_far > 10.0 * fid_near, "same-domain FID {fid_near}, cross-domain {fid_far}");
-    let (kid_near, kid_far) = (near["kid"]["mean"].as_f64().unwrap(), far["kid"]["mean"].as_f64().unwrap());
-    assert!(kid_far > 10.0 * kid_near.abs(), "same-domain KID {kid_near}, cross-domain {kid_far}");
+    assert!(
+        fid_far > 10.0 * fid_near,
+        "same-domain FID {fid_near}, cross-domain {fid_far}"
+    );
+    let (kid_near, kid_far) = (
+        near["kid"]["mean"].as_f64().unwrap(),
+        far["kid"]["mean"].as_f64().unwrap(),
+    );
+    assert!(
+        kid_far > 10.0 * kid_near.abs(),
+        "same-domain KID {kid_near}, cross-domain {kid_far}"
+    );
 }
 
 #[test]
 fn inception_eval_reports_its_protocol_and_caches_the_real_features() {
     let dir = scratch("eval-cache");
     let cache = dir.join("cache");
-    let real = format!("{}@0..12", shared("fashion-mnist/train-images-idx3-ubyte.gz"));
-    let fake = format!("{}@0..12", shared("fashion-mnist/t10k-images-idx3-ubyte.gz"));
-    let args = ["eval", "--real", &real, "--fake", &fake, "--metrics", "fid,kid", "--cache", path(&cache), "--json"];
+    let real = format!(
+        "{}@0..12",
+        shared("fashion-mnist/train-images-idx3-ubyte.gz")
+    );
+    let fake = format!(
+        "{}@0..12",
+        shared("fashion-mnist/t10k-images-idx3-ubyte.gz")
+    );
+    let args = [
+        "eval",
+        "--real",
+        &real,
+        "--fake",
+        &fake,
+        "--metrics",
+        "fid,kid",
+        "--cache",
+        path(&cache),
+        "--json",
+    ];
     let first = eval_json(&args);
     assert_eq!(first["cache_hit"].as_bool(), Some(false));
-    assert!(first["preprocessing"].as_str().unwrap().contains("TF1 bilinear resize 28x28 -> 299x299"), "{first}");
-    assert!(first["features"].as_str().unwrap().contains("inception"), "{first}");
+    assert!(
+        first["preprocessing"]
+            .as_str()
+            .unwrap()
+            .contains("TF1 bilinear resize 28x28 -> 299x299"),
+        "{first}"
+    );
+    assert!(
+        first["features"].as_str().unwrap().contains("inception"),
+        "{first}"
+    );
     let fid = first["fid"].as_f64().unwrap();
     assert!(fid.is_finite() && fid > 0.0, "{first}");
     let second = eval_json(&args);
@@ -404,41 +533,163 @@ fn inception_eval_reports_its_protocol_and_caches_the_real_features() {
 #[test]
 fn bad_eval_inputs_get_one_clear_error_line() {
     let dir = scratch("eval-bad");
-    let fashion = format!("{}@0..50", shared("fashion-mnist/t10k-images-idx3-ubyte.gz"));
+    let fashion = format!(
+        "{}@0..50",
+        shared("fashion-mnist/t10k-images-idx3-ubyte.gz")
+    );
     // generated images of another size
     let rgb = dir.join("rgb");
     std::fs::create_dir_all(&rgb).unwrap();
     for i in 0..3 {
-        image::RgbImage::from_pixel(32, 32, image::Rgb([i * 50, 10, 10])).save(rgb.join(format!("{i}.png"))).unwrap();
+        image::RgbImage::from_pixel(32, 32, image::Rgb([i * 50, 10, 10]))
+            .save(rgb.join(format!("{i}.png")))
+            .unwrap();
     }
-    let e = error_line(&["eval", "--real", &fashion, "--fake", path(&rgb), "--features", "fashion", "--metrics", "fid", "--no-cache"]);
-    assert!(e.contains("1x28x28") || e.contains("compare sets of one size"), "{e}");
-    let e = error_line(&["eval", "--real", &fashion, "--fake", path(&rgb), "--channels", "1", "--metrics", "fid", "--no-cache", "--inception-weights", "/nonexistent/w.safetensors"]);
-    assert!(e.contains("/nonexistent/w.safetensors") && e.contains("tools/inception_weights.py"), "{e}");
-    let e = error_line(&["eval", "--real", &fashion, "--fake", path(&rgb), "--channels", "1", "--metrics", "fid", "--no-cache"]);
-    assert!(e.contains("compare sets of one size") && e.contains("[1, 32, 32]"), "{e}");
+    let e = error_line(&[
+        "eval",
+        "--real",
+        &fashion,
+        "--fake",
+        path(&rgb),
+        "--features",
+        "fashion",
+        "--metrics",
+        "fid",
+        "--no-cache",
+    ]);
+    assert!(
+        e.contains("1x28x28") || e.contains("compare sets of one size"),
+        "{e}"
+    );
+    let e = error_line(&[
+        "eval",
+        "--real",
+        &fashion,
+        "--fake",
+        path(&rgb),
+        "--channels",
+        "1",
+        "--metrics",
+        "fid",
+        "--no-cache",
+        "--inception-weights",
+        "/nonexistent/w.safetensors",
+    ]);
+    assert!(
+        e.contains("/nonexistent/w.safetensors") && e.contains("tools/inception_weights.py"),
+        "{e}"
+    );
+    let e = error_line(&[
+        "eval",
+        "--real",
+        &fashion,
+        "--fake",
+        path(&rgb),
+        "--channels",
+        "1",
+        "--metrics",
+        "fid",
+        "--no-cache",
+    ]);
+    assert!(
+        e.contains("compare sets of one size") && e.contains("[1, 32, 32]"),
+        "{e}"
+    );
     // same size, other channel count: gray Fashion-MNIST against RGB 28x28 images
     let rgb28 = dir.join("rgb28");
     std::fs::create_dir_all(&rgb28).unwrap();
     for i in 0..3 {
-        image::RgbImage::from_pixel(28, 28, image::Rgb([10, i * 50, 10])).save(rgb28.join(format!("{i}.png"))).unwrap();
+        image::RgbImage::from_pixel(28, 28, image::Rgb([10, i * 50, 10]))
+            .save(rgb28.join(format!("{i}.png")))
+            .unwrap();
     }
-    let e = error_line(&["eval", "--real", &fashion, "--fake", path(&rgb28), "--metrics", "fid", "--no-cache"]);
-    assert!(e.contains("[1, 28, 28]") && e.contains("[3, 28, 28]"), "{e}");
+    let e = error_line(&[
+        "eval",
+        "--real",
+        &fashion,
+        "--fake",
+        path(&rgb28),
+        "--metrics",
+        "fid",
+        "--no-cache",
+    ]);
+    assert!(
+        e.contains("[1, 28, 28]") && e.contains("[3, 28, 28]"),
+        "{e}"
+    );
     // an empty folder
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let e = error_line(&["eval", "--real", &fashion, "--fake", path(&empty), "--features", "fashion"]);
+    let e = error_line(&[
+        "eval",
+        "--real",
+        &fashion,
+        "--fake",
+        path(&empty),
+        "--features",
+        "fashion",
+    ]);
     assert!(e.contains("empty") && e.contains("no PNG or JPEG"), "{e}");
     // too few samples, unknown names
-    let e = error_line(&["eval", "--real", &fashion, "--fake", &fashion, "--features", "fashion", "--metrics", "fid", "--n", "1", "--no-cache"]);
+    let e = error_line(&[
+        "eval",
+        "--real",
+        &fashion,
+        "--fake",
+        &fashion,
+        "--features",
+        "fashion",
+        "--metrics",
+        "fid",
+        "--n",
+        "1",
+        "--no-cache",
+    ]);
     assert!(e.contains("too few"), "{e}");
-    let e = error_line(&["eval", "--real", &fashion, "--fake", &fashion, "--metrics", "fid,fancy"]);
+    let e = error_line(&[
+        "eval",
+        "--real",
+        &fashion,
+        "--fake",
+        &fashion,
+        "--metrics",
+        "fid,fancy",
+    ]);
     assert!(e.contains("`fancy`"), "{e}");
-    let e = error_line(&["eval", "--real", &fashion, "--fake", &fashion, "--features", "resnet"]);
+    let e = error_line(&[
+        "eval",
+        "--real",
+        &fashion,
+        "--fake",
+        &fashion,
+        "--features",
+        "resnet",
+    ]);
     assert!(e.contains("`resnet`"), "{e}");
-    let e = error_line(&["eval", "--real", &fashion, "--fake", &fashion, "--features", "inception", "--metrics", "is", "--no-cache", "--n", "4"]);
+    let e = error_line(&[
+        "eval",
+        "--real",
+        &fashion,
+        "--fake",
+        &fashion,
+        "--features",
+        "inception",
+        "--metrics",
+        "is",
+        "--no-cache",
+        "--n",
+        "4",
+    ]);
     assert!(e.contains("1008-way"), "{e}");
-    let e = error_line(&["eval", "--real", &format!("{}@20000..", shared("fashion-mnist/t10k-images-idx3-ubyte.gz")), "--fake", &fashion]);
+    let e = error_line(&[
+        "eval",
+        "--real",
+        &format!(
+            "{}@20000..",
+            shared("fashion-mnist/t10k-images-idx3-ubyte.gz")
+        ),
+        "--fake",
+        &fashion,
+    ]);
     assert!(e.contains("starts past"), "{e}");
 }

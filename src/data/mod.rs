@@ -136,10 +136,20 @@ pub fn split_range(spec: &str) -> Result<(&str, Option<std::ops::Range<usize>>)>
     let Some((path, range)) = spec.rsplit_once('@') else {
         return Ok((spec, None));
     };
-    let bad = || Error::Invalid(format!("`{spec}`: the part after @ must be a range start..end of sample indices, e.g. @0..50000"));
+    let bad = || {
+        Error::Invalid(format!("`{spec}`: the part after @ must be a range start..end of sample indices, e.g. @0..50000"))
+    };
     let (a, b) = range.split_once("..").ok_or_else(bad)?;
-    let start = if a.is_empty() { 0 } else { a.parse().map_err(|_| bad())? };
-    let end = if b.is_empty() { usize::MAX } else { b.parse().map_err(|_| bad())? };
+    let start = if a.is_empty() {
+        0
+    } else {
+        a.parse().map_err(|_| bad())?
+    };
+    let end = if b.is_empty() {
+        usize::MAX
+    } else {
+        b.parse().map_err(|_| bad())?
+    };
     if start >= end {
         return Err(bad());
     }
@@ -155,7 +165,11 @@ impl Samples {
                 "{}: range {}..{} starts past the {n} samples there are",
                 self.source,
                 range.start,
-                if range.end == usize::MAX { String::new() } else { range.end.to_string() }
+                if range.end == usize::MAX {
+                    String::new()
+                } else {
+                    range.end.to_string()
+                }
             )));
         }
         let end = range.end.min(n);

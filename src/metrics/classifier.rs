@@ -28,7 +28,6 @@ use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 
 use crate::Error;
 
-
 /// Width of the feature layer.
 pub const CLASSIFIER_FEATURES: usize = 128;
 
@@ -56,8 +55,12 @@ impl ClassifierConfig {
     pub fn init<B: Backend>(&self, device: &B::Device) -> Classifier<B> {
         let padding = PaddingConfig2d::Explicit(2, 2, 2, 2);
         Classifier {
-            conv1: Conv2dConfig::new([1, 16], [5, 5]).with_padding(padding.clone()).init(device),
-            conv2: Conv2dConfig::new([16, 32], [5, 5]).with_padding(padding).init(device),
+            conv1: Conv2dConfig::new([1, 16], [5, 5])
+                .with_padding(padding.clone())
+                .init(device),
+            conv2: Conv2dConfig::new([16, 32], [5, 5])
+                .with_padding(padding)
+                .init(device),
             pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
             hidden: LinearConfig::new(32 * 7 * 7, CLASSIFIER_FEATURES).init(device),
             output: LinearConfig::new(CLASSIFIER_FEATURES, self.classes).init(device),
@@ -105,7 +108,8 @@ impl DomainClassifier {
 
     /// Loads the embedded weights.
     pub fn load<B: Backend>(self, device: &B::Device) -> Classifier<B> {
-        Classifier::from_bytes(self.bytes(), device).expect("the embedded classifier weights are valid")
+        Classifier::from_bytes(self.bytes(), device)
+            .expect("the embedded classifier weights are valid")
     }
 }
 
@@ -121,7 +125,9 @@ impl<B: Backend> Classifier<B> {
     /// - `pixels`: `[batch, 1, 28, 28]`, values in 0..=255
     /// - output: `[batch, 128]`
     pub fn features(&self, pixels: Tensor<B, 4>) -> Tensor<B, 2> {
-        let x = self.pool.forward(self.relu.forward(self.conv1.forward(Self::scale(pixels)))); // [b, 16, 14, 14]
+        let x = self
+            .pool
+            .forward(self.relu.forward(self.conv1.forward(Self::scale(pixels)))); // [b, 16, 14, 14]
         let x = self.pool.forward(self.relu.forward(self.conv2.forward(x))); // [b, 32, 7, 7]
         let x = x.flatten(1, 3);
         self.relu.forward(self.hidden.forward(x))
@@ -177,7 +183,11 @@ impl LabelledPixels {
         self.labels.is_empty()
     }
 
-    fn batch<B: Backend>(&self, index: &[usize], device: &B::Device) -> (Tensor<B, 4>, Tensor<B, 1, Int>) {
+    fn batch<B: Backend>(
+        &self,
+        index: &[usize],
+        device: &B::Device,
+    ) -> (Tensor<B, 4>, Tensor<B, 1, Int>) {
         let mut pixels = Vec::with_capacity(index.len() * 784);
         for &i in index {
             pixels.extend_from_slice(&self.pixels[i * 784..(i + 1) * 784]);
@@ -242,7 +252,11 @@ pub fn train_classifier<B: AutodiffBackend>(
 }
 
 /// Fraction of `data` the classifier labels correctly.
-pub fn accuracy<B: Backend>(model: &Classifier<B>, data: &LabelledPixels, device: &B::Device) -> f64 {
+pub fn accuracy<B: Backend>(
+    model: &Classifier<B>,
+    data: &LabelledPixels,
+    device: &B::Device,
+) -> f64 {
     let index: Vec<usize> = (0..data.len()).collect();
     let mut correct = 0usize;
     for chunk in index.chunks(500) {
@@ -272,7 +286,11 @@ mod tests {
         let device = Default::default();
         let model = ClassifierConfig::new().init::<TestBackend>(&device);
         let x = Tensor::<TestBackend, 4>::ones([1, 1, 28, 28], &device).mul_scalar(100.0);
-        let before = model.forward(x.clone()).into_data().to_vec::<f64>().unwrap();
+        let before = model
+            .forward(x.clone())
+            .into_data()
+            .to_vec::<f64>()
+            .unwrap();
         let back = Classifier::<TestBackend>::from_bytes(&model.to_bytes(), &device).unwrap();
         let after = back.forward(x).into_data().to_vec::<f64>().unwrap();
         for (a, b) in before.iter().zip(&after) {

@@ -12,8 +12,10 @@ use sha2::{Digest, Sha256};
 
 use super::{
     classifier::{Classifier, DomainClassifier, CLASSIFIER_FEATURES},
-    frechet_distance, inception::INCEPTION_FEATURES, inception_score, kernel_distance, parzen_evaluate, precision_recall,
-    GaussianStats, InceptionV3, KidOptions, MeanStd,
+    frechet_distance,
+    inception::INCEPTION_FEATURES,
+    inception_score, kernel_distance, parzen_evaluate, precision_recall, GaussianStats,
+    InceptionV3, KidOptions, MeanStd,
 };
 use crate::{train::checkpoint::write_atomically, Error, Result};
 
@@ -42,8 +44,15 @@ impl PixelSet {
     /// Quantises `[-1, 1]` values (the generators' and loaders' range) to uint8 levels,
     /// round((x + 1) · 127.5) clamped to 0..=255, as stylegan2-ada's `x * 127.5 + 128` cast does.
     pub fn from_unit_range(values: &[f32], shape: [usize; 3], source: impl Into<String>) -> Self {
-        let pixels = values.iter().map(|v| ((v + 1.0) * 127.5).round().clamp(0.0, 255.0)).collect();
-        Self { pixels, shape, source: source.into() }
+        let pixels = values
+            .iter()
+            .map(|v| ((v + 1.0) * 127.5).round().clamp(0.0, 255.0))
+            .collect();
+        Self {
+            pixels,
+            shape,
+            source: source.into(),
+        }
     }
 
     /// The first `n` images (all if fewer).
@@ -78,7 +87,9 @@ impl<B: Backend> FeatureNet<B> {
     pub fn name(&self) -> String {
         match self {
             Self::Inception(_) => "inception-v3 (TF-FID 2015-12-05 weights, pool_3, 2048-d)".into(),
-            Self::Classifier(which, _) => format!("{}-lenet (burn-gan domain classifier, 128-d)", which.name()),
+            Self::Classifier(which, _) => {
+                format!("{}-lenet (burn-gan domain classifier, 128-d)", which.name())
+            }
         }
     }
 
@@ -95,7 +106,11 @@ impl<B: Backend> FeatureNet<B> {
         match self {
             Self::Inception(_) => format!(
                 "uint8 levels, {}, TF1 bilinear resize {}x{} -> 299x299, (x - 128) / 128",
-                if shape[0] == 1 { "gray repeated to RGB" } else { "RGB" },
+                if shape[0] == 1 {
+                    "gray repeated to RGB"
+                } else {
+                    "RGB"
+                },
                 shape[1],
                 shape[2]
             ),
@@ -144,7 +159,11 @@ impl Extracted {
     fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         let probs = self.probabilities.as_deref().unwrap_or(&[]);
-        for v in [self.dim as u64, self.features.len() as u64, probs.len() as u64] {
+        for v in [
+            self.dim as u64,
+            self.features.len() as u64,
+            probs.len() as u64,
+        ] {
             out.extend_from_slice(&v.to_le_bytes());
         }
         for v in self.features.iter().chain(probs) {
@@ -154,12 +173,19 @@ impl Extracted {
     }
 
     fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        let word = |k: usize| -> Option<u64> { Some(u64::from_le_bytes(bytes.get(8 * k..8 * k + 8)?.try_into().ok()?)) };
+        let word = |k: usize| -> Option<u64> {
+            Some(u64::from_le_bytes(
+                bytes.get(8 * k..8 * k + 8)?.try_into().ok()?,
+            ))
+        };
         let (dim, nf, np) = (word(0)? as usize, word(1)? as usize, word(2)? as usize);
         if bytes.len() != 24 + 4 * (nf + np) {
             return None;
         }
-        let floats: Vec<f32> = bytes[24..].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let floats: Vec<f32> = bytes[24..]
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
         Some(Self {
             features: floats[..nf].to_vec(),
             dim,
@@ -169,7 +195,13 @@ impl Extracted {
 }
 
 /// Runs the network over a set in batches; `progress(done, total)` after each batch.
-pub fn extract<B: Backend>(net: &FeatureNet<B>, set: &PixelSet, batch: usize, device: &B::Device, mut progress: impl FnMut(usize, usize)) -> Result<Extracted> {
+pub fn extract<B: Backend>(
+    net: &FeatureNet<B>,
+    set: &PixelSet,
+    batch: usize,
+    device: &B::Device,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Extracted> {
     net.check(set)?;
     let per_image: usize = set.shape.iter().product();
     let n = set.len();
@@ -177,12 +209,26 @@ pub fn extract<B: Backend>(net: &FeatureNet<B>, set: &PixelSet, batch: usize, de
     for start in (0..n).step_by(batch.max(1)) {
         let end = (start + batch.max(1)).min(n);
         let [c, h, w] = set.shape;
-        let x = Tensor::<B, 4>::from_data(TensorData::new(set.pixels[start * per_image..end * per_image].to_vec(), [end - start, c, h, w]), device);
+        let x = Tensor::<B, 4>::from_data(
+            TensorData::new(
+                set.pixels[start * per_image..end * per_image].to_vec(),
+                [end - start, c, h, w],
+            ),
+            device,
+        );
         match net {
-            FeatureNet::Inception(inception) => features.extend(inception.features(x).into_data().to_vec::<f32>().unwrap()),
+            FeatureNet::Inception(inception) => {
+                features.extend(inception.features(x).into_data().to_vec::<f32>().unwrap())
+            }
             FeatureNet::Classifier(_, classifier) => {
                 let f = classifier.features(x.clone());
-                probabilities.extend(classifier.probabilities(x).into_data().to_vec::<f32>().unwrap());
+                probabilities.extend(
+                    classifier
+                        .probabilities(x)
+                        .into_data()
+                        .to_vec::<f32>()
+                        .unwrap(),
+                );
                 features.extend(f.into_data().to_vec::<f32>().unwrap());
             }
         }
@@ -207,7 +253,10 @@ pub fn extract_cached<B: Backend>(
 ) -> Result<(Extracted, bool)> {
     let file = cache.map(|dir| dir.join(format!("{}-{}.features", net.key(), set.content_hash())));
     if let Some(file) = &file {
-        if let Some(hit) = std::fs::read(file).ok().and_then(|b| Extracted::from_bytes(&b)) {
+        if let Some(hit) = std::fs::read(file)
+            .ok()
+            .and_then(|b| Extracted::from_bytes(&b))
+        {
             return Ok((hit, true));
         }
     }
@@ -262,7 +311,9 @@ impl MetricSet {
             }
         }
         if set == Self::default() {
-            return Err(Error::Invalid("--metrics: no metric named; choose from fid, kid, is, pr, parzen".into()));
+            return Err(Error::Invalid(
+                "--metrics: no metric named; choose from fid, kid, is, pr, parzen".into(),
+            ));
         }
         Ok(set)
     }
@@ -326,14 +377,27 @@ pub struct EvalReport {
 }
 
 /// Computes the feature metrics of `metrics` from extracted features.
-pub fn feature_metrics(report: &mut EvalReport, metrics: MetricSet, real: &Extracted, fake: &Extracted) -> Result<()> {
+pub fn feature_metrics(
+    report: &mut EvalReport,
+    metrics: MetricSet,
+    real: &Extracted,
+    fake: &Extracted,
+) -> Result<()> {
     let dim = real.dim;
     if metrics.fid {
-        let (a, b) = (GaussianStats::from_features(&real.features, dim)?, GaussianStats::from_features(&fake.features, dim)?);
+        let (a, b) = (
+            GaussianStats::from_features(&real.features, dim)?,
+            GaussianStats::from_features(&fake.features, dim)?,
+        );
         report.fid = Some(frechet_distance(&a, &b)?.value);
     }
     if metrics.kid {
-        report.kid = Some(kernel_distance(&real.features, &fake.features, dim, KidOptions::default())?);
+        report.kid = Some(kernel_distance(
+            &real.features,
+            &fake.features,
+            dim,
+            KidOptions::default(),
+        )?);
     }
     if metrics.is {
         let probs = fake.probabilities.as_ref().ok_or_else(|| {
@@ -341,7 +405,11 @@ pub fn feature_metrics(report: &mut EvalReport, metrics: MetricSet, real: &Extra
                 "--metrics is: the Inception Score needs class probabilities; the FID Inception file has no 1008-way output layer, use --features fashion or mnist".into(),
             )
         })?;
-        report.is = Some(inception_score(probs, probs.len() / report.n_fake.max(1), 10)?);
+        report.is = Some(inception_score(
+            probs,
+            probs.len() / report.n_fake.max(1),
+            10,
+        )?);
     }
     if metrics.pr {
         let pr = precision_recall(&real.features, &fake.features, dim, 3)?;
@@ -353,7 +421,11 @@ pub fn feature_metrics(report: &mut EvalReport, metrics: MetricSet, real: &Extra
 
 /// Goodfellow et al.'s Parzen protocol on pixels scaled to [0, 1]: σ chosen on `validation`,
 /// the log-likelihood of `test` under the window of `samples`.
-pub fn parzen_on_pixels(samples: &PixelSet, validation: &PixelSet, test: &PixelSet) -> Result<ParzenSummary> {
+pub fn parzen_on_pixels(
+    samples: &PixelSet,
+    validation: &PixelSet,
+    test: &PixelSet,
+) -> Result<ParzenSummary> {
     for set in [validation, test] {
         if set.shape != samples.shape {
             return Err(Error::Invalid(format!(
@@ -364,7 +436,13 @@ pub fn parzen_on_pixels(samples: &PixelSet, validation: &PixelSet, test: &PixelS
     }
     let unit = |s: &PixelSet| -> Vec<f32> { s.pixels.iter().map(|v| v / 255.0).collect() };
     let dim = samples.shape.iter().product();
-    let r = parzen_evaluate(&unit(samples), &unit(validation), &unit(test), dim, &super::goodfellow_sigmas())?;
+    let r = parzen_evaluate(
+        &unit(samples),
+        &unit(validation),
+        &unit(test),
+        dim,
+        &super::goodfellow_sigmas(),
+    )?;
     Ok(ParzenSummary {
         mean: r.mean,
         std_error: r.std_error,
@@ -382,13 +460,20 @@ mod tests {
     fn metric_lists_parse_and_reject_unknown_names() {
         let m = MetricSet::parse("fid, kid,pr").unwrap();
         assert!(m.fid && m.kid && m.pr && !m.is && !m.parzen);
-        assert!(MetricSet::parse("fid,bogus").unwrap_err().to_string().contains("`bogus`"));
+        assert!(MetricSet::parse("fid,bogus")
+            .unwrap_err()
+            .to_string()
+            .contains("`bogus`"));
         assert!(MetricSet::parse("").is_err());
     }
 
     #[test]
     fn extracted_features_survive_the_cache_format() {
-        let e = Extracted { features: vec![1.0, 2.0, 3.0, 4.0], dim: 2, probabilities: Some(vec![0.5, 0.5, 0.1, 0.9]) };
+        let e = Extracted {
+            features: vec![1.0, 2.0, 3.0, 4.0],
+            dim: 2,
+            probabilities: Some(vec![0.5, 0.5, 0.1, 0.9]),
+        };
         let back = Extracted::from_bytes(&e.to_bytes()).unwrap();
         assert_eq!(back.features, e.features);
         assert_eq!(back.probabilities, e.probabilities);

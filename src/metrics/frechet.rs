@@ -118,7 +118,12 @@ pub fn frechet_distance(a: &GaussianStats, b: &GaussianStats) -> Result<FrechetD
             b.dim()
         )));
     }
-    let mean_term: f64 = a.mean.iter().zip(&b.mean).map(|(x, y)| (x - y).powi(2)).sum();
+    let mean_term: f64 = a
+        .mean
+        .iter()
+        .zip(&b.mean)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum();
     let trace = |m: &Mat<f64>| (0..m.nrows()).map(|i| m[(i, i)]).sum::<f64>();
     let (tr_a, tr_b) = (trace(&a.cov), trace(&b.cov));
     let (mut tr_sqrt, mut eps_used) = (trace_sqrt_product(&a.cov, &b.cov, 0.0), false);
@@ -151,7 +156,8 @@ pub fn frechet_distance(a: &GaussianStats, b: &GaussianStats) -> Result<FrechetD
 // ANCHOR: trace_sqrt
 pub fn trace_sqrt_product(s1: &Mat<f64>, s2: &Mat<f64>, eps: f64) -> Option<f64> {
     let n = s1.nrows();
-    let offset = |m: &Mat<f64>| Mat::from_fn(n, n, |i, j| m[(i, j)] + if i == j { eps } else { 0.0 });
+    let offset =
+        |m: &Mat<f64>| Mat::from_fn(n, n, |i, j| m[(i, j)] + if i == j { eps } else { 0.0 });
     let (a, b) = (sqrt_psd(&offset(s1))?, sqrt_psd(&offset(s2))?);
     let singular_values = (&a * &b).singular_values().ok()?;
     let tr: f64 = singular_values.iter().sum();
@@ -167,7 +173,9 @@ pub fn sqrt_psd(m: &Mat<f64>) -> Option<Mat<f64>> {
     let (u, s) = (evd.U(), evd.S());
     let largest = (0..n).fold(0.0f64, |m, k| m.max(s[k].abs()));
     let tolerance = rank_tolerance(n, largest);
-    let roots: Vec<f64> = (0..n).map(|k| if s[k] > tolerance { s[k].sqrt() } else { 0.0 }).collect();
+    let roots: Vec<f64> = (0..n)
+        .map(|k| if s[k] > tolerance { s[k].sqrt() } else { 0.0 })
+        .collect();
     if roots.iter().any(|r| !r.is_finite()) {
         return None;
     }
@@ -184,7 +192,9 @@ fn rank_tolerance(n: usize, largest: f64) -> f64 {
 
 /// Squared Euclidean norm of every row.
 pub(crate) fn squared_norms(m: &Mat<f64>) -> Vec<f64> {
-    (0..m.nrows()).map(|i| (0..m.ncols()).map(|j| m[(i, j)].powi(2)).sum()).collect()
+    (0..m.nrows())
+        .map(|i| (0..m.ncols()).map(|j| m[(i, j)].powi(2)).sum())
+        .collect()
 }
 
 /// Rows of `features` (row-major, `dim` wide) as a float64 matrix.
@@ -251,7 +261,11 @@ mod tests {
         )
         .unwrap();
         let expected = 4.0 + (2f64.sqrt() - 4.0).powi(2);
-        assert!((d.value - expected).abs() < 1e-12, "{} vs {expected}", d.value);
+        assert!(
+            (d.value - expected).abs() < 1e-12,
+            "{} vs {expected}",
+            d.value
+        );
     }
 
     #[test]

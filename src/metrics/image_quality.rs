@@ -30,7 +30,11 @@ fn check(a: &ImageRef, b: &ImageRef) -> Result<()> {
     }
     let n = a.channels * a.height * a.width;
     if a.values.len() != n || b.values.len() != n {
-        return Err(Error::Invalid(format!("image buffers hold {} and {} values, expected {n}", a.values.len(), b.values.len())));
+        return Err(Error::Invalid(format!(
+            "image buffers hold {} and {} values, expected {n}",
+            a.values.len(),
+            b.values.len()
+        )));
     }
     Ok(())
 }
@@ -38,14 +42,22 @@ fn check(a: &ImageRef, b: &ImageRef) -> Result<()> {
 /// Peak signal-to-noise ratio in dB, 10 log10(range² / MSE); infinite for identical images.
 pub fn psnr(a: ImageRef, b: ImageRef, data_range: f64) -> Result<f64> {
     check(&a, &b)?;
-    let mse = a.values.iter().zip(b.values).map(|(x, y)| (x - y).powi(2)).sum::<f64>() / a.values.len() as f64;
+    let mse = a
+        .values
+        .iter()
+        .zip(b.values)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f64>()
+        / a.values.len() as f64;
     Ok(10.0 * (data_range * data_range / mse).log10())
 }
 
 /// The normalised 1-D Gaussian of scipy's `gaussian_filter` (radius round(3.5σ)).
 fn gaussian_kernel(sigma: f64) -> Vec<f64> {
     let radius = (3.5 * sigma + 0.5) as i64;
-    let w: Vec<f64> = (-radius..=radius).map(|x| (-(x * x) as f64 / (2.0 * sigma * sigma)).exp()).collect();
+    let w: Vec<f64> = (-radius..=radius)
+        .map(|x| (-(x * x) as f64 / (2.0 * sigma * sigma)).exp())
+        .collect();
     let sum: f64 = w.iter().sum();
     w.into_iter().map(|v| v / sum).collect()
 }
@@ -66,13 +78,21 @@ fn filter(plane: &[f64], h: usize, w: usize, k: &[f64]) -> Vec<f64> {
     let mut rows = vec![0.0; h * w];
     for y in 0..h {
         for x in 0..w {
-            rows[y * w + x] = k.iter().enumerate().map(|(t, kv)| kv * plane[y * w + reflect(x as i64 + t as i64 - r, w as i64)]).sum();
+            rows[y * w + x] = k
+                .iter()
+                .enumerate()
+                .map(|(t, kv)| kv * plane[y * w + reflect(x as i64 + t as i64 - r, w as i64)])
+                .sum();
         }
     }
     let mut out = vec![0.0; h * w];
     for y in 0..h {
         for x in 0..w {
-            out[y * w + x] = k.iter().enumerate().map(|(t, kv)| kv * rows[reflect(y as i64 + t as i64 - r, h as i64) * w + x]).sum();
+            out[y * w + x] = k
+                .iter()
+                .enumerate()
+                .map(|(t, kv)| kv * rows[reflect(y as i64 + t as i64 - r, h as i64) * w + x])
+                .sum();
         }
     }
     out
@@ -85,22 +105,35 @@ pub fn ssim(a: ImageRef, b: ImageRef, data_range: f64) -> Result<f64> {
     let k = gaussian_kernel(1.5);
     let pad = k.len() / 2;
     if h <= 2 * pad || w <= 2 * pad {
-        return Err(Error::Invalid(format!("SSIM needs images larger than {0}x{0}, got {h}x{w}", 2 * pad + 1)));
+        return Err(Error::Invalid(format!(
+            "SSIM needs images larger than {0}x{0}, got {h}x{w}",
+            2 * pad + 1
+        )));
     }
     let (c1, c2) = ((0.01 * data_range).powi(2), (0.03 * data_range).powi(2));
     let mut total = 0.0;
     for c in 0..a.channels {
         let x = &a.values[c * h * w..(c + 1) * h * w];
         let y = &b.values[c * h * w..(c + 1) * h * w];
-        let product = |p: &[f64], q: &[f64]| -> Vec<f64> { p.iter().zip(q).map(|(u, v)| u * v).collect() };
+        let product =
+            |p: &[f64], q: &[f64]| -> Vec<f64> { p.iter().zip(q).map(|(u, v)| u * v).collect() };
         let (ux, uy) = (filter(x, h, w, &k), filter(y, h, w, &k));
-        let (uxx, uyy, uxy) = (filter(&product(x, x), h, w, &k), filter(&product(y, y), h, w, &k), filter(&product(x, y), h, w, &k));
+        let (uxx, uyy, uxy) = (
+            filter(&product(x, x), h, w, &k),
+            filter(&product(y, y), h, w, &k),
+            filter(&product(x, y), h, w, &k),
+        );
         let mut sum = 0.0;
         for row in pad..h - pad {
             for col in pad..w - pad {
                 let i = row * w + col;
-                let (vx, vy, vxy) = (uxx[i] - ux[i] * ux[i], uyy[i] - uy[i] * uy[i], uxy[i] - ux[i] * uy[i]);
-                sum += ((2.0 * ux[i] * uy[i] + c1) * (2.0 * vxy + c2)) / ((ux[i] * ux[i] + uy[i] * uy[i] + c1) * (vx + vy + c2));
+                let (vx, vy, vxy) = (
+                    uxx[i] - ux[i] * ux[i],
+                    uyy[i] - uy[i] * uy[i],
+                    uxy[i] - ux[i] * uy[i],
+                );
+                sum += ((2.0 * ux[i] * uy[i] + c1) * (2.0 * vxy + c2))
+                    / ((ux[i] * ux[i] + uy[i] * uy[i] + c1) * (vx + vy + c2));
             }
         }
         total += sum / ((h - 2 * pad) * (w - 2 * pad)) as f64;
@@ -113,14 +146,23 @@ mod tests {
     use super::*;
 
     fn image(values: &[f64], channels: usize, height: usize, width: usize) -> ImageRef<'_> {
-        ImageRef { values, channels, height, width }
+        ImageRef {
+            values,
+            channels,
+            height,
+            width,
+        }
     }
 
     #[test]
     fn identical_images_have_ssim_one_and_infinite_psnr() {
         let v: Vec<f64> = (0..3 * 20 * 20).map(|i| (i % 17) as f64 / 17.0).collect();
-        assert!((ssim(image(&v, 3, 20, 20), image(&v, 3, 20, 20), 1.0).unwrap() - 1.0).abs() < 1e-12);
-        assert!(psnr(image(&v, 3, 20, 20), image(&v, 3, 20, 20), 1.0).unwrap().is_infinite());
+        assert!(
+            (ssim(image(&v, 3, 20, 20), image(&v, 3, 20, 20), 1.0).unwrap() - 1.0).abs() < 1e-12
+        );
+        assert!(psnr(image(&v, 3, 20, 20), image(&v, 3, 20, 20), 1.0)
+            .unwrap()
+            .is_infinite());
     }
 
     #[test]

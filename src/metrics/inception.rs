@@ -46,7 +46,9 @@ pub fn default_weights_path() -> PathBuf {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(|| PathBuf::from(".cache"));
-    cache.join("burn-gan").join("fid-inception-2015-12-05.safetensors")
+    cache
+        .join("burn-gan")
+        .join("fid-inception-2015-12-05.safetensors")
 }
 
 /// The command that creates the weights file, for error messages and documentation.
@@ -69,7 +71,12 @@ struct ConvUnit<B: Backend> {
 impl<B: Backend> ConvUnit<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let options = ConvOptions::new([self.stride; 2], self.padding, [1, 1], 1);
-        relu(conv2d(x, self.weight.clone(), Some(self.bias.clone()), options))
+        relu(conv2d(
+            x,
+            self.weight.clone(),
+            Some(self.bias.clone()),
+            options,
+        ))
     }
 }
 
@@ -86,7 +93,10 @@ impl<B: Backend> Loader<'_, B> {
             Error::format(self.path, format!("tensor `{name}` is missing; not an Inception weights file, recreate it with {}", weights_command(self.path)))
         })?;
         if view.dtype() != Dtype::F32 {
-            return Err(Error::format(self.path, format!("tensor `{name}` is {:?}, expected F32", view.dtype())));
+            return Err(Error::format(
+                self.path,
+                format!("tensor `{name}` is {:?}, expected F32", view.dtype()),
+            ));
         }
         let values: Vec<f32> = view
             .data()
@@ -96,19 +106,33 @@ impl<B: Backend> Loader<'_, B> {
         if expected_len != 0 && values.len() != expected_len {
             return Err(Error::format(
                 self.path,
-                format!("tensor `{name}` has {} values, expected {expected_len}", values.len()),
+                format!(
+                    "tensor `{name}` has {} values, expected {expected_len}",
+                    values.len()
+                ),
             ));
         }
         Ok((values, view.shape().to_vec()))
     }
 
     /// Convolution `name` with `out` filters, folding its batch norm (beta, mean, var; no scale).
-    fn conv(&self, name: &str, input: usize, out: usize, kernel: [usize; 2], stride: usize, padding: [usize; 2]) -> Result<ConvUnit<B>> {
+    fn conv(
+        &self,
+        name: &str,
+        input: usize,
+        out: usize,
+        kernel: [usize; 2],
+        stride: usize,
+        padding: [usize; 2],
+    ) -> Result<ConvUnit<B>> {
         let (mut weight, shape) = self.values(&format!("{name}.weight"), 0)?;
         if shape != [out, input, kernel[0], kernel[1]] {
             return Err(Error::format(
                 self.path,
-                format!("tensor `{name}.weight` has shape {shape:?}, expected {:?}", [out, input, kernel[0], kernel[1]]),
+                format!(
+                    "tensor `{name}.weight` has shape {shape:?}, expected {:?}",
+                    [out, input, kernel[0], kernel[1]]
+                ),
             ));
         }
         let (beta, _) = self.values(&format!("{name}.beta"), out)?;
@@ -118,7 +142,9 @@ impl<B: Backend> Loader<'_, B> {
         let mut bias = vec![0.0f32; out];
         for o in 0..out {
             let scale = 1.0 / (var[o] + BN_EPS).sqrt();
-            weight[o * per_filter..(o + 1) * per_filter].iter_mut().for_each(|w| *w *= scale);
+            weight[o * per_filter..(o + 1) * per_filter]
+                .iter_mut()
+                .for_each(|w| *w *= scale);
             bias[o] = beta[o] - mean[o] * scale;
         }
         Ok(ConvUnit {
@@ -129,7 +155,15 @@ impl<B: Backend> Loader<'_, B> {
         })
     }
 
-    fn square(&self, name: &str, input: usize, out: usize, k: usize, stride: usize, pad: usize) -> Result<ConvUnit<B>> {
+    fn square(
+        &self,
+        name: &str,
+        input: usize,
+        out: usize,
+        k: usize,
+        stride: usize,
+        pad: usize,
+    ) -> Result<ConvUnit<B>> {
         self.conv(name, input, out, [k, k], stride, [pad, pad])
     }
 }
@@ -164,7 +198,14 @@ impl<B: Backend> BlockA<B> {
                 l.square(&format!("{name}.tower_1.conv_1"), 64, 96, 3, 1, 1)?,
                 l.square(&format!("{name}.tower_1.conv_2"), 96, 96, 3, 1, 1)?,
             ],
-            branch_pool: l.square(&format!("{name}.tower_2.conv"), input, pool_features, 1, 1, 0)?,
+            branch_pool: l.square(
+                &format!("{name}.tower_2.conv"),
+                input,
+                pool_features,
+                1,
+                1,
+                0,
+            )?,
         })
     }
 
@@ -259,8 +300,22 @@ impl<B: Backend> BlockD<B> {
             ],
             branch7x7x3: [
                 l.square(&format!("{name}.tower_1.conv"), 768, 192, 1, 1, 0)?,
-                l.conv(&format!("{name}.tower_1.conv_1"), 192, 192, [1, 7], 1, [0, 3])?,
-                l.conv(&format!("{name}.tower_1.conv_2"), 192, 192, [7, 1], 1, [3, 0])?,
+                l.conv(
+                    &format!("{name}.tower_1.conv_1"),
+                    192,
+                    192,
+                    [1, 7],
+                    1,
+                    [0, 3],
+                )?,
+                l.conv(
+                    &format!("{name}.tower_1.conv_2"),
+                    192,
+                    192,
+                    [7, 1],
+                    1,
+                    [3, 0],
+                )?,
                 l.square(&format!("{name}.tower_1.conv_3"), 192, 192, 3, 2, 0)?,
             ],
         })
@@ -291,16 +346,44 @@ impl<B: Backend> BlockE<B> {
             branch1x1: l.square(&format!("{name}.conv"), input, 320, 1, 1, 0)?,
             branch3x3: l.square(&format!("{name}.tower_conv"), input, 384, 1, 1, 0)?,
             branch3x3_split: [
-                l.conv(&format!("{name}.tower_mixed_conv"), 384, 384, [1, 3], 1, [0, 1])?,
-                l.conv(&format!("{name}.tower_mixed_conv_1"), 384, 384, [3, 1], 1, [1, 0])?,
+                l.conv(
+                    &format!("{name}.tower_mixed_conv"),
+                    384,
+                    384,
+                    [1, 3],
+                    1,
+                    [0, 1],
+                )?,
+                l.conv(
+                    &format!("{name}.tower_mixed_conv_1"),
+                    384,
+                    384,
+                    [3, 1],
+                    1,
+                    [1, 0],
+                )?,
             ],
             branch3x3dbl: [
                 l.square(&format!("{name}.tower_1_conv"), input, 448, 1, 1, 0)?,
                 l.square(&format!("{name}.tower_1_conv_1"), 448, 384, 3, 1, 1)?,
             ],
             branch3x3dbl_split: [
-                l.conv(&format!("{name}.tower_1_mixed_conv"), 384, 384, [1, 3], 1, [0, 1])?,
-                l.conv(&format!("{name}.tower_1_mixed_conv_1"), 384, 384, [3, 1], 1, [1, 0])?,
+                l.conv(
+                    &format!("{name}.tower_1_mixed_conv"),
+                    384,
+                    384,
+                    [1, 3],
+                    1,
+                    [0, 1],
+                )?,
+                l.conv(
+                    &format!("{name}.tower_1_mixed_conv_1"),
+                    384,
+                    384,
+                    [3, 1],
+                    1,
+                    [1, 0],
+                )?,
             ],
             branch_pool: l.square(&format!("{name}.tower_2_conv"), input, 192, 1, 1, 0)?,
             max_pool,
@@ -356,13 +439,22 @@ impl<B: Backend> InceptionV3<B> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::format(
                     path,
-                    format!("Inception weights not found; create them with: {}", weights_command(path)),
+                    format!(
+                        "Inception weights not found; create them with: {}",
+                        weights_command(path)
+                    ),
                 ))
             }
             Err(e) => return Err(Error::io(path, e)),
         };
         let tensors = SafeTensors::deserialize(&bytes).map_err(|e| {
-            Error::format(path, format!("not a safetensors file ({e}); recreate it with: {}", weights_command(path)))
+            Error::format(
+                path,
+                format!(
+                    "not a safetensors file ({e}); recreate it with: {}",
+                    weights_command(path)
+                ),
+            )
         })?;
         let l = Loader {
             tensors,
@@ -466,16 +558,29 @@ pub fn tf1_bilinear_matrix(input: usize, output: usize) -> Vec<f32> {
 /// # Shapes
 /// - `x`: `[batch, channels, h, w]`
 /// - output: `[batch, channels, out_h, out_w]`
-pub fn tf1_resize_bilinear<B: Backend>(x: Tensor<B, 4>, out_h: usize, out_w: usize) -> Tensor<B, 4> {
+pub fn tf1_resize_bilinear<B: Backend>(
+    x: Tensor<B, 4>,
+    out_h: usize,
+    out_w: usize,
+) -> Tensor<B, 4> {
     let [n, c, h, w] = x.dims();
     if (h, w) == (out_h, out_w) {
         return x;
     }
     let device = x.device();
-    let rw: Tensor<B, 2> = Tensor::from_data(TensorData::new(tf1_bilinear_matrix(w, out_w), [out_w, w]), &device);
-    let rh: Tensor<B, 2> = Tensor::from_data(TensorData::new(tf1_bilinear_matrix(h, out_h), [out_h, h]), &device);
+    let rw: Tensor<B, 2> = Tensor::from_data(
+        TensorData::new(tf1_bilinear_matrix(w, out_w), [out_w, w]),
+        &device,
+    );
+    let rh: Tensor<B, 2> = Tensor::from_data(
+        TensorData::new(tf1_bilinear_matrix(h, out_h), [out_h, h]),
+        &device,
+    );
     let x = x.reshape([n * c * h, w]).matmul(rw.transpose()); // [n*c*h, out_w]
-    let x = x.reshape([n * c, h, out_w]).swap_dims(1, 2).reshape([n * c * out_w, h]);
+    let x = x
+        .reshape([n * c, h, out_w])
+        .swap_dims(1, 2)
+        .reshape([n * c * out_w, h]);
     let x = x.matmul(rh.transpose()); // [n*c*out_w, out_h]
     x.reshape([n, c, out_w, out_h]).swap_dims(2, 3)
 }
@@ -490,11 +595,20 @@ mod tests {
         // 2 -> 4: sources 0, 0.5, 1 (clamped at the last pixel), 1
         let m = tf1_bilinear_matrix(2, 4);
         assert_eq!(m, vec![1.0, 0.0, 0.5, 0.5, 0.0, 1.0, 0.0, 1.0]);
-        let x = Tensor::<TestBackend, 4>::from_data(TensorData::new(vec![0.0f64, 10.0, 20.0, 30.0], [1, 1, 2, 2]), &Default::default());
-        let y = tf1_resize_bilinear(x, 4, 4).into_data().to_vec::<f64>().unwrap();
+        let x = Tensor::<TestBackend, 4>::from_data(
+            TensorData::new(vec![0.0f64, 10.0, 20.0, 30.0], [1, 1, 2, 2]),
+            &Default::default(),
+        );
+        let y = tf1_resize_bilinear(x, 4, 4)
+            .into_data()
+            .to_vec::<f64>()
+            .unwrap();
         // row 1 (source row 0.5) column 1 (source column 0.5): mean of all four
         assert!((y[4 + 1] - 15.0).abs() < 1e-9, "{y:?}");
-        assert!((y[0] - 0.0).abs() < 1e-9 && (y[15] - 30.0).abs() < 1e-9, "{y:?}");
+        assert!(
+            (y[0] - 0.0).abs() < 1e-9 && (y[15] - 30.0).abs() < 1e-9,
+            "{y:?}"
+        );
     }
 
     #[test]
@@ -507,8 +621,16 @@ mod tests {
 
     #[test]
     fn missing_weights_error_names_the_command() {
-        let e = InceptionV3::<TestBackend>::load(Path::new("/nonexistent/inception.safetensors"), &Default::default()).unwrap_err();
+        let e = InceptionV3::<TestBackend>::load(
+            Path::new("/nonexistent/inception.safetensors"),
+            &Default::default(),
+        )
+        .unwrap_err();
         let text = e.to_string();
-        assert!(text.contains("/nonexistent/inception.safetensors") && text.contains("tools/inception_weights.py"), "{text}");
+        assert!(
+            text.contains("/nonexistent/inception.safetensors")
+                && text.contains("tools/inception_weights.py"),
+            "{text}"
+        );
     }
 }

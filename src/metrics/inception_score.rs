@@ -9,11 +9,16 @@ use crate::{Error, Result};
 /// Inception score of class probabilities (rows of `classes`, each summing to one) over `splits`.
 pub fn inception_score(probs: &[f32], classes: usize, splits: usize) -> Result<MeanStd> {
     if classes == 0 || probs.len() % classes != 0 {
-        return Err(Error::Invalid(format!("{} probabilities do not split into rows of {classes}", probs.len())));
+        return Err(Error::Invalid(format!(
+            "{} probabilities do not split into rows of {classes}",
+            probs.len()
+        )));
     }
     let n = probs.len() / classes;
     if splits == 0 || n < splits {
-        return Err(Error::Invalid(format!("the Inception score needs at least {splits} samples (one per split), got {n}")));
+        return Err(Error::Invalid(format!(
+            "the Inception score needs at least {splits} samples (one per split), got {n}"
+        )));
     }
     let scores: Vec<f64> = (0..splits)
         .map(|s| {
@@ -50,7 +55,9 @@ mod tests {
     #[test]
     fn confident_and_balanced_predictions_score_the_class_count() {
         let classes = 4;
-        let probs: Vec<f32> = (0..40).flat_map(|i| (0..classes).map(move |c| if c == i % classes { 1.0 } else { 0.0 })).collect();
+        let probs: Vec<f32> = (0..40)
+            .flat_map(|i| (0..classes).map(move |c| if c == i % classes { 1.0 } else { 0.0 }))
+            .collect();
         let is = inception_score(&probs, classes, 10).unwrap();
         assert!((is.mean - 4.0).abs() < 1e-9 && is.std < 1e-9, "{is:?}");
     }
@@ -64,6 +71,9 @@ mod tests {
 
     #[test]
     fn fewer_samples_than_splits_is_an_error() {
-        assert!(inception_score(&[1.0, 0.0], 2, 10).unwrap_err().to_string().contains("at least 10"));
+        assert!(inception_score(&[1.0, 0.0], 2, 10)
+            .unwrap_err()
+            .to_string()
+            .contains("at least 10"));
     }
 }

@@ -32,7 +32,12 @@ impl Default for KidOptions {
 }
 
 /// KID between two feature sets (rows of `dim`): mean and standard deviation over subsets.
-pub fn kernel_distance(real: &[f32], fake: &[f32], dim: usize, options: KidOptions) -> Result<MeanStd> {
+pub fn kernel_distance(
+    real: &[f32],
+    fake: &[f32],
+    dim: usize,
+    options: KidOptions,
+) -> Result<MeanStd> {
     let (x, y) = (to_matrix(real, dim)?, to_matrix(fake, dim)?);
     let m = options.subset_size.min(x.nrows()).min(y.nrows());
     if m < 2 {
@@ -58,14 +63,20 @@ pub fn kernel_distance(real: &[f32], fake: &[f32], dim: usize, options: KidOptio
 fn polynomial_kernel(a: &Mat<f64>, b: &Mat<f64>) -> Mat<f64> {
     let d = a.ncols() as f64;
     let dot = a * b.transpose();
-    Mat::from_fn(dot.nrows(), dot.ncols(), |i, j| (dot[(i, j)] / d + 1.0).powi(3))
+    Mat::from_fn(dot.nrows(), dot.ncols(), |i, j| {
+        (dot[(i, j)] / d + 1.0).powi(3)
+    })
 }
 
 // ANCHOR: mmd
 /// Unbiased MMD² between two equally sized samples.
 fn mmd2_unbiased(x: &Mat<f64>, y: &Mat<f64>) -> f64 {
     let m = x.nrows() as f64;
-    let (kxx, kyy, kxy) = (polynomial_kernel(x, x), polynomial_kernel(y, y), polynomial_kernel(x, y));
+    let (kxx, kyy, kxy) = (
+        polynomial_kernel(x, x),
+        polynomial_kernel(y, y),
+        polynomial_kernel(x, y),
+    );
     let off_diagonal = |k: &Mat<f64>| {
         let mut s = 0.0;
         for j in 0..k.ncols() {
@@ -99,7 +110,9 @@ mod tests {
     fn gaussian(rows: usize, dim: usize, shift: f32, seed: u64) -> Vec<f32> {
         let mut rng = StdRng::seed_from_u64(seed);
         let n = Normal::new(0.0f32, 1.0).unwrap();
-        (0..rows * dim).map(|_| n.sample(&mut rng) + shift + 0.0 * rng.random::<f32>()).collect()
+        (0..rows * dim)
+            .map(|_| n.sample(&mut rng) + shift + 0.0 * rng.random::<f32>())
+            .collect()
     }
 
     #[test]
@@ -108,11 +121,18 @@ mod tests {
         let a = gaussian(400, dim, 0.0, 1);
         let b = gaussian(400, dim, 0.0, 2);
         let shifted = gaussian(400, dim, 0.5, 3);
-        let options = KidOptions { subsets: 20, subset_size: 200, seed: 7 };
+        let options = KidOptions {
+            subsets: 20,
+            subset_size: 200,
+            seed: 7,
+        };
         let same = kernel_distance(&a, &b, dim, options).unwrap();
         let apart = kernel_distance(&a, &shifted, dim, options).unwrap();
         assert!(same.mean.abs() < 0.05, "{same:?}");
-        assert!(apart.mean > 10.0 * same.mean.abs().max(0.01), "{same:?} vs {apart:?}");
+        assert!(
+            apart.mean > 10.0 * same.mean.abs().max(0.01),
+            "{same:?} vs {apart:?}"
+        );
     }
 
     #[test]
@@ -121,7 +141,20 @@ mod tests {
         let k = |a: f64, b: f64| (a * b + 1.0).powi(3);
         let expected = (2.0 * k(0.0, 1.0)) / 2.0 + (2.0 * k(2.0, 3.0)) / 2.0
             - 2.0 * (k(0.0, 2.0) + k(0.0, 3.0) + k(1.0, 2.0) + k(1.0, 3.0)) / 4.0;
-        let r = kernel_distance(&[0.0, 1.0], &[2.0, 3.0], 1, KidOptions { subsets: 3, subset_size: 2, seed: 0 }).unwrap();
-        assert!((r.mean - expected).abs() < 1e-9 && r.std < 1e-9, "{r:?} vs {expected}");
+        let r = kernel_distance(
+            &[0.0, 1.0],
+            &[2.0, 3.0],
+            1,
+            KidOptions {
+                subsets: 3,
+                subset_size: 2,
+                seed: 0,
+            },
+        )
+        .unwrap();
+        assert!(
+            (r.mean - expected).abs() < 1e-9 && r.std < 1e-9,
+            "{r:?} vs {expected}"
+        );
     }
 }

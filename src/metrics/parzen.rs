@@ -34,15 +34,27 @@ pub struct ParzenReport {
 }
 
 /// Log-likelihood of every row of `points` under the Parzen window of `samples` with width `sigma`.
-pub fn parzen_log_likelihoods(samples: &[f32], points: &[f32], dim: usize, sigma: f64) -> Result<Vec<f64>> {
+pub fn parzen_log_likelihoods(
+    samples: &[f32],
+    points: &[f32],
+    dim: usize,
+    sigma: f64,
+) -> Result<Vec<f64>> {
     Ok(parzen_log_likelihoods_for(samples, points, dim, &[sigma])?.remove(0))
 }
 
 /// [`parzen_log_likelihoods`] for several widths at once (the distances are computed once).
-pub fn parzen_log_likelihoods_for(samples: &[f32], points: &[f32], dim: usize, sigmas: &[f64]) -> Result<Vec<Vec<f64>>> {
+pub fn parzen_log_likelihoods_for(
+    samples: &[f32],
+    points: &[f32],
+    dim: usize,
+    sigmas: &[f64],
+) -> Result<Vec<Vec<f64>>> {
     let (s, x) = (to_matrix(samples, dim)?, to_matrix(points, dim)?);
     if s.nrows() == 0 {
-        return Err(Error::Invalid("a Parzen window needs at least one sample".into()));
+        return Err(Error::Invalid(
+            "a Parzen window needs at least one sample".into(),
+        ));
     }
     let (ns, nx) = (squared_norms(&s), squared_norms(&x));
     let mut out = vec![Vec::with_capacity(x.nrows()); sigmas.len()];
@@ -58,8 +70,12 @@ pub fn parzen_log_likelihoods_for(samples: &[f32], points: &[f32], dim: usize, s
             for (k, &sigma) in sigmas.iter().enumerate() {
                 let scale = 1.0 / (2.0 * sigma * sigma);
                 // log mean exp(−d/2σ²), shifted by the largest exponent (the nearest sample)
-                let sum: f64 = distances.iter().map(|d| (-(d - nearest) * scale).exp()).sum();
-                let log_norm = (s.nrows() as f64).ln() + dim as f64 * (sigma * (2.0 * std::f64::consts::PI).sqrt()).ln();
+                let sum: f64 = distances
+                    .iter()
+                    .map(|d| (-(d - nearest) * scale).exp())
+                    .sum();
+                let log_norm = (s.nrows() as f64).ln()
+                    + dim as f64 * (sigma * (2.0 * std::f64::consts::PI).sqrt()).ln();
                 out[k].push(-nearest * scale + sum.ln() - log_norm);
             }
         }
@@ -70,13 +86,25 @@ pub fn parzen_log_likelihoods_for(samples: &[f32], points: &[f32], dim: usize, s
 /// Goodfellow et al.'s protocol: σ chosen on `validation` among `sigmas`, then the test mean
 /// log-likelihood and its standard error.
 // ANCHOR: parzen
-pub fn parzen_evaluate(samples: &[f32], validation: &[f32], test: &[f32], dim: usize, sigmas: &[f64]) -> Result<ParzenReport> {
+pub fn parzen_evaluate(
+    samples: &[f32],
+    validation: &[f32],
+    test: &[f32],
+    dim: usize,
+    sigmas: &[f64],
+) -> Result<ParzenReport> {
     if sigmas.is_empty() {
-        return Err(Error::Invalid("no Parzen window widths to choose from".into()));
+        return Err(Error::Invalid(
+            "no Parzen window widths to choose from".into(),
+        ));
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let per_sigma = parzen_log_likelihoods_for(samples, validation, dim, sigmas)?;
-    let table: Vec<(f64, f64)> = sigmas.iter().zip(&per_sigma).map(|(s, ll)| (*s, mean(ll))).collect();
+    let table: Vec<(f64, f64)> = sigmas
+        .iter()
+        .zip(&per_sigma)
+        .map(|(s, ll)| (*s, mean(ll)))
+        .collect();
     let &(sigma, _) = table.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
     let ll = parzen_log_likelihoods(samples, test, dim, sigma)?;
     if ll.is_empty() {
@@ -121,7 +149,8 @@ mod tests {
         let ll = parzen_log_likelihoods(&samples, &test, dim, sigma).unwrap();
         let mean = ll.iter().sum::<f64>() / ll.len() as f64;
         let v = tau * tau + sigma * sigma;
-        let analytic = -(dim as f64) / 2.0 * ((2.0 * std::f64::consts::PI * v).ln() + tau * tau / v);
+        let analytic =
+            -(dim as f64) / 2.0 * ((2.0 * std::f64::consts::PI * v).ln() + tau * tau / v);
         assert!((mean - analytic).abs() < 0.05, "{mean} vs {analytic}");
     }
 
@@ -136,11 +165,24 @@ mod tests {
     fn sigma_is_chosen_on_the_validation_set() {
         let mut rng = StdRng::seed_from_u64(6);
         let normal = Normal::new(0.0f32, 0.3).unwrap();
-        let draw = |n: usize, rng: &mut StdRng| -> Vec<f32> { (0..n).map(|_| normal.sample(rng)).collect() };
-        let (s, v, t) = (draw(3000, &mut rng), draw(500, &mut rng), draw(500, &mut rng));
+        let draw = |n: usize, rng: &mut StdRng| -> Vec<f32> {
+            (0..n).map(|_| normal.sample(rng)).collect()
+        };
+        let (s, v, t) = (
+            draw(3000, &mut rng),
+            draw(500, &mut rng),
+            draw(500, &mut rng),
+        );
         let r = parzen_evaluate(&s, &v, &t, 1, &goodfellow_sigmas()).unwrap();
-        let best = r.validation.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max);
-        assert_eq!(r.validation.iter().find(|x| x.1 == best).unwrap().0, r.sigma);
+        let best = r
+            .validation
+            .iter()
+            .map(|x| x.1)
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(
+            r.validation.iter().find(|x| x.1 == best).unwrap().0,
+            r.sigma
+        );
         assert!(r.sigma < 0.3, "{r:?}");
         assert!(r.std_error > 0.0 && r.std_error < 0.1, "{r:?}");
     }

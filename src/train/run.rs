@@ -227,9 +227,16 @@ struct Evaluator<B: Backend> {
 impl<B: Backend> Evaluator<B> {
     /// Loads the network named in `config` and extracts the features of the first
     /// `eval_samples` training images (through the feature cache).
-    fn new(data: &Samples, latent_dim: usize, config: &TrainingConfig, device: &B::Device) -> Result<Self> {
+    fn new(
+        data: &Samples,
+        latent_dim: usize,
+        config: &TrainingConfig,
+        device: &B::Device,
+    ) -> Result<Self> {
         if data.kind != SampleKind::Image {
-            return Err(Error::Invalid("--eval-every: evaluations compare images; this data holds 2-D points".into()));
+            return Err(Error::Invalid(
+                "--eval-every: evaluations compare images; this data holds 2-D points".into(),
+            ));
         }
         let net = match config.eval_features.as_str() {
             "inception" => FeatureNet::Inception(InceptionV3::load(&default_weights_path(), device)?),
@@ -244,8 +251,16 @@ impl<B: Backend> Evaluator<B> {
         };
         let n = config.eval_samples.min(data.len());
         let per = data.sample_len();
-        let real = PixelSet::from_unit_range(&data.values[..n * per], data.shape, data.source.clone());
-        let (real, _) = extract_cached(&net, &real, Some(&default_cache_dir()), 50, device, |_, _| {})?;
+        let real =
+            PixelSet::from_unit_range(&data.values[..n * per], data.shape, data.source.clone());
+        let (real, _) = extract_cached(
+            &net,
+            &real,
+            Some(&default_cache_dir()),
+            50,
+            device,
+            |_, _| {},
+        )?;
         Ok(Self {
             net,
             real,
@@ -296,7 +311,13 @@ impl<B: Backend> RunFiles<B> {
     }
 
     /// Turns on evaluations (see [`TrainingConfig::eval_every`]).
-    pub fn with_evaluation(mut self, data: &Samples, latent_dim: usize, config: &TrainingConfig, device: &B::Device) -> Result<Self> {
+    pub fn with_evaluation(
+        mut self,
+        data: &Samples,
+        latent_dim: usize,
+        config: &TrainingConfig,
+        device: &B::Device,
+    ) -> Result<Self> {
         self.evaluator = Some(Evaluator::new(data, latent_dim, config, device)?);
         Ok(self)
     }
@@ -312,7 +333,14 @@ impl<B: Backend> RunFiles<B> {
         for start in (0..n).step_by(250) {
             let end = (start + 250).min(n);
             let z = e.noise.clone().slice([start..end]);
-            values.extend(model.generate(z).into_data().convert::<f32>().to_vec::<f32>().expect("f32 samples"));
+            values.extend(
+                model
+                    .generate(z)
+                    .into_data()
+                    .convert::<f32>()
+                    .to_vec::<f32>()
+                    .expect("f32 samples"),
+            );
         }
         let fake = PixelSet::from_unit_range(&values, self.shape, "generated");
         let fake = crate::metrics::evaluate::extract(&e.net, &fake, 50, &e.device, |_, _| {})?;
@@ -322,7 +350,15 @@ impl<B: Backend> RunFiles<B> {
             &GaussianStats::from_features(&fake.features, dim)?,
         )?
         .value;
-        let kid = kernel_distance(&e.real.features, &fake.features, dim, KidOptions { subsets: 10, ..KidOptions::default() })?;
+        let kid = kernel_distance(
+            &e.real.features,
+            &fake.features,
+            dim,
+            KidOptions {
+                subsets: 10,
+                ..KidOptions::default()
+            },
+        )?;
         let mut row = serde_json::Map::new();
         row.insert("step".into(), step.into());
         row.insert("fid".into(), fid.into());
@@ -359,7 +395,15 @@ impl<B: Backend> RunFiles<B> {
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .filter_map(|r| Some((r["step"].as_f64()?, r["fid"].as_f64()?)))
             .collect();
-        viz::line_plot(&[viz::Series { name: "fid", points }], "step", "FID during training", &self.run.join("eval.png"))
+        viz::line_plot(
+            &[viz::Series {
+                name: "fid",
+                points,
+            }],
+            "step",
+            "FID during training",
+            &self.run.join("eval.png"),
+        )
     }
 
     /// `metrics.jsonl` of the run.

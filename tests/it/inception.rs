@@ -5,7 +5,9 @@
 //! its defaults on Fashion-MNIST images). Needs the converted weights:
 //! `python3 tools/inception_weights.py` (what .ci/run does first).
 use burn::tensor::{Tensor, TensorData};
-use burn_gan::metrics::inception::{default_weights_path, weights_command, InceptionV3, INCEPTION_FEATURES};
+use burn_gan::metrics::inception::{
+    default_weights_path, weights_command, InceptionV3, INCEPTION_FEATURES,
+};
 use burn_gan_backends::{device, Backend};
 use serde_json::Value;
 
@@ -14,15 +16,29 @@ fn rows_of_floats(v: &Value) -> Vec<f32> {
     v.as_array()
         .unwrap()
         .iter()
-        .flat_map(|row| row.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32))
+        .flat_map(|row| {
+            row.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+        })
         .collect()
 }
 
 #[test]
 fn pool3_features_match_pytorch_to_1e_4() {
     let path = default_weights_path();
-    assert!(path.exists(), "{} is missing; create it with: {}", path.display(), weights_command(&path));
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/inception-reference.json")).unwrap();
+    assert!(
+        path.exists(),
+        "{} is missing; create it with: {}",
+        path.display(),
+        weights_command(&path)
+    );
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/inception-reference.json"
+    ))
+    .unwrap();
     let reference: Value = serde_json::from_str(&text).unwrap();
     let images = rows_of_floats(&reference["images"]);
     let n = reference["images"].as_array().unwrap().len();
@@ -32,7 +48,11 @@ fn pool3_features_match_pytorch_to_1e_4() {
     let ours = net.features(x).into_data().to_vec::<f32>().unwrap();
     assert_eq!(ours.len(), n * INCEPTION_FEATURES);
     let expected = rows_of_floats(&reference["features"]);
-    let max_abs = ours.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let max_abs = ours
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
     let scale = expected.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     println!("max |ours - pytorch| = {max_abs:.2e} (largest feature {scale:.3})");
     assert!(max_abs <= 1e-4, "max abs difference {max_abs}");
@@ -43,6 +63,11 @@ fn a_corrupt_weights_file_is_a_clear_error() {
     let dir = crate::common::scratch("inception-corrupt");
     let path = dir.join("bad.safetensors");
     std::fs::write(&path, b"not safetensors").unwrap();
-    let e = InceptionV3::<Backend>::load(&path, &device()).unwrap_err().to_string();
-    assert!(e.contains("bad.safetensors") && e.contains("inception_weights.py"), "{e}");
+    let e = InceptionV3::<Backend>::load(&path, &device())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("bad.safetensors") && e.contains("inception_weights.py"),
+        "{e}"
+    );
 }

@@ -17,12 +17,20 @@ use rand_distr::{Distribution, Normal};
 use serde_json::Value;
 
 fn golden() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/metrics-golden.json")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/metrics-golden.json"
+    ))
+    .unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
 fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 #[test]
@@ -33,27 +41,54 @@ fn trace_of_the_matrix_square_root_matches_scipy() {
         let s1 = Mat::from_fn(n, n, |i, j| a[i * n + j]);
         let s2 = Mat::from_fn(n, n, |i, j| b[i * n + j]);
         let ours = trace_sqrt_product(&s1, &s2, 0.0).unwrap();
-        let (scipy, exact) = (case["trace_sqrt"].as_f64().unwrap(), case["trace_sqrt_exact"].as_f64().unwrap());
+        let (scipy, exact) = (
+            case["trace_sqrt"].as_f64().unwrap(),
+            case["trace_sqrt_exact"].as_f64().unwrap(),
+        );
         // Against the 60-digit value: 1e-14 on the full-rank pairs. On the singular ones the float64
         // entries only fix the zero eigenvalues to ~1e-16, whose square roots (~1e-8 each) the
         // exact value includes and we drop as rounding noise: up to 1e-8 relative. scipy's sqrtm,
         // what pytorch-fid and torch-fidelity call, is off by up to 3e-7 there.
-        assert!((ours - exact).abs() <= 2e-8 * exact, "n = {n}: ours {ours}, exact {exact}");
-        assert!((ours - scipy).abs() <= 1e-6 * scipy, "n = {n}: ours {ours}, scipy {scipy}");
+        assert!(
+            (ours - exact).abs() <= 2e-8 * exact,
+            "n = {n}: ours {ours}, exact {exact}"
+        );
+        assert!(
+            (ours - scipy).abs() <= 1e-6 * scipy,
+            "n = {n}: ours {ours}, scipy {scipy}"
+        );
     }
 }
 
 #[test]
 fn psnr_and_ssim_match_scikit_image() {
     for case in golden()["image_quality"].as_array().unwrap() {
-        let shape: Vec<usize> = case["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let shape: Vec<usize> = case["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
         let (a, b) = (numbers(&case["a"]), numbers(&case["b"]));
         let (ia, ib) = (
-            ImageRef { values: &a, channels: shape[0], height: shape[1], width: shape[2] },
-            ImageRef { values: &b, channels: shape[0], height: shape[1], width: shape[2] },
+            ImageRef {
+                values: &a,
+                channels: shape[0],
+                height: shape[1],
+                width: shape[2],
+            },
+            ImageRef {
+                values: &b,
+                channels: shape[0],
+                height: shape[1],
+                width: shape[2],
+            },
         );
         let (p, s) = (psnr(ia, ib, 1.0).unwrap(), ssim(ia, ib, 1.0).unwrap());
-        let (p_ref, s_ref) = (case["psnr"].as_f64().unwrap(), case["ssim"].as_f64().unwrap());
+        let (p_ref, s_ref) = (
+            case["psnr"].as_f64().unwrap(),
+            case["ssim"].as_f64().unwrap(),
+        );
         assert!((p - p_ref).abs() < 1e-9, "{shape:?}: PSNR {p} vs {p_ref}");
         assert!((s - s_ref).abs() < 1e-9, "{shape:?}: SSIM {s} vs {s_ref}");
     }
@@ -63,11 +98,15 @@ fn psnr_and_ssim_match_scikit_image() {
 fn features(rows: usize, dim: usize, seed: u64) -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(seed);
     let normal = Normal::new(0.0f32, 1.0).unwrap();
-    let mix: Vec<f32> = (0..dim * dim).map(|_| normal.sample(&mut rng) / (dim as f32).sqrt()).collect();
+    let mix: Vec<f32> = (0..dim * dim)
+        .map(|_| normal.sample(&mut rng) / (dim as f32).sqrt())
+        .collect();
     (0..rows)
         .flat_map(|_| {
             let z: Vec<f32> = (0..dim).map(|_| normal.sample(&mut rng)).collect();
-            (0..dim).map(|j| (0..dim).map(|k| mix[j * dim + k] * z[k]).sum::<f32>()).collect::<Vec<_>>()
+            (0..dim)
+                .map(|j| (0..dim).map(|k| mix[j * dim + k] * z[k]).sum::<f32>())
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -85,8 +124,14 @@ fn fid_of_a_set_with_itself_is_zero_and_rises_with_noise() {
     let noise: Vec<f32> = (0..real.len()).map(|_| normal.sample(&mut rng)).collect();
     let mut last = zero;
     for strength in [0.05f32, 0.1, 0.2, 0.4, 0.8] {
-        let noisy: Vec<f32> = real.iter().zip(&noise).map(|(x, n)| x + strength * n).collect();
-        let d = frechet_distance(&stats, &GaussianStats::from_features(&noisy, dim).unwrap()).unwrap().value;
+        let noisy: Vec<f32> = real
+            .iter()
+            .zip(&noise)
+            .map(|(x, n)| x + strength * n)
+            .collect();
+        let d = frechet_distance(&stats, &GaussianStats::from_features(&noisy, dim).unwrap())
+            .unwrap()
+            .value;
         assert!(d > last, "noise {strength}: FID {d} after {last}");
         last = d;
     }
@@ -98,11 +143,21 @@ fn kid_separates_a_shifted_set_from_halves_of_one_set() {
     let all = features(1000, dim, 3);
     let (a, b) = all.split_at(500 * dim);
     let shifted: Vec<f32> = b.iter().map(|v| v + 0.3).collect();
-    let options = KidOptions { subsets: 50, subset_size: 250, seed: 1 };
+    let options = KidOptions {
+        subsets: 50,
+        subset_size: 250,
+        seed: 1,
+    };
     let same = kernel_distance(a, b, dim, options).unwrap();
     let apart = kernel_distance(a, &shifted, dim, options).unwrap();
-    assert!(same.mean.abs() < 3.0 * same.std.max(1e-4), "halves: {same:?}");
-    assert!(apart.mean > 10.0 * same.mean.abs() && apart.mean > 5.0 * apart.std, "{same:?} vs {apart:?}");
+    assert!(
+        same.mean.abs() < 3.0 * same.std.max(1e-4),
+        "halves: {same:?}"
+    );
+    assert!(
+        apart.mean > 10.0 * same.mean.abs() && apart.mean > 5.0 * apart.std,
+        "{same:?} vs {apart:?}"
+    );
 }
 
 #[test]
