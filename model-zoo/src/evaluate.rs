@@ -157,9 +157,11 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
         }),
         name => match DomainClassifier::from_name(name) {
             Some(which) => Some(FeatureNet::Classifier(which, which.load(&device))),
-            None => return Err(invalid(format!(
+            None => {
+                return Err(invalid(format!(
                 "--features `{name}`: unknown feature network; choose inception, fashion or mnist"
-            ))),
+            )))
+            }
         },
     };
     if metrics.is && matches!(net, Some(FeatureNet::Inception(_))) {
