@@ -630,66 +630,46 @@ fn bad_eval_inputs_get_one_clear_error_line() {
         "fashion",
     ]);
     assert!(e.contains("empty") && e.contains("no PNG or JPEG"), "{e}");
-    // too few samples, unknown names
-    let e = error_line(&[
-        "eval",
-        "--real",
-        &fashion,
-        "--fake",
-        &fashion,
-        "--features",
-        "fashion",
-        "--metrics",
-        "fid",
-        "--n",
-        "1",
-        "--no-cache",
-    ]);
-    assert!(e.contains("too few"), "{e}");
-    let e = error_line(&[
-        "eval",
-        "--real",
-        &fashion,
-        "--fake",
-        &fashion,
-        "--metrics",
-        "fid,fancy",
-    ]);
-    assert!(e.contains("`fancy`"), "{e}");
-    let e = error_line(&[
-        "eval",
-        "--real",
-        &fashion,
-        "--fake",
-        &fashion,
-        "--features",
-        "resnet",
-    ]);
-    assert!(e.contains("`resnet`"), "{e}");
-    let e = error_line(&[
-        "eval",
-        "--real",
-        &fashion,
-        "--fake",
-        &fashion,
-        "--features",
-        "inception",
-        "--metrics",
-        "is",
-        "--no-cache",
-        "--n",
-        "4",
-    ]);
-    assert!(e.contains("1008-way"), "{e}");
-    let e = error_line(&[
-        "eval",
-        "--real",
-        &format!(
-            "{}@20000..",
-            shared("fashion-mnist/t10k-images-idx3-ubyte.gz")
+    // too few samples, unknown names, IS without class probabilities, a range past the end
+    let past_end = format!(
+        "{}@20000..",
+        shared("fashion-mnist/t10k-images-idx3-ubyte.gz")
+    );
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "--fake",
+                &fashion,
+                "--features",
+                "fashion",
+                "--metrics",
+                "fid",
+                "--n",
+                "1",
+            ],
+            "too few",
         ),
-        "--fake",
-        &fashion,
-    ]);
-    assert!(e.contains("starts past"), "{e}");
+        (&["--fake", &fashion, "--metrics", "fid,fancy"], "`fancy`"),
+        (&["--fake", &fashion, "--features", "resnet"], "`resnet`"),
+        (
+            &[
+                "--fake",
+                &fashion,
+                "--features",
+                "inception",
+                "--metrics",
+                "is",
+                "--n",
+                "4",
+            ],
+            "1008-way",
+        ),
+        (&["--fake", &past_end], "starts past"),
+    ];
+    for (extra, needle) in cases {
+        let mut args = vec!["eval", "--real", &fashion, "--no-cache"];
+        args.extend_from_slice(extra);
+        let e = error_line(&args);
+        assert!(e.contains(needle), "{args:?}: {e}");
+    }
 }
