@@ -5,15 +5,13 @@ use std::path::{Path, PathBuf};
 use burn_gan::data::{split_range, DataSpec, ImageFolderOptions, SampleKind};
 use burn_gan::metrics::{
     classifier::{
-        accuracy, train_classifier as fit_classifier, ClassifierTraining, DomainClassifier,
-        LabelledPixels,
+        accuracy, train_classifier as fit_classifier, ClassifierTraining, LabelledPixels,
     },
     evaluate::{
         default_cache_dir, extract_cached, feature_metrics, parzen_on_pixels, EvalReport,
         FeatureNet, MetricSet, PixelSet,
     },
     inception::default_weights_path,
-    InceptionV3,
 };
 use burn_gan::train::{normal_noise, write_atomically};
 use burn_gan::Error;
@@ -145,24 +143,22 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
         return Err(invalid("--batch and --n must be at least 1"));
     }
     let device = burn_gan_backends::device();
-    let net = match args.features.as_str() {
-        // Parzen alone works on pixels: no network to load
-        "inception" | "fashion" | "mnist" if !metrics.needs_features() => None,
-        "inception" => Some({
-            let path = args
-                .inception_weights
-                .clone()
-                .unwrap_or_else(default_weights_path);
-            FeatureNet::Inception(InceptionV3::<Backend>::load(&path, &device)?)
-        }),
-        name => match DomainClassifier::from_name(name) {
-            Some(which) => Some(FeatureNet::Classifier(which, which.load(&device))),
-            None => {
-                return Err(invalid(format!(
-                "--features `{name}`: unknown feature network; choose inception, fashion or mnist"
-            )))
-            }
-        },
+    // Parzen alone works on pixels: no network to load (the name is still checked)
+    let net = if metrics.needs_features()
+        || !matches!(args.features.as_str(), "inception" | "fashion" | "mnist")
+    {
+        let weights = args
+            .inception_weights
+            .clone()
+            .unwrap_or_else(default_weights_path);
+        Some(FeatureNet::<Backend>::by_name(
+            &args.features,
+            &weights,
+            &device,
+            "--features",
+        )?)
+    } else {
+        None
     };
     if metrics.is && matches!(net, Some(FeatureNet::Inception(_))) {
         return Err(invalid(

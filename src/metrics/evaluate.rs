@@ -83,6 +83,28 @@ pub enum FeatureNet<B: Backend> {
 }
 
 impl<B: Backend> FeatureNet<B> {
+    /// The network called `name` on the command line: `inception` (weights read from
+    /// `inception_weights`), `fashion` or `mnist`; `flag` names the option in the error message.
+    pub fn by_name(
+        name: &str,
+        inception_weights: &Path,
+        device: &B::Device,
+        flag: &str,
+    ) -> Result<Self> {
+        match name {
+            "inception" => Ok(Self::Inception(InceptionV3::load(
+                inception_weights,
+                device,
+            )?)),
+            name => match DomainClassifier::from_name(name) {
+                Some(which) => Ok(Self::Classifier(which, which.load(device))),
+                None => Err(Error::Invalid(format!(
+                    "{flag} `{name}`: unknown feature network; choose inception, fashion or mnist"
+                ))),
+            },
+        }
+    }
+
     /// Report name of the extractor.
     pub fn name(&self) -> String {
         match self {
@@ -269,12 +291,7 @@ pub fn extract_cached<B: Backend>(
 
 /// The default cache folder: `$XDG_CACHE_HOME/burn-gan/features` (`~/.cache` without it).
 pub fn default_cache_dir() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from(".cache"))
-        .join("burn-gan")
-        .join("features")
+    super::cache_home().join("features")
 }
 
 /// Which metrics to compute.

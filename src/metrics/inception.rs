@@ -42,13 +42,7 @@ pub fn default_weights_path() -> PathBuf {
     if let Some(path) = std::env::var_os("BURN_GAN_INCEPTION") {
         return PathBuf::from(path);
     }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from(".cache"));
-    cache
-        .join("burn-gan")
-        .join("fid-inception-2015-12-05.safetensors")
+    super::cache_home().join("fid-inception-2015-12-05.safetensors")
 }
 
 /// The command that creates the weights file, for error messages and documentation.

@@ -29,6 +29,15 @@ pub use kernel::{kernel_distance, KidOptions};
 pub use parzen::{goodfellow_sigmas, parzen_evaluate, ParzenReport};
 pub use precision_recall::{precision_recall, PrecisionRecall};
 
+/// burn-gan's cache folder: `$XDG_CACHE_HOME/burn-gan`, else `~/.cache/burn-gan`.
+pub fn cache_home() -> std::path::PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| std::path::PathBuf::from(".cache"))
+        .join("burn-gan")
+}
+
 /// A mean and a standard deviation (population, as numpy's default) over repetitions.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MeanStd {

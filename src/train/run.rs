@@ -27,11 +27,10 @@ use super::step::{Adversarial, GanBatch, GanOutput};
 use super::strategy::{GanStrategy, Hooks, Schedule};
 use crate::data::{SampleKind, Samples, Toy};
 use crate::metrics::{
-    classifier::DomainClassifier,
     evaluate::{default_cache_dir, extract_cached, Extracted, FeatureNet, PixelSet},
     frechet_distance,
     inception::default_weights_path,
-    kernel_distance, GaussianStats, InceptionV3, KidOptions,
+    kernel_distance, GaussianStats, KidOptions,
 };
 use crate::{viz, Error, Result};
 
@@ -238,17 +237,12 @@ impl<B: Backend> Evaluator<B> {
                 "--eval-every: evaluations compare images; this data holds 2-D points".into(),
             ));
         }
-        let net = match config.eval_features.as_str() {
-            "inception" => FeatureNet::Inception(InceptionV3::load(&default_weights_path(), device)?),
-            name => match DomainClassifier::from_name(name) {
-                Some(which) => FeatureNet::Classifier(which, which.load(device)),
-                None => {
-                    return Err(Error::Invalid(format!(
-                        "--eval-features `{name}`: unknown feature network; choose inception, fashion or mnist"
-                    )))
-                }
-            },
-        };
+        let net = FeatureNet::by_name(
+            &config.eval_features,
+            &default_weights_path(),
+            device,
+            "--eval-features",
+        )?;
         let n = config.eval_samples.min(data.len());
         let per = data.sample_len();
         let real =
