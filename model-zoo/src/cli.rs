@@ -49,6 +49,8 @@ enum Command {
     Eval(crate::evaluate::EvalArgs),
     /// Train a domain classifier (features for domain FID/KID, softmax for IS).
     TrainClassifier(crate::evaluate::TrainClassifierArgs),
+    /// Measure training and sampling speed and peak memory on the compiled backend.
+    Bench(crate::benchmark::BenchArgs),
     /// List the models.
     Models,
     /// Print the compiled backend and versions.
@@ -215,6 +217,7 @@ pub fn main() -> ExitCode {
         Some(Command::Interpolate(args)) => interpolate(args),
         Some(Command::Eval(args)) => crate::evaluate::eval(args),
         Some(Command::TrainClassifier(args)) => crate::evaluate::train_classifier(args),
+        Some(Command::Bench(args)) => crate::benchmark::bench(args),
         Some(Command::Models) => {
             for p in PRESETS {
                 println!("{:<10} {}", p.name, p.description);

@@ -13,11 +13,11 @@
 
 use burn::module::{Module, ParamId};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
+use burn::nn::{LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, tanh};
 use burn_gan::loss::GeneratorLoss;
-use burn_gan::nn::dcgan_init;
+use burn_gan::nn::{dcgan_init, BatchNorm, BatchNormConfig};
 use burn_gan::train::{network_params_of, Adversarial, Network, Objective};
 
 /// Configuration of a DCGAN.

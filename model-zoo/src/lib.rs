@@ -10,6 +10,7 @@
 //! | `dcgan` | [`dcgan::Dcgan`]: convolutional, batch norm | Radford et al. 2015 |
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod dcgan;
 pub mod gan;
 pub mod registry;

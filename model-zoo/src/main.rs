@@ -3,6 +3,7 @@
 //! Run `burn-gan --help` for the commands. With no command it trains the original GAN on the
 //! built-in ring of 8 Gaussians and writes its pictures to `runs/gan-ring8/`.
 
+mod benchmark;
 mod cli;
 mod evaluate;
 

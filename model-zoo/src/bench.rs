@@ -1,0 +1,297 @@
+//! Throughput and memory benchmarks of the zoo's networks: the measurements behind
+//! `burn-gan bench` and the side-by-side comparison with PyTorch (`bench/compare-pytorch.sh`).
+//!
+//! What is measured, for one model on one backend:
+//! - **training**: full training steps exactly as `burn-gan train` runs them (a discriminator
+//!   phase on a fresh real batch and fresh noise, then a generator phase on fresh noise; each
+//!   phase is forward, backward, the gradient split by network and one optimizer step, and its
+//!   scalars are read back, which synchronises the device). Throughput is generated images per
+//!   second: `batch * steps / seconds`, after warm-up steps that are not timed.
+//! - **sampling**: the generator's forward pass on the inner (non-autodiff) backend, batch 256
+//!   by default, the images read back to the host.
+//! - **peak resident memory** of the process during each part (Linux: `VmHWM`, reset through
+//!   `/proc/self/clear_refs` before each part).
+//!
+//! Every iteration gets new noise and a new real batch: repeated identical inputs let some
+//! backends return cached results and report impossible speeds.
+
+use std::time::Instant;
+
+use burn::module::AutodiffModule;
+use burn::optim::Optimizer;
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{Tensor, TensorData};
+use burn_gan::train::{normal_noise, train_step, Adversarial, GanBatch, GanOptimizer, Phase};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use serde::Serialize;
+
+use crate::dcgan::DcganConfig;
+use crate::registry::ModelSpec;
+use crate::{dcgan::Dcgan, gan::Gan, gan::GanConfig};
+
+/// The models `burn-gan bench` knows, with the image shape each one generates.
+pub const BENCH_MODELS: &[&str] = &["dcgan28", "dcgan32", "dcgan64", "gan-mnist"];
+
+/// How long and how large each measurement is.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchOptions {
+    /// Training batch size.
+    pub batch: usize,
+    /// Sampling batch size.
+    pub sample_batch: usize,
+    /// Untimed steps (and sampling batches) before timing.
+    pub warmup: usize,
+    /// The least number of timed iterations.
+    pub min_iters: usize,
+    /// Timing stops after the first iteration that ends past this many seconds.
+    pub seconds: f64,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        Self {
+            batch: 64,
+            sample_batch: 256,
+            warmup: 2,
+            min_iters: 3,
+            seconds: 10.0,
+        }
+    }
+}
+
+/// Timings of repeated iterations.
+#[derive(Clone, Debug, Serialize)]
+pub struct Timing {
+    /// Timed iterations.
+    pub iters: usize,
+    /// Total seconds of the timed iterations.
+    pub seconds: f64,
+    /// Median seconds of one iteration.
+    pub median_s: f64,
+    /// Fastest iteration, in seconds.
+    pub min_s: f64,
+}
+
+impl Timing {
+    fn from_samples(mut samples: Vec<f64>) -> Self {
+        let seconds = samples.iter().sum();
+        samples.sort_by(f64::total_cmp);
+        Self {
+            iters: samples.len(),
+            seconds,
+            median_s: samples[samples.len() / 2],
+            min_s: samples[0],
+        }
+    }
+}
+
+/// The results for one model.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelBench {
+    /// Model name.
+    pub model: String,
+    /// Generated image shape `[c, h, w]`.
+    pub image: [usize; 3],
+    /// Trainable and buffer values of both networks (burn's `num_params`).
+    pub params: usize,
+    /// Training batch size.
+    pub batch: usize,
+    /// Generated images per second over full training steps (D phase + G phase).
+    pub train_images_per_s: f64,
+    /// Timings of one training step.
+    pub train: Timing,
+    /// Peak resident memory while training, MiB (`None` where the OS does not say).
+    pub train_peak_rss_mib: Option<f64>,
+    /// Sampling batch size.
+    pub sample_batch: usize,
+    /// Images per second from the generator without autodiff.
+    pub sample_images_per_s: f64,
+    /// Timings of one sampling batch.
+    pub sample: Timing,
+    /// Peak resident memory while sampling, MiB.
+    pub sample_peak_rss_mib: Option<f64>,
+}
+
+/// Benchmarks a model of the zoo by name on backend `B` (see [`BENCH_MODELS`]).
+pub fn bench_model<B: AutodiffBackend>(
+    name: &str,
+    options: &BenchOptions,
+    device: &B::Device,
+) -> Result<ModelBench, String> {
+    let spec = match name {
+        "dcgan28" => ModelSpec::Dcgan(DcganConfig::dcgan28()),
+        "dcgan32" => ModelSpec::Dcgan(DcganConfig::dcgan32()),
+        "dcgan64" => ModelSpec::Dcgan(DcganConfig::dcgan64()),
+        "gan-mnist" => ModelSpec::Gan(GanConfig::mnist()),
+        _ => {
+            return Err(format!(
+                "unknown benchmark model `{name}`; available: {}",
+                BENCH_MODELS.join(", ")
+            ))
+        }
+    };
+    B::seed(device, 1);
+    let training = spec.default_training(burn_gan::data::SampleKind::Image);
+    let (g, d) = (&training.optimizer_g, &training.optimizer_d);
+    Ok(match spec {
+        ModelSpec::Dcgan(c) => {
+            let optim = GanOptimizer::new(g, d);
+            run::<B, Dcgan<B>>(name, c.init(device), optim, options, device)
+        }
+        ModelSpec::Gan(c) => {
+            let optim = GanOptimizer::new(g, d);
+            run::<B, Gan<B>>(name, c.init(device), optim, options, device)
+        }
+    })
+}
+
+fn run<B, M>(
+    name: &str,
+    model: M,
+    mut optim: GanOptimizer<M, B>,
+    options: &BenchOptions,
+    device: &B::Device,
+) -> ModelBench
+where
+    B: AutodiffBackend,
+    M: Adversarial<B> + AutodiffModule<B>,
+    M::InnerModule: Adversarial<B::InnerBackend>,
+{
+    let params = model.num_params();
+    let latent = model.latent_dim();
+    let image = {
+        let x = model.valid().generate(normal_noise(1, latent, 0, device));
+        let [_, c, h, w] = x.dims();
+        [c, h, w]
+    };
+    let mut rng = StdRng::seed_from_u64(7);
+    let n = options.batch;
+
+    // Training: the phases `burn-gan train` runs, with the same optimizer and the same reads.
+    reset_peak_rss();
+    let mut model = Some(model);
+    let mut seed = 0u64;
+    let mut step = |rng: &mut StdRng| {
+        let values: Vec<f32> = (0..n * image.iter().product::<usize>())
+            .map(|_| rng.random_range(-1.0f32..1.0))
+            .collect();
+        let real = Tensor::<B, 4>::from_data(
+            TensorData::new(values, [n, image[0], image[1], image[2]]),
+            device,
+        );
+        for phase in [Phase::Discriminator, Phase::Generator] {
+            seed += 1;
+            let batch = GanBatch {
+                phase,
+                real: real.clone(),
+                labels: None,
+                z: normal_noise(n, latent, seed, device),
+                seed,
+            };
+            let m = model
+                .take()
+                .expect("the model is put back after every phase");
+            let output = train_step(&m, batch);
+            let m = optim.step(1.0, m, output.grads);
+            let stats = output.item.stats(); // one read per phase, as in training
+            assert!(
+                stats.first_non_finite().is_none(),
+                "the benchmark's training diverged: {stats:?}"
+            );
+            model = Some(m);
+        }
+    };
+    let train = time(options, || step(&mut rng));
+    let train_peak_rss_mib = peak_rss_mib();
+
+    // Sampling: the generator alone on the inner backend.
+    let generator = model.take().expect("model").valid();
+    reset_peak_rss();
+    let mut seed = 1_000_000u64;
+    let sample = time(options, || {
+        seed += 1;
+        let z = normal_noise(options.sample_batch, latent, seed, device);
+        let images = generator.generate(z).into_data();
+        assert_eq!(
+            images.num_elements(),
+            options.sample_batch * image.iter().product::<usize>()
+        );
+    });
+    let sample_peak_rss_mib = peak_rss_mib();
+
+    ModelBench {
+        model: name.to_string(),
+        image,
+        params,
+        batch: n,
+        train_images_per_s: (n * train.iters) as f64 / train.seconds,
+        train,
+        train_peak_rss_mib,
+        sample_batch: options.sample_batch,
+        sample_images_per_s: (options.sample_batch * sample.iters) as f64 / sample.seconds,
+        sample,
+        sample_peak_rss_mib,
+    }
+}
+
+/// Runs `f` `warmup` times untimed, then times it until both `min_iters` and `seconds` are
+/// reached.
+fn time(options: &BenchOptions, mut f: impl FnMut()) -> Timing {
+    for _ in 0..options.warmup {
+        f();
+    }
+    let started = Instant::now();
+    let mut samples = Vec::new();
+    while samples.len() < options.min_iters.max(1)
+        || started.elapsed().as_secs_f64() < options.seconds
+    {
+        let t = Instant::now();
+        f();
+        samples.push(t.elapsed().as_secs_f64());
+    }
+    Timing::from_samples(samples)
+}
+
+/// Resets the kernel's peak-resident-memory mark of this process (Linux 4.0+; a no-op
+/// elsewhere).
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The peak resident memory of this process since the last [`reset_peak_rss`], in MiB
+/// (Linux `VmHWM`; `None` elsewhere).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TB = burn::backend::Autodiff<burn_gan_backends::Backend>;
+
+    #[test]
+    fn a_short_benchmark_reports_positive_rates_and_memory() {
+        let options = BenchOptions {
+            batch: 4,
+            sample_batch: 8,
+            warmup: 1,
+            min_iters: 2,
+            seconds: 0.0,
+        };
+        let r = bench_model::<TB>("gan-mnist", &options, &Default::default()).unwrap();
+        assert_eq!(r.image, [1, 28, 28]);
+        assert_eq!(r.train.iters, 2);
+        assert!(r.train_images_per_s > 0.0 && r.train_images_per_s.is_finite());
+        assert!(r.sample_images_per_s > 0.0 && r.sample_images_per_s.is_finite());
+        if cfg!(target_os = "linux") {
+            assert!(r.train_peak_rss_mib.unwrap() > 1.0);
+        }
+        assert!(bench_model::<TB>("nope", &options, &Default::default())
+            .unwrap_err()
+            .contains("dcgan28"));
+    }
+}
