@@ -2,14 +2,18 @@
 //!
 //! | feature | backend | needs |
 //! | --- | --- | --- |
-//! | `ndarray` (default) | `burn::backend::NdArray<f32>`, pure Rust on the CPU | nothing |
-//! | `flex` | `burn::backend::Flex<f32>`, burn's newer pure-Rust CPU backend | nothing |
+//! | `flex` (default) | `burn::backend::Flex<f32>`, burn's newer pure-Rust CPU backend (GEMM-based convolutions) | nothing |
+//! | `ndarray` | `burn::backend::NdArray<f32>`, pure Rust on the CPU | nothing |
+//! | `ndarray-openblas` | `ndarray` with the system OpenBLAS for matrix products | `libopenblas-dev` at build time |
 //! | `wgpu` | `burn::backend::Wgpu<f32>`, Vulkan/Metal/DX12 through wgpu | a GPU driver, or Mesa's software Vulkan (`mesa-vulkan-drivers`) |
 //! | `cuda` | `burn::backend::Cuda<f32>`, NVIDIA GPUs through CubeCL | the NVIDIA driver at run time (`libcuda`); builds without it |
 //!
-//! When several features are on (the default `ndarray` stays on unless
-//! `--no-default-features` is given), the most specific one wins: `cuda`, then `wgpu`, then
-//! `flex`, then `ndarray`. Library code never uses this crate: it is generic over
+//! When several features are on (the default `flex` stays on unless `--no-default-features` is
+//! given), the most specific one wins: `cuda`, then `wgpu`, then `flex`, then `ndarray`; so
+//! `ndarray` needs `--no-default-features --features ndarray`. `flex` is the default because it
+//! was the fastest correct CPU backend in `burn-gan bench` (dcgan28 training about 50 times
+//! faster than `ndarray`, whose transposed convolution is a scalar loop; the book's Performance
+//! chapter has the table). Library code never uses this crate: it is generic over
 //! `B: Backend`.
 #![warn(missing_docs)]
 
