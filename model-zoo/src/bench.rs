@@ -167,6 +167,7 @@ where
     let mut rng = StdRng::seed_from_u64(7);
     let n = options.batch;
 
+    // ANCHOR: train_loop
     // Training: the phases `burn-gan train` runs, with the same optimizer and the same reads.
     reset_peak_rss();
     let mut model = Some(model);
@@ -202,6 +203,7 @@ where
         }
     };
     let train = time(options, || step(&mut rng));
+    // ANCHOR_END: train_loop
     let train_peak_rss_mib = peak_rss_mib();
 
     // Sampling: the generator alone on the inner backend.

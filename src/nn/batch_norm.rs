@@ -104,6 +104,7 @@ impl<B: Backend> BatchNorm<B> {
         y.reshape(dims)
     }
 
+    // ANCHOR: train
     fn forward_train(&self, x: Tensor<B, 2>, view: View) -> Tensor<B, 2> {
         let mean = view.channel_mean(x.clone());
         let centered = x - view.per_channel(mean.clone());
@@ -123,6 +124,7 @@ impl<B: Backend> BatchNorm<B> {
         let a = self.gamma.val() / var.add_scalar(self.epsilon).sqrt();
         centered * view.per_channel(a) + view.per_channel(self.beta.val())
     }
+    // ANCHOR_END: train
 }
 
 /// How the `[N, C, ...]` activations are viewed: `[N, C]` when there is one value per channel
@@ -143,6 +145,7 @@ impl View {
         }
     }
 
+    // ANCHOR: per_channel
     /// A `[C]` vector shaped to broadcast against the view: a shared row `[1, C]`, or one value
     /// per row `[N * C, 1]`.
     fn per_channel<B: Backend>(self, v: Tensor<B, 1>) -> Tensor<B, 2> {
@@ -153,6 +156,7 @@ impl View {
             row.repeat_dim(0, self.n).reshape([self.n * self.c, 1])
         }
     }
+    // ANCHOR_END: per_channel
 
     /// The mean of each channel over the batch and the remaining dimensions.
     fn channel_mean<B: Backend>(self, t: Tensor<B, 2>) -> Tensor<B, 1> {
