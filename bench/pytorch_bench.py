@@ -11,8 +11,9 @@ timed exactly as `burn-gan bench` times them (model-zoo/src/bench.rs).
 - One training step = a discriminator phase (G's forward without gradients on fresh noise, D on
   the real and the fake batch, loss mean softplus(-D(x)) + mean softplus(D(G(z))), backward, Adam
   step on D) and a generator phase (fresh noise, loss mean softplus(-D(G(z))), backward through D
-  and G, Adam step on G); Adam(2e-4, betas (0.5, 0.999), eps 1e-8) per network; each phase reads
-  its loss and mean D outputs back as numbers, as burn-gan's training loop does.
+  into G, Adam step on G); Adam(2e-4, betas (0.5, 0.999), eps 1e-8) per network; each phase reads
+  its loss and mean D outputs back as numbers, as burn-gan's training loop does. Like burn-gan, the
+  generator phase freezes D's parameters (gradients flow through D, no weight gradients for D).
 - Sampling: G in eval mode (running batch-norm statistics) under torch.inference_mode, batch 256.
 - New noise and new real batches (uniform in [-1, 1]) every iteration; warm-up iterations are not
   timed; timing runs until both --min-iters and --seconds are reached.
@@ -187,13 +188,17 @@ def bench(name, args, device):
         opt_d.step()
         stats = [loss_d.item(), torch.sigmoid(real_logits.detach()).mean().item(),
                  torch.sigmoid(fake_logits.detach()).mean().item()]
-        # Generator phase (gradients reach D's parameters too, as in burn-gan; only G steps).
+        # Generator phase: D's parameters are frozen (no weight gradients), as in burn-gan's
+        # train_step; the gradient flows through D to G.
         z = torch.randn(n, latent, device=device)
+        for p in d.parameters():
+            p.requires_grad_(False)
         loss_g = F.softplus(-d(g(z))).mean()
         opt_g.zero_grad(set_to_none=True)
-        opt_d.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        for p in d.parameters():
+            p.requires_grad_(True)
         stats.append(loss_g.item())
         assert all(map(lambda v: v == v and abs(v) != float("inf"), stats)), stats
 

@@ -299,6 +299,79 @@ mod tests {
         assert_eq!(gan.num_params(), expected);
     }
 
+    /// `train_step` freezes the network a phase does not update: the gradients it returns must
+    /// be exactly those of a plain backward pass, the frozen network's batch-norm statistics must
+    /// still move, and the model must come out with every parameter still trainable.
+    #[test]
+    fn train_step_gradients_match_a_full_backward_pass() {
+        use burn::backend::Autodiff;
+        use burn::module::{ModuleVisitor, Param};
+        use burn::optim::GradientsParams;
+        use burn::tensor::backend::AutodiffBackend;
+        use burn::tensor::Distribution;
+        use burn_gan::train::{train_step, GanBatch, Phase};
+        type AB = Autodiff<TB>;
+        let device = Default::default();
+        let fresh = || {
+            // Two deep copies of one initialisation (records share no running statistics).
+            let record = DcganConfig::dcgan28().init::<AB>(&device).into_record();
+            let a = DcganConfig::dcgan28()
+                .init::<AB>(&device)
+                .load_record(record);
+            let b = DcganConfig::dcgan28()
+                .init::<AB>(&device)
+                .load_record(a.clone().into_record());
+            (a, b)
+        };
+        for phase in [Phase::Discriminator, Phase::Generator] {
+            let (ours, plain) = fresh();
+            let batch = GanBatch {
+                phase,
+                real: Tensor::random([4, 1, 28, 28], Distribution::Uniform(-1.0, 1.0), &device),
+                labels: None,
+                z: Tensor::random([4, 100], Distribution::Default, &device),
+                seed: 1,
+            };
+            let got = train_step(&ours, batch.clone()).grads;
+            let (loss, _) = plain.phase_loss(phase, &batch);
+            let params = plain.network_params(phase.network());
+            let want = GradientsParams::from_params(&mut loss.backward(), &plain, &params);
+            // Every trainable tensor of the network (its ids also name the batch norms' running
+            // statistics, which have no gradient).
+            let trainable = match phase {
+                Phase::Discriminator => 8, // 2 convolutions, 1 batch norm, the head: 2 tensors each
+                _ => 10,                   // projection, 2 batch norms, 2 transposed convolutions
+            };
+            assert_eq!(want.len(), trainable, "{phase:?}");
+            assert_eq!(got.len(), trainable, "{phase:?}");
+            struct Compare<'a>(&'a GradientsParams, &'a GradientsParams, usize);
+            impl ModuleVisitor<AB> for Compare<'_> {
+                fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<AB, D>>) {
+                    type IB = <AB as AutodiffBackend>::InnerBackend;
+                    match (self.0.get::<IB, D>(param.id), self.1.get::<IB, D>(param.id)) {
+                        (Some(g), Some(w)) => {
+                            g.into_data().assert_eq(&w.into_data(), true);
+                            self.2 += 1;
+                        }
+                        (None, None) => {}
+                        _ => panic!("a gradient is missing on one side"),
+                    }
+                }
+            }
+            let mut compare = Compare(&got, &want, 0);
+            plain.visit(&mut compare);
+            assert_eq!(compare.2, trainable);
+            // The frozen network's batch norms saw the batch in both runs.
+            let (a, b) = (&ours.discriminator.norms[0], &plain.discriminator.norms[0]);
+            a.running_mean
+                .value()
+                .into_data()
+                .assert_eq(&b.running_mean.value().into_data(), true);
+            assert!(ours.generator.project.weight.val().is_require_grad());
+            assert!(ours.discriminator.head.weight.val().is_require_grad());
+        }
+    }
+
     #[test]
     #[should_panic = "A DCGAN image size must be s * 2^k"]
     fn odd_image_sizes_are_rejected() {

@@ -673,3 +673,55 @@ fn bad_eval_inputs_get_one_clear_error_line() {
         assert!(e.contains(needle), "{args:?}: {e}");
     }
 }
+
+/// `burn-gan bench --json` prints one object with the backend and, per model, the rates the
+/// PyTorch comparison reads; bad values get one error line. Rates are checked for sanity only:
+/// speed is never asserted in a test.
+#[test]
+fn bench_prints_one_json_object_and_rejects_bad_values() {
+    let out = burn_gan(&[
+        "bench",
+        "--models",
+        "dcgan28",
+        "--batch",
+        "2",
+        "--sample-batch",
+        "3",
+        "--warmup",
+        "0",
+        "--min-iters",
+        "2",
+        "--seconds",
+        "0",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        v["backend"].is_string() && v["threads"].as_u64().unwrap() >= 1,
+        "{v}"
+    );
+    let m = &v["dcgan28"];
+    assert_eq!(m["image"], serde_json::json!([1, 28, 28]));
+    assert_eq!(m["train"]["iters"], 2);
+    assert_eq!(m["sample_batch"], 3);
+    for key in ["train_images_per_s", "sample_images_per_s"] {
+        let rate = m[key].as_f64().unwrap();
+        assert!(rate > 0.0 && rate.is_finite(), "{key} = {rate}");
+    }
+    let err = error_line(&["bench", "--models", "dcgan28,stylegan9"]);
+    assert!(
+        err.contains("`stylegan9`") && err.contains("dcgan64"),
+        "{err}"
+    );
+    let err = error_line(&["bench", "--batch", "0"]);
+    assert!(err.contains("--batch"), "{err}");
+    let err = error_line(&["bench", "--threads", "0"]);
+    assert!(err.contains("--threads"), "{err}");
+}

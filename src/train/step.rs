@@ -3,7 +3,9 @@
 
 use std::fmt::Display;
 
-use burn::module::{AutodiffModule, Module, ParamId};
+use std::collections::HashSet;
+
+use burn::module::{AutodiffModule, Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::{activation::sigmoid, backend::AutodiffBackend, backend::Backend, Int, Tensor};
 use burn::train::{ItemLazy, TrainOutput};
@@ -288,22 +290,60 @@ pub fn network_params_of<B: Backend>(
 
 /// The training step every [`Adversarial`] model shares: compute the phase's loss,
 /// backpropagate, and keep only the gradients of the network the phase updates.
+///
+/// The parameters of the other networks are frozen for the phase (untracked copies; the model
+/// itself is unchanged), so backpropagation computes gradients with respect to their inputs
+/// (the generator's gradient flows through the discriminator) but never the gradients of their
+/// weights, which the phase would throw away: in the generator phase of `dcgan28` that skips the
+/// weight gradients of every discriminator layer.
 // ANCHOR: train_step
 pub fn train_step<B, M>(model: &M, batch: GanBatch<B>) -> TrainOutput<GanOutput<B>>
 where
     B: AutodiffBackend,
     M: Adversarial<B> + AutodiffModule<B>,
 {
-    let (loss, output) = model.phase_loss(batch.phase, &batch);
-    let mut grads = loss.backward();
     let params = model.network_params(batch.phase.network());
-    let grads = GradientsParams::from_params(&mut grads, model, &params);
+    // A clone of a lazily initialised parameter initialises itself independently (burn 0.21):
+    // materialise every parameter first so that the clone shares the model's values.
+    materialize(model);
+    let phase_model = freeze_others(model.clone(), &params);
+    let (loss, output) = phase_model.phase_loss(batch.phase, &batch);
+    let mut grads = loss.backward();
+    // Looked up on `phase_model`: its tensors are the ones the graph tracked.
+    let grads = GradientsParams::from_params(&mut grads, &phase_model, &params);
     TrainOutput {
         grads,
         item: output,
     }
 }
 // ANCHOR_END: train_step
+
+/// Initialises every lazily initialised float parameter of `module` in place.
+fn materialize<B: Backend, M: Module<B>>(module: &M) {
+    struct Touch;
+    impl<B: Backend> ModuleVisitor<B> for Touch {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            let _ = param.val();
+        }
+    }
+    module.visit(&mut Touch);
+}
+
+/// `module` with every float parameter outside `keep` untracked (no gradient is computed for it).
+/// Batch-norm running statistics stay shared with `module`.
+fn freeze_others<B: AutodiffBackend, M: Module<B>>(module: M, keep: &[ParamId]) -> M {
+    struct Freeze<'a>(HashSet<&'a ParamId>);
+    impl<B: AutodiffBackend> ModuleMapper<B> for Freeze<'_> {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+            if self.0.contains(&param.id) {
+                return param;
+            }
+            let (id, tensor, mapper) = param.consume();
+            Param::from_mapped_value(id, tensor.set_require_grad(false), mapper)
+        }
+    }
+    module.map(&mut Freeze(keep.iter().collect()))
+}
 
 /// Implements burn-train's `TrainStep` (for the autodiff backend) and `InferenceStep` (for its
 /// inner backend) for a model type `$model<B>` that implements [`Adversarial`], by delegating
