@@ -5,5 +5,7 @@
 //! Wasserstein, gradient penalties) add their modules here.
 
 pub mod adversarial;
+pub mod penalty;
 
 pub use adversarial::{discriminator_loss, generator_loss, softplus, GeneratorLoss};
+pub use penalty::{gradient_penalty, input_gradient_norms, r1_penalty};

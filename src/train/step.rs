@@ -5,7 +5,7 @@ use std::fmt::Display;
 
 use std::collections::HashSet;
 
-use burn::module::{AutodiffModule, Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::module::{AutodiffModule, Module, ModuleMapper, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::{activation::sigmoid, backend::AutodiffBackend, backend::Backend, Int, Tensor};
 use burn::train::{ItemLazy, TrainOutput};
@@ -305,7 +305,7 @@ where
     let params = model.network_params(batch.phase.network());
     // A clone of a lazily initialised parameter initialises itself independently (burn 0.21):
     // materialise every parameter first so that the clone shares the model's values.
-    materialize(model);
+    crate::nn::materialize(model);
     let phase_model = freeze_others(model.clone(), &params);
     let (loss, output) = phase_model.phase_loss(batch.phase, &batch);
     let mut grads = loss.backward();
@@ -317,17 +317,6 @@ where
     }
 }
 // ANCHOR_END: train_step
-
-/// Initialises every lazily initialised float parameter of `module` in place.
-fn materialize<B: Backend, M: Module<B>>(module: &M) {
-    struct Touch;
-    impl<B: Backend> ModuleVisitor<B> for Touch {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-            let _ = param.val();
-        }
-    }
-    module.visit(&mut Touch);
-}
 
 /// `module` with every float parameter outside `keep` untracked (no gradient is computed for it).
 /// Batch-norm running statistics stay shared with `module`.
