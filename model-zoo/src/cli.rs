@@ -15,6 +15,7 @@ use burn_gan::train::{
 };
 use burn_gan::{viz, Error};
 use burn_gan_backends::{AutodiffBackend, Backend};
+use burn_gan_zoo::dcgan::CriticNorm;
 use burn_gan_zoo::registry::{ModelSpec, PRESETS};
 use clap::{Args, Parser, Subcommand};
 use serde::{Deserialize, Serialize};
@@ -98,6 +99,21 @@ struct TrainArgs {
     /// One-sided label smoothing: the discriminator's target for real samples (e.g. 0.9).
     #[arg(long)]
     real_target: Option<f32>,
+    /// Loss family of a DCGAN-family model: standard, least-squares, hinge or wasserstein.
+    #[arg(long)]
+    loss: Option<String>,
+    /// Normalisation of a DCGAN critic's hidden layers: batch, layer or none.
+    #[arg(long)]
+    critic_norm: Option<String>,
+    /// WGAN-GP gradient-penalty weight lambda (0 turns it off).
+    #[arg(long)]
+    gradient_penalty: Option<f64>,
+    /// R1 penalty weight gamma on real data (0 turns it off).
+    #[arg(long)]
+    r1: Option<f64>,
+    /// WGAN weight clipping bound c (0 turns it off).
+    #[arg(long)]
+    weight_clip: Option<f64>,
     /// Run seed (weights, batch order, noise).
     #[arg(long)]
     seed: Option<u64>,
@@ -285,8 +301,12 @@ fn read_run_config(run: &Path) -> CliResult<RunConfig> {
     let text = std::fs::read_to_string(&path).map_err(|e| {
         Error::format(&path, format!("cannot read the run configuration ({e}); is {} a run folder written by `burn-gan train`?", run.display()))
     })?;
-    serde_json::from_str(&text)
-        .map_err(|e| Error::format(&path, format!("not a burn-gan run configuration ({e})")))
+    let bad = |e: serde_json::Error| {
+        Error::format(&path, format!("not a burn-gan run configuration ({e})"))
+    };
+    let mut value: serde_json::Value = serde_json::from_str(&text).map_err(bad)?;
+    burn_gan_zoo::registry::fill_model_defaults(&mut value["model"]);
+    serde_json::from_value(value).map_err(bad)
 }
 
 fn train(args: TrainArgs) -> CliResult<()> {
@@ -332,6 +352,7 @@ fn train(args: TrainArgs) -> CliResult<()> {
                 ModelSpec::Dcgan(c) => c.real_target = t,
             }
         }
+        apply_objective_flags(&args, &mut model)?;
         let mut t = model.default_training(data.kind);
         let set = |v: Option<usize>, slot: &mut usize| {
             if let Some(v) = v {
@@ -460,6 +481,53 @@ fn train(args: TrainArgs) -> CliResult<()> {
             resume,
         ),
     }
+}
+
+/// `--loss`, `--critic-norm`, `--gradient-penalty`, `--r1`, `--weight-clip`: DCGAN-family
+/// options, checked together (incompatible combinations are refused here, before training).
+fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<()> {
+    let given = args.loss.is_some()
+        || args.critic_norm.is_some()
+        || args.gradient_penalty.is_some()
+        || args.r1.is_some()
+        || args.weight_clip.is_some();
+    let ModelSpec::Dcgan(c) = model else {
+        if given {
+            return Err(invalid(format!(
+                "--loss, --critic-norm, --gradient-penalty, --r1 and --weight-clip apply to the DCGAN family (dcgan, lsgan, hinge, wgan, wgan-gp, ...), not to `{}`",
+                args.model
+            )));
+        }
+        return Ok(());
+    };
+    if let Some(loss) = &args.loss {
+        c.loss = loss
+            .parse()
+            .map_err(|e: String| invalid(format!("--loss: {e}")))?;
+    }
+    if let Some(norm) = &args.critic_norm {
+        c.critic_norm = match norm.as_str() {
+            "batch" => crate::cli::CriticNorm::Batch,
+            "layer" => crate::cli::CriticNorm::Layer,
+            "none" => crate::cli::CriticNorm::None,
+            other => {
+                return Err(invalid(format!(
+                    "--critic-norm: unknown normalisation `{other}`; use batch, layer or none"
+                )))
+            }
+        };
+    }
+    if let Some(v) = args.gradient_penalty {
+        c.gradient_penalty = v;
+    }
+    if let Some(v) = args.r1 {
+        c.r1_gamma = v;
+    }
+    if let Some(v) = args.weight_clip {
+        c.weight_clip = v;
+    }
+    c.validate()
+        .map_err(|e| invalid(format!("model `{}`: {e}", args.model)))
 }
 
 fn run_config_checks(rc: &RunConfig) -> CliResult<()> {

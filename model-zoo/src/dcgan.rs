@@ -11,14 +11,16 @@
 //! "project and reshape"), then doubles the resolution with each `4x4`, stride-2 transposed
 //! convolution. The discriminator mirrors it and ends with a linear layer to one logit.
 
+use burn::backend::Autodiff;
 use burn::module::{Module, ParamId};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, tanh};
-use burn_gan::loss::GeneratorLoss;
-use burn_gan::nn::{dcgan_init, BatchNorm, BatchNormConfig};
-use burn_gan::train::{network_params_of, Adversarial, Network, Objective};
+use burn::tensor::backend::AutodiffBackend;
+use burn_gan::loss::{input_gradient_norms, GeneratorLoss, LossFamily};
+use burn_gan::nn::{dcgan_init, BatchNorm, BatchNormConfig, LayerNorm2d, LayerNorm2dConfig};
+use burn_gan::train::{network_params_of, Adversarial, Network, Objective, Penalty};
 
 /// Configuration of a DCGAN.
 #[derive(Config, Debug, PartialEq)]
@@ -40,6 +42,34 @@ pub struct DcganConfig {
     /// Target of real samples for the discriminator (below 1 for one-sided label smoothing).
     #[config(default = 1.0)]
     pub real_target: f32,
+    /// The adversarial loss family (standard, least squares, hinge, Wasserstein).
+    #[config(default = "LossFamily::Standard")]
+    pub loss: LossFamily,
+    /// The normalisation of the discriminator's hidden layers.
+    #[config(default = "CriticNorm::Batch")]
+    pub critic_norm: CriticNorm,
+    /// WGAN-GP's gradient-penalty weight lambda (0: none).
+    #[config(default = 0.0)]
+    pub gradient_penalty: f64,
+    /// R1's penalty weight gamma (0: none).
+    #[config(default = 0.0)]
+    pub r1_gamma: f64,
+    /// WGAN's weight clipping bound c (0: none).
+    #[config(default = 0.0)]
+    pub weight_clip: f64,
+}
+
+/// The normalisation layer of a DCGAN discriminator's hidden layers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CriticNorm {
+    /// Batch norm, as in DCGAN and WGAN.
+    #[default]
+    Batch,
+    /// Per-sample layer norm, as in WGAN-GP's critic.
+    Layer,
+    /// None.
+    None,
 }
 
 impl DcganConfig {
@@ -62,6 +92,36 @@ impl DcganConfig {
     /// 64x64 RGB, the paper's LSUN/faces network: projection to 512x4x4, four upsamplings.
     pub fn dcgan64() -> Self {
         Self::new(3, 64)
+    }
+
+    /// Checks combinations that cannot train as intended: a penalty on per-sample input gradients
+    /// through batch norm, weight clipping together with a penalty, negative weights.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("gradient_penalty", self.gradient_penalty),
+            ("r1_gamma", self.r1_gamma),
+            ("weight_clip", self.weight_clip),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(format!("{name} must be a finite number >= 0, got {v}"));
+            }
+        }
+        let penalised = self.gradient_penalty > 0.0 || self.r1_gamma > 0.0;
+        if penalised && self.critic_norm == CriticNorm::Batch {
+            return Err("a gradient penalty needs a critic without batch norm (batch statistics couple the samples whose gradients it penalises); use critic norm `layer` or `none`".into());
+        }
+        if self.gradient_penalty > 0.0 && self.r1_gamma > 0.0 {
+            return Err(
+                "choose one gradient penalty: WGAN-GP's (gradient_penalty) or R1 (r1_gamma)".into(),
+            );
+        }
+        if self.weight_clip > 0.0 && penalised {
+            return Err("weight clipping and a gradient penalty are alternative ways to constrain the critic; use one".into());
+        }
+        if self.weight_clip > 0.0 && self.loss != LossFamily::Wasserstein {
+            return Err("weight clipping belongs to the Wasserstein loss (WGAN); set the loss to wasserstein".into());
+        }
+        Ok(())
     }
 
     /// The number of stride-2 layers and the side of the smallest feature map.
@@ -87,6 +147,9 @@ impl DcganConfig {
             "A DCGAN generates 1 or 3 channels, got {}.",
             self.channels
         );
+        if let Err(e) = self.validate() {
+            panic!("Invalid DCGAN configuration: {e}.");
+        }
         let top = self.base_channels << (levels - 1);
         let conv_t = |i: usize, o: usize| {
             ConvTranspose2dConfig::new([i, o], [4, 4])
@@ -120,12 +183,19 @@ impl DcganConfig {
         // Discriminator: channels -> base -> ... -> top.
         let mut d_convs = Vec::new();
         let mut d_norms = Vec::new();
+        let mut d_layer_norms = Vec::new();
         let mut input = self.channels;
         for l in 0..levels {
             let out = self.base_channels << l;
             d_convs.push(conv(input, out));
             if l > 0 {
-                d_norms.push(BatchNormConfig::new(out).init(device));
+                match self.critic_norm {
+                    CriticNorm::Batch => d_norms.push(BatchNormConfig::new(out).init(device)),
+                    CriticNorm::Layer => {
+                        d_layer_norms.push(LayerNorm2dConfig::new(out).init(device))
+                    }
+                    CriticNorm::None => {}
+                }
             }
             input = out;
         }
@@ -143,6 +213,7 @@ impl DcganConfig {
             discriminator: Discriminator {
                 convs: d_convs,
                 norms: d_norms,
+                layer_norms: (!d_layer_norms.is_empty()).then_some(d_layer_norms),
                 activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
                 head: LinearConfig::new(top * side * side, 1)
                     .with_initializer(dcgan_init())
@@ -151,6 +222,19 @@ impl DcganConfig {
             objective: Objective {
                 generator_loss: self.generator_loss,
                 real_target: self.real_target,
+                loss: self.loss,
+                penalty: if self.gradient_penalty > 0.0 {
+                    Some(Penalty::Gradient {
+                        lambda: self.gradient_penalty,
+                    })
+                } else if self.r1_gamma > 0.0 {
+                    Some(Penalty::R1 {
+                        gamma: self.r1_gamma,
+                    })
+                } else {
+                    None
+                },
+                weight_clip: (self.weight_clip > 0.0).then_some(self.weight_clip as f32),
             },
         }
     }
@@ -193,6 +277,8 @@ impl<B: Backend> Generator<B> {
 pub struct Discriminator<B: Backend> {
     convs: Vec<Conv2d<B>>,
     norms: Vec<BatchNorm<B>>,
+    /// Layer norms of a WGAN-GP critic (absent from DCGAN records).
+    layer_norms: Option<Vec<LayerNorm2d<B>>>,
     activation: LeakyRelu,
     head: Linear<B>,
 }
@@ -206,11 +292,16 @@ impl<B: Backend> Discriminator<B> {
         for (l, conv) in self.convs.iter().enumerate() {
             x = conv.forward(x); // resolution halves
             if l > 0 {
-                x = self.norms[l - 1].forward(x);
+                if let Some(norm) = self.norms.get(l - 1) {
+                    x = norm.forward(x);
+                } else if let Some(norms) = &self.layer_norms {
+                    x = norms[l - 1].forward(x);
+                }
             }
             x = self.activation.forward(x);
         }
-        self.head.forward(x.flatten(1, 3))
+        // Plain tensor operations, differentiable twice (gradient penalties).
+        burn_gan::nn::linear(&self.head, x.flatten(1, 3))
     }
 }
 
@@ -244,6 +335,15 @@ impl<B: Backend> Adversarial<B> for Dcgan<B> {
 
     fn objective(&self) -> Objective {
         self.objective
+    }
+
+    fn critic_input_gradient_norms(&self, x: Tensor<B, 4>) -> Tensor<B, 1>
+    where
+        B: AutodiffBackend,
+    {
+        input_gradient_norms::<B, Discriminator<Autodiff<B>>>(&self.discriminator, x, |d, x| {
+            d.forward(x)
+        })
     }
 }
 

@@ -110,6 +110,7 @@ impl GanConfig {
             objective: Objective {
                 generator_loss: self.generator_loss,
                 real_target: self.real_target,
+                ..Objective::default()
             },
         }
     }

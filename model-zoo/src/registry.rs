@@ -5,8 +5,9 @@ use burn_gan::data::{SampleKind, Samples};
 use burn_gan::train::{OptimizerConfig, TrainingConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::dcgan::DcganConfig;
+use crate::dcgan::{CriticNorm, DcganConfig};
 use crate::gan::GanConfig;
+use burn_gan::loss::LossFamily;
 
 /// A named configuration of a model family.
 pub struct Preset {
@@ -28,7 +29,30 @@ pub const PRESETS: &[Preset] = &[
     Preset { name: "dcgan28", family: "dcgan", description: "DCGAN for 28x28 gray: the benchmark reference network" },
     Preset { name: "dcgan32", family: "dcgan", description: "DCGAN for 32x32 RGB" },
     Preset { name: "dcgan64", family: "dcgan", description: "DCGAN for 64x64 RGB" },
+    Preset { name: "lsgan", family: "dcgan", description: "least-squares GAN (Mao 2017) on the DCGAN networks sized to the data" },
+    Preset { name: "hinge", family: "dcgan", description: "hinge-loss GAN (as in SAGAN/BigGAN) on the DCGAN networks sized to the data" },
+    Preset { name: "wgan", family: "dcgan", description: "WGAN (Arjovsky 2017): Wasserstein critic (DCGAN, batch norm), weight clipping 0.01, RMSProp 5e-5, 5 critic steps" },
+    Preset { name: "wgan-gp", family: "dcgan", description: "WGAN-GP (Gulrajani 2017): layer-norm critic, gradient penalty 10, Adam(1e-4, 0, 0.9), 5 critic steps" },
 ];
+
+/// Fills the fields a stored model configuration lacks (written before they existed) with their
+/// defaults, so that old run folders keep loading: `value` is the `model` object of a
+/// `config.json` (`{"family": ..., "config": {...}}`).
+pub fn fill_model_defaults(value: &mut serde_json::Value) {
+    let defaults = match value["family"].as_str() {
+        Some("dcgan") => serde_json::to_value(DcganConfig::new(1, 28)),
+        Some("gan") => serde_json::to_value(GanConfig::toy()),
+        _ => return,
+    };
+    let (Ok(serde_json::Value::Object(defaults)), Some(stored)) =
+        (defaults, value["config"].as_object_mut())
+    else {
+        return;
+    };
+    for (key, default) in defaults {
+        stored.entry(key).or_insert(default);
+    }
+}
 
 /// A model configuration of any family, as stored in `config.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,6 +118,19 @@ impl ModelSpec {
                 }
                 Ok(Self::Dcgan(config))
             }
+            ("lsgan" | "hinge" | "wgan" | "wgan-gp", _) => {
+                let base = Self::for_data("dcgan", data).map_err(|e| e.replacen("model `dcgan`", &format!("model `{name}`"), 1))?;
+                let Self::Dcgan(config) = base else { unreachable!("dcgan is a DCGAN") };
+                Ok(Self::Dcgan(match name {
+                    "lsgan" => config.with_loss(LossFamily::LeastSquares),
+                    "hinge" => config.with_loss(LossFamily::Hinge),
+                    "wgan" => config.with_loss(LossFamily::Wasserstein).with_weight_clip(0.01),
+                    _ => config
+                        .with_loss(LossFamily::Wasserstein)
+                        .with_critic_norm(CriticNorm::Layer)
+                        .with_gradient_penalty(10.0),
+                }))
+            }
             ("dcgan28", _) => fixed(DcganConfig::dcgan28()),
             ("dcgan32", _) => fixed(DcganConfig::dcgan32()),
             ("dcgan64", _) => fixed(DcganConfig::dcgan64()),
@@ -141,6 +178,38 @@ impl ModelSpec {
                 optimizer_d: OptimizerConfig::adam(2e-4),
                 ..TrainingConfig::default()
             },
+            // WGAN (Arjovsky et al. 2017, algorithm 1): RMSProp 5e-5, n_critic 5.
+            (Self::Dcgan(c), _) if c.weight_clip > 0.0 => TrainingConfig {
+                d_steps: 5,
+                optimizer_g: OptimizerConfig::RmsProp {
+                    lr: 5e-5,
+                    alpha: 0.99,
+                    momentum: 0.0,
+                    epsilon: 1e-8,
+                },
+                optimizer_d: OptimizerConfig::RmsProp {
+                    lr: 5e-5,
+                    alpha: 0.99,
+                    momentum: 0.0,
+                    epsilon: 1e-8,
+                },
+                ..TrainingConfig::default()
+            },
+            // WGAN-GP (Gulrajani et al. 2017, algorithm 1): Adam(1e-4, 0, 0.9), n_critic 5.
+            (Self::Dcgan(c), _) if c.gradient_penalty > 0.0 => {
+                let adam = OptimizerConfig::Adam {
+                    lr: 1e-4,
+                    beta1: 0.0,
+                    beta2: 0.9,
+                    epsilon: 1e-8,
+                };
+                TrainingConfig {
+                    d_steps: 5,
+                    optimizer_g: adam.clone(),
+                    optimizer_d: adam,
+                    ..TrainingConfig::default()
+                }
+            }
             (Self::Dcgan(_), _) => TrainingConfig::default(),
         }
     }

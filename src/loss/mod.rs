@@ -5,7 +5,12 @@
 //! Wasserstein, gradient penalties) add their modules here.
 
 pub mod adversarial;
+pub mod families;
 pub mod penalty;
 
 pub use adversarial::{discriminator_loss, generator_loss, softplus, GeneratorLoss};
-pub use penalty::{gradient_penalty, input_gradient_norms, r1_penalty};
+pub use families::LossFamily;
+pub use penalty::{
+    gradient_penalty, gradient_penalty_from_norms, input_gradient_norms, interpolates,
+    r1_from_norms, r1_penalty,
+};

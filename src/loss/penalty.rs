@@ -14,7 +14,7 @@
 
 use burn::backend::Autodiff;
 use burn::module::{AutodiffModule, ModuleMapper, Param};
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
 
 /// The per-sample norm `||∇ₓ D(x)||₂` over all of `C x H x W` (not per channel), still tracked
@@ -75,12 +75,31 @@ where
     B: AutodiffBackend,
     Lifted: AutodiffModule<Autodiff<B>>,
 {
-    let n = real.dims()[0];
-    let e = e.reshape([n, 1, 1, 1]);
-    let x_hat = real.detach() * e.clone() + fake.detach() * (e.neg() + 1.0);
+    let x_hat = interpolates(real, fake, e);
     let norms = input_gradient_norms::<B, Lifted>(critic, x_hat, forward);
     let mean_norm = norms.clone().detach().mean();
-    ((norms - 1.0).square().mean() * lambda, mean_norm)
+    (gradient_penalty_from_norms(norms, lambda), mean_norm)
+}
+
+/// The random interpolates `e * real + (1 - e) * fake` of WGAN-GP (detached), `e`: `[n]`.
+pub fn interpolates<B: Backend>(
+    real: Tensor<B, 4>,
+    fake: Tensor<B, 4>,
+    e: Tensor<B, 1>,
+) -> Tensor<B, 4> {
+    let n = real.dims()[0];
+    let e = e.reshape([n, 1, 1, 1]);
+    real.detach() * e.clone() + fake.detach() * (e.neg() + 1.0)
+}
+
+/// `lambda * mean((norms - 1)²)`.
+pub fn gradient_penalty_from_norms<B: Backend>(norms: Tensor<B, 1>, lambda: f64) -> Tensor<B, 1> {
+    (norms - 1.0).square().mean() * lambda
+}
+
+/// `gamma / 2 * mean(norms²)`.
+pub fn r1_from_norms<B: Backend>(norms: Tensor<B, 1>, gamma: f64) -> Tensor<B, 1> {
+    norms.square().mean() * (gamma / 2.0)
 }
 
 /// The R1 penalty `gamma / 2 * mean(||∇ D(x)||₂²)` on real samples (Mescheder et al. 2018).
@@ -94,8 +113,10 @@ where
     B: AutodiffBackend,
     Lifted: AutodiffModule<Autodiff<B>>,
 {
-    let norms = input_gradient_norms::<B, Lifted>(critic, real, forward);
-    norms.square().mean() * (gamma / 2.0)
+    r1_from_norms(
+        input_gradient_norms::<B, Lifted>(critic, real, forward),
+        gamma,
+    )
 }
 
 /// The module with its parameters untracked on the outer backend (their inner tensors keep
@@ -117,7 +138,6 @@ mod tests {
     use burn::module::{Module, ModuleVisitor, ParamId};
     use burn::nn::conv::{Conv2d, Conv2dConfig};
     use burn::nn::{Linear, LinearConfig};
-    use burn::prelude::Backend;
     use burn::tensor::activation::leaky_relu;
     use burn::tensor::{Distribution, TensorData};
 

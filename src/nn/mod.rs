@@ -3,8 +3,10 @@
 use burn::nn::Initializer;
 
 mod batch_norm;
+mod layer_norm;
 
 pub use batch_norm::{BatchNorm, BatchNormConfig};
+pub use layer_norm::{LayerNorm2d, LayerNorm2dConfig};
 
 use burn::module::{ModuleVisitor, Param};
 use burn::prelude::*;

@@ -39,6 +39,6 @@ pub use run::{fit, load_weights, toy_coverage, RunFiles, TrainingConfig};
 pub use schedule::{LrDecay, LrSchedule};
 pub use step::{
     network_params_of, train_step, Adversarial, GanBatch, GanOutput, GanStats, Network, Objective,
-    Phase,
+    Penalty, Phase,
 };
 pub use strategy::{GanStrategy, Hooks, Schedule};

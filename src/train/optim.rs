@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 
-use burn::module::{AutodiffModule, ModuleVisitor, Param, ParamId};
+use burn::module::{AutodiffModule, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::{
     adaptor::OptimizerAdaptor, momentum::MomentumConfig, Adam, AdamConfig, GradientsParams,
     MultiGradientsParams, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
@@ -222,6 +222,29 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> GanOptimizer<M, B> {
     }
 }
 
+/// WGAN's weight clipping: clamps the trainable tensors among `ids` to `[-c, c]` (running
+/// statistics, which are not trainable, are left alone).
+struct Clip<'a> {
+    ids: &'a HashSet<ParamId>,
+    c: f32,
+}
+
+impl<B: AutodiffBackend> ModuleMapper<B> for Clip<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+        if !self.ids.contains(&param.id) {
+            return param;
+        }
+        let (id, tensor, mapper) = param.consume();
+        let tensor = if tensor.is_require_grad() {
+            let c = self.c as f64;
+            Tensor::from_inner(tensor.inner().clamp(-c, c)).require_grad()
+        } else {
+            tensor
+        };
+        Param::from_mapped_value(id, tensor, mapper)
+    }
+}
+
 /// Moves gradients out of `source` into the generator's or the discriminator's share.
 struct SplitGrads<'a> {
     source: &'a mut GradientsParams,
@@ -268,6 +291,13 @@ where
         let mut module = module;
         if !d.is_empty() {
             module = self.discriminator.step(lr * self.lr_d, module, d);
+            if let Some(c) = module.objective().weight_clip {
+                let ids: HashSet<ParamId> = module
+                    .network_params(Network::Discriminator)
+                    .into_iter()
+                    .collect();
+                module = module.map(&mut Clip { ids: &ids, c });
+            }
         }
         if !g.is_empty() {
             module = self.generator.step(lr * self.lr_g, module, g);

@@ -7,11 +7,16 @@ use std::collections::HashSet;
 
 use burn::module::{AutodiffModule, Module, ModuleMapper, Param, ParamId};
 use burn::optim::GradientsParams;
-use burn::tensor::{activation::sigmoid, backend::AutodiffBackend, backend::Backend, Int, Tensor};
+use burn::tensor::{
+    activation::sigmoid, backend::AutodiffBackend, backend::Backend, Int, Tensor, TensorData,
+};
 use burn::train::{ItemLazy, TrainOutput};
+use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::loss::{discriminator_loss, generator_loss, GeneratorLoss};
+use crate::loss::{
+    gradient_penalty_from_norms, interpolates, r1_from_norms, GeneratorLoss, LossFamily,
+};
 
 /// One phase of a training step. A step is a sequence of phases (by default `k` discriminator
 /// phases, then one generator phase); each phase computes one loss and updates one network.
@@ -83,6 +88,9 @@ pub struct GanOutput<B: Backend> {
     pub extra: Vec<(&'static str, Tensor<B, 1>)>,
     /// The number of samples in the batch.
     pub batch_size: usize,
+    /// The (detached) generated batch of a discriminator phase, for regularisers the training
+    /// step adds (the gradient penalty's interpolates). Not reported.
+    pub fake: Option<Tensor<B, 4>>,
 }
 
 impl<B: Backend> GanOutput<B> {
@@ -96,6 +104,7 @@ impl<B: Backend> GanOutput<B> {
             d_fake: None,
             extra: Vec::new(),
             batch_size,
+            fake: None,
         }
     }
 
@@ -173,13 +182,42 @@ impl<B: Backend> ItemLazy for GanOutput<B> {
     }
 }
 
-/// The settings of the standard GAN objective used by [`Adversarial::phase_loss`]'s default.
+/// A regulariser of the discriminator (critic) added by the training step.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Penalty {
+    /// WGAN-GP: `lambda * E[(||∇ D(x̂)||₂ - 1)²]` on random interpolates of real and generated
+    /// samples (Gulrajani et al. 2017; lambda 10).
+    Gradient {
+        /// Weight of the penalty.
+        lambda: f64,
+    },
+    /// R1: `gamma / 2 * E[||∇ D(x)||₂²]` on real samples (Mescheder et al. 2018).
+    R1 {
+        /// Weight of the penalty.
+        gamma: f64,
+    },
+}
+
+/// The objective of the default [`Adversarial::phase_loss`] and the regularisers the training
+/// step and optimizer apply.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Objective {
-    /// Minimax or non-saturating generator loss.
+    /// Minimax or non-saturating generator loss (for [`LossFamily::Standard`]).
     pub generator_loss: GeneratorLoss,
-    /// The discriminator's target for real samples (1, or e.g. 0.9 for one-sided smoothing).
+    /// The discriminator's target for real samples (1, or e.g. 0.9 for one-sided smoothing;
+    /// [`LossFamily::Standard`] only).
     pub real_target: f32,
+    /// The loss family.
+    #[serde(default)]
+    pub loss: LossFamily,
+    /// A gradient penalty on the critic, computed by [`train_step`].
+    #[serde(default)]
+    pub penalty: Option<Penalty>,
+    /// WGAN's weight clipping: after every critic update its trainable weights are clamped to
+    /// `[-c, c]` (by [`crate::train::GanOptimizer`]).
+    #[serde(default)]
+    pub weight_clip: Option<f32>,
 }
 
 impl Default for Objective {
@@ -187,6 +225,9 @@ impl Default for Objective {
         Self {
             generator_loss: GeneratorLoss::NonSaturating,
             real_target: 1.0,
+            loss: LossFamily::Standard,
+            penalty: None,
+            weight_clip: None,
         }
     }
 }
@@ -242,24 +283,59 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
         let objective = self.objective();
         let n = batch.real.dims()[0];
         let mut out = GanOutput::new(Some(phase), n);
+        // Mean D outputs as probabilities for logits, raw for critics.
+        let report = |d: &Tensor<B, 2>| -> Tensor<B, 1> {
+            let d = d.clone().detach();
+            if objective.loss.outputs_logits() {
+                sigmoid(d).mean()
+            } else {
+                d.mean()
+            }
+        };
         match phase {
             Phase::Discriminator => {
                 let fake = self.generate(batch.z.clone()).detach();
                 let real_logits = self.discriminate(batch.real.clone());
-                let fake_logits = self.discriminate(fake);
-                out.d_real = Some(sigmoid(real_logits.clone().detach()).mean());
-                out.d_fake = Some(sigmoid(fake_logits.clone().detach()).mean());
-                let loss = discriminator_loss(real_logits, fake_logits, objective.real_target);
+                let fake_logits = self.discriminate(fake.clone());
+                out.d_real = Some(report(&real_logits));
+                out.d_fake = Some(report(&fake_logits));
+                if objective.loss == LossFamily::Wasserstein {
+                    let estimate =
+                        real_logits.clone().detach().mean() - fake_logits.clone().detach().mean();
+                    out.extra.push(("w_distance", estimate));
+                }
+                let loss =
+                    objective
+                        .loss
+                        .discriminator(real_logits, fake_logits, objective.real_target);
                 out.loss_d = Some(loss.clone().detach());
+                out.fake = Some(fake);
                 (loss, out)
             }
             Phase::Generator => {
                 let fake_logits = self.discriminate(self.generate(batch.z.clone()));
-                let loss = generator_loss(fake_logits, objective.generator_loss);
+                let loss = objective
+                    .loss
+                    .generator(fake_logits, objective.generator_loss);
                 out.loss_g = Some(loss.clone().detach());
                 (loss, out)
             }
         }
+    }
+
+    /// The per-sample norm of the discriminator's gradient with respect to its input, tracked
+    /// with respect to its parameters (a gradient of a gradient): what [`Penalty`] needs. A
+    /// family implements it with [`crate::loss::input_gradient_norms`]; the default says the
+    /// model has no such support.
+    ///
+    /// # Shapes
+    /// - `x`: `[n, c, h, w]`
+    /// - output: `[n]`
+    fn critic_input_gradient_norms(&self, _x: Tensor<B, 4>) -> Tensor<B, 1>
+    where
+        B: AutodiffBackend,
+    {
+        panic!("{self} does not implement critic_input_gradient_norms, so it cannot train with a gradient penalty")
     }
 
     /// The statistics of a validation batch: both losses on fixed data and noise.
@@ -307,7 +383,14 @@ where
     // materialise every parameter first so that the clone shares the model's values.
     crate::nn::materialize(model);
     let phase_model = freeze_others(model.clone(), &params);
-    let (loss, output) = phase_model.phase_loss(batch.phase, &batch);
+    let (mut loss, mut output) = phase_model.phase_loss(batch.phase, &batch);
+    if batch.phase == Phase::Discriminator {
+        if let Some(penalty) = phase_model.objective().penalty {
+            let penalty_loss = add_penalty(&phase_model, penalty, &batch, &mut output);
+            loss = loss + penalty_loss;
+        }
+    }
+    output.fake = None;
     let mut grads = loss.backward();
     // Looked up on `phase_model`: its tensors are the ones the graph tracked.
     let grads = GradientsParams::from_params(&mut grads, &phase_model, &params);
@@ -317,6 +400,43 @@ where
     }
 }
 // ANCHOR_END: train_step
+
+/// The penalty of a discriminator phase; logs `penalty` and the mean input-gradient norm
+/// `grad_norm`.
+fn add_penalty<B, M>(
+    model: &M,
+    penalty: Penalty,
+    batch: &GanBatch<B>,
+    output: &mut GanOutput<B>,
+) -> Tensor<B, 1>
+where
+    B: AutodiffBackend,
+    M: Adversarial<B>,
+{
+    let (loss, norms) = match penalty {
+        Penalty::Gradient { lambda } => {
+            let fake = output.fake.clone().expect(
+                "a discriminator phase with a gradient penalty reports its generated batch",
+            );
+            let n = fake.dims()[0];
+            // The interpolation weights come from the phase seed on the CPU: reproducible on
+            // every backend and after resume.
+            let mut rng = StdRng::seed_from_u64(batch.seed ^ 0x6770_656e_616c_7479);
+            let e: Vec<f32> = (0..n).map(|_| rng.random::<f32>()).collect();
+            let e = Tensor::from_data(TensorData::new(e, [n]), &fake.device());
+            let norms =
+                model.critic_input_gradient_norms(interpolates(batch.real.clone(), fake, e));
+            (gradient_penalty_from_norms(norms.clone(), lambda), norms)
+        }
+        Penalty::R1 { gamma } => {
+            let norms = model.critic_input_gradient_norms(batch.real.clone());
+            (r1_from_norms(norms.clone(), gamma), norms)
+        }
+    };
+    output.extra.push(("penalty", loss.clone().detach()));
+    output.extra.push(("grad_norm", norms.detach().mean()));
+    loss
+}
 
 /// `module` with every float parameter outside `keep` untracked (no gradient is computed for it).
 /// Batch-norm running statistics stay shared with `module`.
