@@ -472,6 +472,159 @@ mod tests {
         }
     }
 
+    fn batch<B: Backend>(
+        phase: burn_gan::train::Phase,
+        n: usize,
+        device: &B::Device,
+    ) -> burn_gan::train::GanBatch<B> {
+        use burn::tensor::Distribution;
+        burn_gan::train::GanBatch {
+            phase,
+            real: Tensor::random([n, 1, 28, 28], Distribution::Uniform(-1.0, 1.0), device),
+            labels: None,
+            z: Tensor::random([n, 100], Distribution::Default, device),
+            seed: 7,
+        }
+    }
+
+    /// WGAN: after a critic update every trainable critic tensor lies in [-c, c]; the batch
+    /// norms' running statistics (not trainable) are not clipped; the generator is untouched.
+    #[test]
+    fn wgan_weight_clipping_bounds_every_trainable_critic_weight() {
+        use burn::backend::Autodiff;
+        use burn::optim::Optimizer;
+        use burn_gan::train::{train_step, GanOptimizer, OptimizerConfig, Phase};
+        type AB = Autodiff<TB>;
+        let device = Default::default();
+        let config = DcganConfig::dcgan28()
+            .with_loss(LossFamily::Wasserstein)
+            .with_weight_clip(0.01);
+        let gan = config.init::<AB>(&device);
+        let g_before = gan.generator.project.weight.val().into_data();
+        let rms = OptimizerConfig::RmsProp {
+            lr: 5e-5,
+            alpha: 0.99,
+            momentum: 0.0,
+            epsilon: 1e-8,
+        };
+        let mut optim = GanOptimizer::new(&rms, &rms);
+        let out = train_step(&gan, batch(Phase::Discriminator, 4, &device));
+        let gan = optim.step(1.0, gan, out.grads);
+        let d = &gan.discriminator;
+        let max = |t: Tensor<AB, 4>| t.abs().max().into_scalar();
+        for conv in &d.convs {
+            assert!(max(conv.weight.val()) <= 0.01 + 1e-7);
+        }
+        assert!(d.head.weight.val().abs().max().into_scalar() <= 0.01 + 1e-7);
+        assert!(d.norms[0].gamma.val().abs().max().into_scalar() <= 0.01 + 1e-7);
+        // Running variance starts at 1 and moves by momentum 0.1: far above the bound.
+        assert!(d.norms[0].running_var.value().min().into_scalar() > 0.5);
+        gan.generator
+            .project
+            .weight
+            .val()
+            .into_data()
+            .assert_eq(&g_before, true);
+    }
+
+    /// WGAN-GP: the penalty is part of the critic's loss, logged, and its gradient reaches the
+    /// critic's parameters (a critic gradient that changes when the penalty is on).
+    #[test]
+    fn gradient_penalty_reaches_the_dcgan_critic() {
+        use burn::backend::Autodiff;
+        use burn_gan::train::{train_step, Phase};
+        type AB = Autodiff<TB>;
+        let device = Default::default();
+        let first = DcganConfig::dcgan28()
+            .with_loss(LossFamily::Wasserstein)
+            .with_critic_norm(CriticNorm::Layer)
+            .init::<AB>(&device);
+        burn_gan::nn::materialize(&first); // clones then share the values
+        let data = batch(Phase::Discriminator, 4, &device); // the same batch for both runs
+        let grads_of = |lambda: f64| {
+            let gan = DcganConfig::dcgan28()
+                .with_loss(LossFamily::Wasserstein)
+                .with_critic_norm(CriticNorm::Layer)
+                .with_gradient_penalty(lambda)
+                .init::<AB>(&device)
+                .load_record(first.clone().into_record());
+            let out = train_step(&gan, data.clone());
+            let stats = out.item.stats();
+            let id = gan.discriminator.convs[1].weight.id;
+            let g = out
+                .grads
+                .get::<TB, 4>(id)
+                .expect("the critic's conv gets a gradient");
+            (g, stats)
+        };
+        let (plain, plain_stats) = grads_of(0.0);
+        let (again, _) = grads_of(0.0);
+        plain
+            .clone()
+            .into_data()
+            .assert_eq(&again.into_data(), true); // deterministic
+        let (penalised, stats) = grads_of(10.0);
+        let penalty = stats
+            .extra
+            .iter()
+            .find(|(k, _)| *k == "penalty")
+            .expect("penalty logged")
+            .1;
+        let norm = stats
+            .extra
+            .iter()
+            .find(|(k, _)| *k == "grad_norm")
+            .expect("norm logged")
+            .1;
+        assert!(
+            penalty > 0.0 && penalty.is_finite() && norm > 0.0 && norm.is_finite(),
+            "{stats:?}"
+        );
+        assert!(plain_stats.extra.iter().all(|(k, _)| *k != "penalty"));
+        let diff = (penalised - plain).abs().max().into_scalar();
+        assert!(
+            diff > 1e-6,
+            "the penalty did not change the critic's gradient ({diff})"
+        );
+    }
+
+    #[test]
+    fn incompatible_objectives_are_rejected_at_configuration_time() {
+        let base = DcganConfig::dcgan28().with_loss(LossFamily::Wasserstein);
+        let err = base
+            .clone()
+            .with_gradient_penalty(10.0)
+            .validate()
+            .unwrap_err();
+        assert!(err.contains("batch norm"), "{err}");
+        let err = base
+            .clone()
+            .with_critic_norm(CriticNorm::Layer)
+            .with_gradient_penalty(10.0)
+            .with_weight_clip(0.01)
+            .validate()
+            .unwrap_err();
+        assert!(err.contains("weight clipping"), "{err}");
+        let err = DcganConfig::dcgan28()
+            .with_weight_clip(0.01)
+            .validate()
+            .unwrap_err();
+        assert!(err.contains("wasserstein"), "{err}");
+        let err = base
+            .clone()
+            .with_critic_norm(CriticNorm::None)
+            .with_gradient_penalty(1.0)
+            .with_r1_gamma(1.0)
+            .validate()
+            .unwrap_err();
+        assert!(err.contains("choose one"), "{err}");
+        assert!(base
+            .with_critic_norm(CriticNorm::Layer)
+            .with_gradient_penalty(10.0)
+            .validate()
+            .is_ok());
+    }
+
     #[test]
     #[should_panic = "A DCGAN image size must be s * 2^k"]
     fn odd_image_sizes_are_rejected() {

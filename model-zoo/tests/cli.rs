@@ -725,3 +725,101 @@ fn bench_prints_one_json_object_and_rejects_bad_values() {
     let err = error_line(&["bench", "--threads", "0"]);
     assert!(err.contains("--threads"), "{err}");
 }
+
+/// `train wgan-gp` runs its critic steps with the penalty and logs the Wasserstein estimate, the
+/// penalty and the gradient norm; incompatible objective flags get one error line each.
+#[test]
+fn wgan_gp_trains_and_logs_its_penalty_and_bad_objectives_are_refused() {
+    let dir = scratch("wgan-gp");
+    let data: Vec<u8> = (0..32 * 28 * 28).map(|i| ((i * 13) % 256) as u8).collect();
+    write_idx(
+        &dir.join("train-images-idx3-ubyte.gz"),
+        &[32, 28, 28],
+        &data,
+        true,
+    );
+    let run = dir.join("run");
+    let out = burn_gan(&[
+        "train",
+        "wgan-gp",
+        "--data",
+        path(&dir),
+        "--steps",
+        "2",
+        "--batch",
+        "8",
+        "--log-every",
+        "1",
+        "--out",
+        path(&run),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["model"]["config"]["loss"], "wasserstein");
+    assert_eq!(config["model"]["config"]["critic_norm"], "layer");
+    assert_eq!(config["training"]["d_steps"], 5);
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+    for key in ["loss_d", "loss_g", "w_distance", "penalty", "grad_norm"] {
+        let v = last[key].as_f64().unwrap_or(f64::NAN);
+        assert!(v.is_finite(), "{key} = {v} in {last}");
+    }
+    assert!(last["penalty"].as_f64().unwrap() >= 0.0);
+
+    let err = error_line(&[
+        "train",
+        "wgan-gp",
+        "--data",
+        path(&dir),
+        "--critic-norm",
+        "batch",
+        "--out",
+        path(&dir.join("r1")),
+    ]);
+    assert!(
+        err.contains("wgan-gp") && err.contains("batch norm"),
+        "{err}"
+    );
+    let err = error_line(&[
+        "train",
+        "wgan",
+        "--data",
+        path(&dir),
+        "--gradient-penalty",
+        "10",
+        "--out",
+        path(&dir.join("r2")),
+    ]);
+    assert!(
+        err.contains("batch norm") || err.contains("weight clipping"),
+        "{err}"
+    );
+    let err = error_line(&[
+        "train",
+        "gan",
+        "--loss",
+        "hinge",
+        "--out",
+        path(&dir.join("r3")),
+    ]);
+    assert!(err.contains("DCGAN family"), "{err}");
+    let err = error_line(&[
+        "train",
+        "dcgan",
+        "--data",
+        path(&dir),
+        "--loss",
+        "l1",
+        "--out",
+        path(&dir.join("r4")),
+    ]);
+    assert!(
+        err.contains("--loss") && err.contains("wasserstein"),
+        "{err}"
+    );
+}
