@@ -114,6 +114,9 @@ struct TrainArgs {
     /// WGAN weight clipping bound c (0 turns it off).
     #[arg(long)]
     weight_clip: Option<f64>,
+    /// Spectral normalisation of the critic's layers: on or off.
+    #[arg(long)]
+    spectral_norm: Option<String>,
     /// Run seed (weights, batch order, noise).
     #[arg(long)]
     seed: Option<u64>,
@@ -490,11 +493,12 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
         || args.critic_norm.is_some()
         || args.gradient_penalty.is_some()
         || args.r1.is_some()
-        || args.weight_clip.is_some();
+        || args.weight_clip.is_some()
+        || args.spectral_norm.is_some();
     let ModelSpec::Dcgan(c) = model else {
         if given {
             return Err(invalid(format!(
-                "--loss, --critic-norm, --gradient-penalty, --r1 and --weight-clip apply to the DCGAN family (dcgan, lsgan, hinge, wgan, wgan-gp, ...), not to `{}`",
+                "--loss, --critic-norm, --gradient-penalty, --r1, --weight-clip and --spectral-norm apply to the DCGAN family (dcgan, lsgan, hinge, wgan, wgan-gp, ...), not to `{}`",
                 args.model
             )));
         }
@@ -525,6 +529,17 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
     }
     if let Some(v) = args.weight_clip {
         c.weight_clip = v;
+    }
+    if let Some(v) = &args.spectral_norm {
+        c.spectral_norm = match v.as_str() {
+            "on" | "true" => true,
+            "off" | "false" => false,
+            other => {
+                return Err(invalid(format!(
+                    "--spectral-norm: `{other}`; use on or off"
+                )))
+            }
+        };
     }
     c.validate()
         .map_err(|e| invalid(format!("model `{}`: {e}", args.model)))

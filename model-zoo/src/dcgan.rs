@@ -19,7 +19,10 @@ use burn::prelude::*;
 use burn::tensor::activation::{relu, tanh};
 use burn::tensor::backend::AutodiffBackend;
 use burn_gan::loss::{input_gradient_norms, GeneratorLoss, LossFamily};
-use burn_gan::nn::{dcgan_init, BatchNorm, BatchNormConfig, LayerNorm2d, LayerNorm2dConfig};
+use burn_gan::nn::{
+    dcgan_init, sn_conv2d, sn_linear, BatchNorm, BatchNormConfig, LayerNorm2d, LayerNorm2dConfig,
+    PowerIteration,
+};
 use burn_gan::train::{network_params_of, Adversarial, Network, Objective, Penalty};
 
 /// Configuration of a DCGAN.
@@ -57,6 +60,9 @@ pub struct DcganConfig {
     /// WGAN's weight clipping bound c (0: none).
     #[config(default = 0.0)]
     pub weight_clip: f64,
+    /// Spectral normalisation (Miyato et al. 2018) of every critic layer.
+    #[config(default = false)]
+    pub spectral_norm: bool,
 }
 
 /// The normalisation layer of a DCGAN discriminator's hidden layers.
@@ -117,6 +123,9 @@ impl DcganConfig {
         }
         if self.weight_clip > 0.0 && penalised {
             return Err("weight clipping and a gradient penalty are alternative ways to constrain the critic; use one".into());
+        }
+        if self.weight_clip > 0.0 && self.spectral_norm {
+            return Err("weight clipping and spectral normalisation both constrain the critic's weights; use one".into());
         }
         if self.weight_clip > 0.0 && self.loss != LossFamily::Wasserstein {
             return Err("weight clipping belongs to the Wasserstein loss (WGAN); set the loss to wasserstein".into());
@@ -184,10 +193,12 @@ impl DcganConfig {
         let mut d_convs = Vec::new();
         let mut d_norms = Vec::new();
         let mut d_layer_norms = Vec::new();
+        let mut d_convs_shapes = Vec::new();
         let mut input = self.channels;
         for l in 0..levels {
             let out = self.base_channels << l;
             d_convs.push(conv(input, out));
+            d_convs_shapes.push((out, input * 16));
             if l > 0 {
                 match self.critic_norm {
                     CriticNorm::Batch => d_norms.push(BatchNormConfig::new(out).init(device)),
@@ -214,6 +225,14 @@ impl DcganConfig {
                 convs: d_convs,
                 norms: d_norms,
                 layer_norms: (!d_layer_norms.is_empty()).then_some(d_layer_norms),
+                spectral: self.spectral_norm.then(|| {
+                    let mut states: Vec<PowerIteration<B>> = d_convs_shapes
+                        .iter()
+                        .map(|&(rows, cols)| PowerIteration::new(rows, cols, device))
+                        .collect();
+                    states.push(PowerIteration::new(1, top * side * side, device));
+                    states
+                }),
                 activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
                 head: LinearConfig::new(top * side * side, 1)
                     .with_initializer(dcgan_init())
@@ -279,6 +298,9 @@ pub struct Discriminator<B: Backend> {
     norms: Vec<BatchNorm<B>>,
     /// Layer norms of a WGAN-GP critic (absent from DCGAN records).
     layer_norms: Option<Vec<LayerNorm2d<B>>>,
+    /// Power-iteration states of a spectrally normalised critic: one per convolution, then the
+    /// head's (absent from DCGAN records).
+    spectral: Option<Vec<PowerIteration<B>>>,
     activation: LeakyRelu,
     head: Linear<B>,
 }
@@ -290,7 +312,10 @@ impl<B: Backend> Discriminator<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let mut x = x;
         for (l, conv) in self.convs.iter().enumerate() {
-            x = conv.forward(x); // resolution halves
+            x = match &self.spectral {
+                Some(states) => sn_conv2d(conv, &states[l], x),
+                None => conv.forward(x),
+            }; // resolution halves
             if l > 0 {
                 if let Some(norm) = self.norms.get(l - 1) {
                     x = norm.forward(x);
@@ -301,7 +326,10 @@ impl<B: Backend> Discriminator<B> {
             x = self.activation.forward(x);
         }
         // Plain tensor operations, differentiable twice (gradient penalties).
-        burn_gan::nn::linear(&self.head, x.flatten(1, 3))
+        match &self.spectral {
+            Some(states) => sn_linear(&self.head, &states[self.convs.len()], x.flatten(1, 3)),
+            None => burn_gan::nn::linear(&self.head, x.flatten(1, 3)),
+        }
     }
 }
 

@@ -30,7 +30,7 @@ pub const PRESETS: &[Preset] = &[
     Preset { name: "dcgan32", family: "dcgan", description: "DCGAN for 32x32 RGB" },
     Preset { name: "dcgan64", family: "dcgan", description: "DCGAN for 64x64 RGB" },
     Preset { name: "lsgan", family: "dcgan", description: "least-squares GAN (Mao 2017) on the DCGAN networks sized to the data" },
-    Preset { name: "hinge", family: "dcgan", description: "hinge-loss GAN (as in SAGAN/BigGAN) on the DCGAN networks sized to the data" },
+    Preset { name: "hinge", family: "dcgan", description: "hinge loss + spectral norm (as in SAGAN/BigGAN): DCGAN generator, spectrally normalised critic without batch norm" },
     Preset { name: "wgan", family: "dcgan", description: "WGAN (Arjovsky 2017): Wasserstein critic (DCGAN, batch norm), weight clipping 0.01, RMSProp 5e-5, 5 critic steps" },
     Preset { name: "wgan-gp", family: "dcgan", description: "WGAN-GP (Gulrajani 2017): layer-norm critic, gradient penalty 10, Adam(1e-4, 0, 0.9), 5 critic steps" },
 ];
@@ -123,7 +123,10 @@ impl ModelSpec {
                 let Self::Dcgan(config) = base else { unreachable!("dcgan is a DCGAN") };
                 Ok(Self::Dcgan(match name {
                     "lsgan" => config.with_loss(LossFamily::LeastSquares),
-                    "hinge" => config.with_loss(LossFamily::Hinge),
+                    "hinge" => config
+                        .with_loss(LossFamily::Hinge)
+                        .with_critic_norm(CriticNorm::None)
+                        .with_spectral_norm(true),
                     "wgan" => config.with_loss(LossFamily::Wasserstein).with_weight_clip(0.01),
                     _ => config
                         .with_loss(LossFamily::Wasserstein)
