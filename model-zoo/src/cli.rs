@@ -486,23 +486,37 @@ fn train(args: TrainArgs) -> CliResult<()> {
     }
 }
 
-/// `--loss`, `--critic-norm`, `--gradient-penalty`, `--r1`, `--weight-clip`: DCGAN-family
-/// options, checked together (incompatible combinations are refused here, before training).
+/// `--loss`, `--critic-norm`, `--gradient-penalty`, `--r1`, `--weight-clip`, `--spectral-norm`:
+/// the objective of the DCGAN family (all) and of the original GAN (all but the critic norm and
+/// R1), checked together: incompatible combinations are refused here, before training.
 fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<()> {
-    let given = args.loss.is_some()
-        || args.critic_norm.is_some()
-        || args.gradient_penalty.is_some()
-        || args.r1.is_some()
-        || args.weight_clip.is_some()
-        || args.spectral_norm.is_some();
-    let ModelSpec::Dcgan(c) = model else {
-        if given {
-            return Err(invalid(format!(
-                "--loss, --critic-norm, --gradient-penalty, --r1, --weight-clip and --spectral-norm apply to the DCGAN family (dcgan, lsgan, hinge, wgan, wgan-gp, ...), not to `{}`",
-                args.model
-            )));
+    let c = match model {
+        ModelSpec::Dcgan(c) => c,
+        ModelSpec::Gan(g) => {
+            if args.critic_norm.is_some() || args.r1.is_some() {
+                return Err(invalid(format!(
+                    "--critic-norm and --r1 apply to the DCGAN family, not to `{}`",
+                    args.model
+                )));
+            }
+            if let Some(loss) = &args.loss {
+                g.loss = loss
+                    .parse()
+                    .map_err(|e: String| invalid(format!("--loss: {e}")))?;
+            }
+            if let Some(v) = args.gradient_penalty {
+                g.gradient_penalty = v;
+            }
+            if let Some(v) = args.weight_clip {
+                g.weight_clip = v;
+            }
+            if let Some(v) = &args.spectral_norm {
+                g.spectral_norm = on_off(v)?;
+            }
+            return g
+                .validate()
+                .map_err(|e| invalid(format!("model `{}`: {e}", args.model)));
         }
-        return Ok(());
     };
     if let Some(loss) = &args.loss {
         c.loss = loss
@@ -543,6 +557,16 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
     }
     c.validate()
         .map_err(|e| invalid(format!("model `{}`: {e}", args.model)))
+}
+
+fn on_off(v: &str) -> CliResult<bool> {
+    match v {
+        "on" | "true" => Ok(true),
+        "off" | "false" => Ok(false),
+        other => Err(invalid(format!(
+            "--spectral-norm: `{other}`; use on or off"
+        ))),
+    }
 }
 
 fn run_config_checks(rc: &RunConfig) -> CliResult<()> {

@@ -112,25 +112,34 @@ impl DcganConfig {
                 return Err(format!("{name} must be a finite number >= 0, got {v}"));
             }
         }
-        let penalised = self.gradient_penalty > 0.0 || self.r1_gamma > 0.0;
-        if penalised && self.critic_norm == CriticNorm::Batch {
-            return Err("a gradient penalty needs a critic without batch norm (batch statistics couple the samples whose gradients it penalises); use critic norm `layer` or `none`".into());
-        }
         if self.gradient_penalty > 0.0 && self.r1_gamma > 0.0 {
             return Err(
                 "choose one gradient penalty: WGAN-GP's (gradient_penalty) or R1 (r1_gamma)".into(),
             );
         }
-        if self.weight_clip > 0.0 && penalised {
-            return Err("weight clipping and a gradient penalty are alternative ways to constrain the critic; use one".into());
+        self.objective()
+            .validate(self.critic_norm == CriticNorm::Batch, self.spectral_norm)
+    }
+
+    /// The objective this configuration trains with.
+    pub fn objective(&self) -> Objective {
+        Objective {
+            generator_loss: self.generator_loss,
+            real_target: self.real_target,
+            loss: self.loss,
+            penalty: if self.gradient_penalty > 0.0 {
+                Some(Penalty::Gradient {
+                    lambda: self.gradient_penalty,
+                })
+            } else if self.r1_gamma > 0.0 {
+                Some(Penalty::R1 {
+                    gamma: self.r1_gamma,
+                })
+            } else {
+                None
+            },
+            weight_clip: (self.weight_clip > 0.0).then_some(self.weight_clip as f32),
         }
-        if self.weight_clip > 0.0 && self.spectral_norm {
-            return Err("weight clipping and spectral normalisation both constrain the critic's weights; use one".into());
-        }
-        if self.weight_clip > 0.0 && self.loss != LossFamily::Wasserstein {
-            return Err("weight clipping belongs to the Wasserstein loss (WGAN); set the loss to wasserstein".into());
-        }
-        Ok(())
     }
 
     /// The number of stride-2 layers and the side of the smallest feature map.
@@ -238,23 +247,7 @@ impl DcganConfig {
                     .with_initializer(dcgan_init())
                     .init(device),
             },
-            objective: Objective {
-                generator_loss: self.generator_loss,
-                real_target: self.real_target,
-                loss: self.loss,
-                penalty: if self.gradient_penalty > 0.0 {
-                    Some(Penalty::Gradient {
-                        lambda: self.gradient_penalty,
-                    })
-                } else if self.r1_gamma > 0.0 {
-                    Some(Penalty::R1 {
-                        gamma: self.r1_gamma,
-                    })
-                } else {
-                    None
-                },
-                weight_clip: (self.weight_clip > 0.0).then_some(self.weight_clip as f32),
-            },
+            objective: self.objective(),
         }
     }
 }

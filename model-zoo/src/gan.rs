@@ -6,12 +6,15 @@
 //! is `tanh` (data in `[-1, 1]`) rather than a sigmoid (data in `[0, 1]`), and for 2-D data it is
 //! linear.
 
+use burn::backend::Autodiff;
 use burn::module::{Module, ParamId};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, tanh};
-use burn_gan::loss::GeneratorLoss;
-use burn_gan::train::{network_params_of, Adversarial, Network, Objective};
+use burn::tensor::backend::AutodiffBackend;
+use burn_gan::loss::{input_gradient_norms, GeneratorLoss, LossFamily};
+use burn_gan::nn::{sn_linear, PowerIteration};
+use burn_gan::train::{network_params_of, Adversarial, Network, Objective, Penalty};
 
 /// Configuration of the original GAN.
 #[derive(Config, Debug, PartialEq)]
@@ -47,6 +50,18 @@ pub struct GanConfig {
     /// Target of real samples for the discriminator (below 1 for one-sided label smoothing).
     #[config(default = 1.0)]
     pub real_target: f32,
+    /// The adversarial loss family (standard, least squares, hinge, Wasserstein).
+    #[config(default = "LossFamily::Standard")]
+    pub loss: LossFamily,
+    /// WGAN-GP's gradient-penalty weight lambda (0: none).
+    #[config(default = 0.0)]
+    pub gradient_penalty: f64,
+    /// WGAN's weight clipping bound c (0: none).
+    #[config(default = 0.0)]
+    pub weight_clip: f64,
+    /// Spectral normalisation (Miyato et al. 2018) of every discriminator layer.
+    #[config(default = false)]
+    pub spectral_norm: bool,
 }
 
 impl GanConfig {
@@ -68,8 +83,37 @@ impl GanConfig {
             .with_dropout(0.2)
     }
 
+    /// The objective this configuration trains with.
+    pub fn objective(&self) -> Objective {
+        Objective {
+            generator_loss: self.generator_loss,
+            real_target: self.real_target,
+            loss: self.loss,
+            penalty: (self.gradient_penalty > 0.0).then_some(Penalty::Gradient {
+                lambda: self.gradient_penalty,
+            }),
+            weight_clip: (self.weight_clip > 0.0).then_some(self.weight_clip as f32),
+        }
+    }
+
+    /// Checks the objective's combination (see [`Objective::validate`]).
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("gradient_penalty", self.gradient_penalty),
+            ("weight_clip", self.weight_clip),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(format!("{name} must be a finite number >= 0, got {v}"));
+            }
+        }
+        self.objective().validate(false, self.spectral_norm)
+    }
+
     /// Builds the GAN.
     pub fn init<B: Backend>(&self, device: &B::Device) -> Gan<B> {
+        if let Err(e) = self.validate() {
+            panic!("Invalid GAN configuration: {e}.");
+        }
         assert!(
             self.latent_dim > 0,
             "The noise dimension of a GAN must be at least 1."
@@ -102,16 +146,23 @@ impl GanConfig {
                 shape: [c, h, w],
             },
             discriminator: Discriminator {
+                spectral: self.spectral_norm.then(|| {
+                    let mut states: Vec<PowerIteration<B>> = d
+                        .iter()
+                        .map(|l| {
+                            let [i, o] = l.weight.dims();
+                            PowerIteration::new(o, i, device)
+                        })
+                        .collect();
+                    states.push(PowerIteration::new(1, width, device));
+                    states
+                }),
                 hidden: d,
                 output: LinearConfig::new(width, 1).init(device),
                 dropout: DropoutConfig::new(self.dropout).init(),
                 pieces: self.maxout_pieces,
             },
-            objective: Objective {
-                generator_loss: self.generator_loss,
-                real_target: self.real_target,
-                ..Objective::default()
-            },
+            objective: self.objective(),
         }
     }
 }
@@ -149,6 +200,9 @@ pub struct Discriminator<B: Backend> {
     output: Linear<B>,
     dropout: Dropout,
     pieces: usize,
+    /// Power-iteration states of a spectrally normalised discriminator: one per hidden layer,
+    /// then the output's (absent from older records).
+    spectral: Option<Vec<PowerIteration<B>>>,
 }
 
 // ANCHOR: maxout
@@ -158,8 +212,13 @@ impl<B: Backend> Discriminator<B> {
     /// - output: logits `[n, 1]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let mut x: Tensor<B, 2> = x.flatten(1, 3);
-        for layer in &self.hidden {
-            let y = layer.forward(self.dropout.forward(x)); // [n, units * pieces]
+        // Plain tensor operations, differentiable twice (gradient penalties).
+        let apply = |l: usize, layer: &Linear<B>, x: Tensor<B, 2>| match &self.spectral {
+            Some(states) => sn_linear(layer, &states[l], x),
+            None => burn_gan::nn::linear(layer, x),
+        };
+        for (l, layer) in self.hidden.iter().enumerate() {
+            let y = apply(l, layer, self.dropout.forward(x)); // [n, units * pieces]
             let [n, width] = y.dims();
             let units = width / self.pieces;
             x = y
@@ -167,7 +226,7 @@ impl<B: Backend> Discriminator<B> {
                 .max_dim(2)
                 .reshape([n, units]);
         }
-        self.output.forward(self.dropout.forward(x))
+        apply(self.hidden.len(), &self.output, self.dropout.forward(x))
     }
 }
 // ANCHOR_END: maxout
@@ -208,6 +267,15 @@ impl<B: Backend> Adversarial<B> for Gan<B> {
 
     fn objective(&self) -> Objective {
         self.objective
+    }
+
+    fn critic_input_gradient_norms(&self, x: Tensor<B, 4>) -> Tensor<B, 1>
+    where
+        B: AutodiffBackend,
+    {
+        input_gradient_norms::<B, Discriminator<Autodiff<B>>>(&self.discriminator, x, |d, x| {
+            d.forward(x)
+        })
     }
 }
 

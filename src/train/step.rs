@@ -220,6 +220,45 @@ pub struct Objective {
     pub weight_clip: Option<f32>,
 }
 
+impl Objective {
+    /// Refuses combinations that cannot train as intended, given whether the critic uses batch
+    /// norm and spectral normalisation: a gradient penalty through batch statistics, weight
+    /// clipping together with a penalty or with spectral norm, weight clipping without the
+    /// Wasserstein loss, non-positive weights.
+    pub fn validate(&self, critic_batch_norm: bool, spectral_norm: bool) -> Result<(), String> {
+        match self.penalty {
+            Some(Penalty::Gradient { lambda: w }) | Some(Penalty::R1 { gamma: w })
+                if !(w > 0.0 && w.is_finite()) =>
+            {
+                return Err(format!(
+                    "a gradient penalty weight must be a finite number > 0, got {w}"
+                ));
+            }
+            Some(_) if critic_batch_norm => {
+                return Err("a gradient penalty needs a critic without batch norm (batch statistics couple the samples whose gradients it penalises); use critic norm `layer` or `none`".into());
+            }
+            _ => {}
+        }
+        if let Some(c) = self.weight_clip {
+            if !(c > 0.0 && c.is_finite()) {
+                return Err(format!(
+                    "the weight clipping bound must be a finite number > 0, got {c}"
+                ));
+            }
+            if self.penalty.is_some() {
+                return Err("weight clipping and a gradient penalty are alternative ways to constrain the critic; use one".into());
+            }
+            if spectral_norm {
+                return Err("weight clipping and spectral normalisation both constrain the critic's weights; use one".into());
+            }
+            if self.loss != LossFamily::Wasserstein {
+                return Err("weight clipping belongs to the Wasserstein loss (WGAN); set the loss to wasserstein".into());
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for Objective {
     fn default() -> Self {
         Self {
