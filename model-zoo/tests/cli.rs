@@ -799,15 +799,17 @@ fn wgan_gp_trains_and_logs_its_penalty_and_bad_objectives_are_refused() {
         err.contains("batch norm") || err.contains("weight clipping"),
         "{err}"
     );
+    let err = error_line(&["train", "gan", "--r1", "1", "--out", path(&dir.join("r3"))]);
+    assert!(err.contains("DCGAN family"), "{err}");
     let err = error_line(&[
         "train",
         "gan",
-        "--loss",
-        "hinge",
+        "--weight-clip",
+        "0.01",
         "--out",
-        path(&dir.join("r3")),
+        path(&dir.join("r6")),
     ]);
-    assert!(err.contains("DCGAN family"), "{err}");
+    assert!(err.contains("wasserstein"), "{err}");
     let err = error_line(&[
         "train",
         "dcgan",
