@@ -10,8 +10,8 @@ use burn::tensor::{Tensor, TensorData};
 use burn::train::{InferenceStep, TrainStep};
 use burn_gan::data::{DataSpec, ImageFolderOptions, SampleKind, Samples, Toy};
 use burn_gan::train::{
-    fit, latest_checkpoint, load_weights, normal_noise, toy_coverage, Adversarial, GanBatch,
-    GanOutput, OptimizerConfig, RunFiles, TrainingConfig,
+    fit, latest_checkpoint, load_weights, normal_noise, toy_coverage, truncated_normal_noise,
+    Adversarial, GanBatch, GanOutput, OptimizerConfig, RunFiles, TrainingConfig,
 };
 use burn_gan::{viz, Error};
 use burn_gan_backends::{AutodiffBackend, Backend};
@@ -169,6 +169,9 @@ struct SampleArgs {
     /// Noise seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Truncation trick: draw z from a standard normal truncated to [-t, t] (e.g. 0.5).
+    #[arg(long)]
+    truncation: Option<f32>,
 }
 
 #[derive(Args)]
@@ -679,9 +682,21 @@ fn sample(args: SampleArgs) -> CliResult<()> {
     if args.n == 0 {
         return Err(invalid("--n 0: ask for at least one sample"));
     }
+    if let Some(t) = args.truncation {
+        if !(t > 0.0) {
+            return Err(invalid(format!(
+                "--truncation {t}: use a positive threshold, e.g. 0.5 (smaller: less variety, higher fidelity)"
+            )));
+        }
+    }
     let device = burn_gan_backends::device();
     with_trained(&args.run, &mut |model, rc| {
-        let z = normal_noise::<Backend>(args.n, model.latent(), args.seed, &device);
+        let z = match args.truncation {
+            Some(t) => {
+                truncated_normal_noise::<Backend>(args.n, model.latent(), args.seed, t, &device)
+            }
+            None => normal_noise::<Backend>(args.n, model.latent(), args.seed, &device),
+        };
         let values = model.gen(z);
         match rc.data_kind {
             SampleKind::Image => viz::image_grid(

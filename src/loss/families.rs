@@ -57,6 +57,7 @@ impl LossFamily {
         d_fake: Tensor<B, 2>,
         real_target: f32,
     ) -> Tensor<B, 1> {
+        // ANCHOR: d_losses
         match self {
             Self::Standard => discriminator_loss(d_real, d_fake, real_target),
             Self::LeastSquares => {
@@ -67,6 +68,7 @@ impl LossFamily {
             }
             Self::Wasserstein => d_fake.mean() - d_real.mean(),
         }
+        // ANCHOR_END: d_losses
     }
 
     /// The generator's loss. `standard` selects the form of [`LossFamily::Standard`].

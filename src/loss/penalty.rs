@@ -40,6 +40,7 @@ where
     B: AutodiffBackend,
     Lifted: AutodiffModule<Autodiff<B>>,
 {
+    // ANCHOR: nested
     let [n, c, h, w] = x.dims();
     crate::nn::materialize(critic);
     let lifted = untrack(Lifted::from_inner(critic.clone()));
@@ -56,6 +57,7 @@ where
         .add_scalar(1e-12)
         .sqrt()
         .reshape([n])
+    // ANCHOR_END: nested
 }
 
 /// The WGAN-GP penalty `lambda * mean((||∇ D(x̂)||₂ - 1)²)` on random interpolates

@@ -32,7 +32,7 @@ pub mod step;
 pub mod strategy;
 
 pub use checkpoint::{latest_checkpoint, write_atomically, AtomicRecorder};
-pub use loader::{normal_noise, GanLoader};
+pub use loader::{normal_noise, truncated_normal_noise, GanLoader};
 pub use metrics::PlainRenderer;
 pub use optim::{GanOptimizer, OptimizerConfig};
 pub use run::{fit, load_weights, toy_coverage, RunFiles, TrainingConfig};
