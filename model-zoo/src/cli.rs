@@ -117,6 +117,9 @@ struct TrainArgs {
     /// Spectral normalisation of the critic's layers: on or off.
     #[arg(long)]
     spectral_norm: Option<String>,
+    /// BigGAN's orthogonal initialisation of a DCGAN-family model: on or off.
+    #[arg(long)]
+    orthogonal_init: Option<String>,
     /// Run seed (weights, batch order, noise).
     #[arg(long)]
     seed: Option<u64>,
@@ -496,9 +499,9 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
     let c = match model {
         ModelSpec::Dcgan(c) => c,
         ModelSpec::Gan(g) => {
-            if args.critic_norm.is_some() || args.r1.is_some() {
+            if args.critic_norm.is_some() || args.r1.is_some() || args.orthogonal_init.is_some() {
                 return Err(invalid(format!(
-                    "--critic-norm and --r1 apply to the DCGAN family, not to `{}`",
+                    "--critic-norm, --r1 and --orthogonal-init apply to the DCGAN family, not to `{}`",
                     args.model
                 )));
             }
@@ -514,7 +517,7 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
                 g.weight_clip = v;
             }
             if let Some(v) = &args.spectral_norm {
-                g.spectral_norm = on_off(v)?;
+                g.spectral_norm = on_off("--spectral-norm", v)?;
             }
             return g
                 .validate()

@@ -12,8 +12,9 @@
 //! convolution. The discriminator mirrors it and ends with a linear layer to one logit.
 
 use burn::backend::Autodiff;
-use burn::module::{Module, ParamId};
+use burn::module::{Module, Param, ParamId};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::Initializer;
 use burn::nn::{LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, tanh};
@@ -63,6 +64,10 @@ pub struct DcganConfig {
     /// Spectral normalisation (Miyato et al. 2018) of every critic layer.
     #[config(default = false)]
     pub spectral_norm: bool,
+    /// BigGAN's orthogonal initialisation (Brock et al. 2019): every weight of both networks an
+    /// orthogonal matrix (viewed as `[dim 0, rest]`), biases zero; off: DCGAN's N(0, 0.02).
+    #[config(default = false)]
+    pub orthogonal_init: bool,
 }
 
 /// The normalisation layer of a DCGAN discriminator's hidden layers.
@@ -169,19 +174,46 @@ impl DcganConfig {
             panic!("Invalid DCGAN configuration: {e}.");
         }
         let top = self.base_channels << (levels - 1);
+        // Orthogonal initialisation draws the weights separately and zeroes the biases.
+        let orthogonal = self.orthogonal_init;
+        let init = if orthogonal {
+            Initializer::Zeros
+        } else {
+            dcgan_init()
+        };
+        let weight = |shape: [usize; 4], param: Param<Tensor<B, 4>>| {
+            if orthogonal {
+                Initializer::Orthogonal { gain: 1.0 }.init(shape, device)
+            } else {
+                param
+            }
+        };
         let conv_t = |i: usize, o: usize| {
-            ConvTranspose2dConfig::new([i, o], [4, 4])
+            let mut layer = ConvTranspose2dConfig::new([i, o], [4, 4])
                 .with_stride([2, 2])
                 .with_padding([1, 1])
-                .with_initializer(dcgan_init())
-                .init(device)
+                .with_initializer(init.clone())
+                .init(device);
+            layer.weight = weight([i, o, 4, 4], layer.weight);
+            layer
         };
         let conv = |i: usize, o: usize| {
-            Conv2dConfig::new([i, o], [4, 4])
+            let mut layer = Conv2dConfig::new([i, o], [4, 4])
                 .with_stride([2, 2])
                 .with_padding(burn::nn::PaddingConfig2d::Explicit(1, 1, 1, 1))
-                .with_initializer(dcgan_init())
-                .init(device)
+                .with_initializer(init.clone())
+                .init(device);
+            layer.weight = weight([o, i, 4, 4], layer.weight);
+            layer
+        };
+        let linear = |i: usize, o: usize| {
+            let mut layer = LinearConfig::new(i, o)
+                .with_initializer(init.clone())
+                .init(device);
+            if orthogonal {
+                layer.weight = Initializer::Orthogonal { gain: 1.0 }.init([i, o], device);
+            }
+            layer
         };
         // Generator: top -> top/2 -> ... -> base -> channels.
         let widths: Vec<usize> = (0..levels).map(|l| top >> l).collect();
@@ -221,9 +253,7 @@ impl DcganConfig {
         }
         Dcgan {
             generator: Generator {
-                project: LinearConfig::new(self.latent_dim, top * side * side)
-                    .with_initializer(dcgan_init())
-                    .init(device),
+                project: linear(self.latent_dim, top * side * side),
                 project_norm: BatchNormConfig::new(top * side * side).init(device),
                 convs: g_convs,
                 norms: g_norms,
@@ -243,9 +273,7 @@ impl DcganConfig {
                     states
                 }),
                 activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
-                head: LinearConfig::new(top * side * side, 1)
-                    .with_initializer(dcgan_init())
-                    .init(device),
+                head: linear(top * side * side, 1),
             },
             objective: self.objective(),
         }
@@ -607,6 +635,34 @@ mod tests {
             diff > 1e-6,
             "the penalty did not change the critic's gradient ({diff})"
         );
+    }
+
+    /// BigGAN's orthogonal initialisation: weight matrices with orthonormal rows (or columns),
+    /// zero biases.
+    #[test]
+    fn orthogonal_initialisation_gives_orthonormal_weights_and_zero_biases() {
+        let gan = DcganConfig::dcgan28()
+            .with_orthogonal_init(true)
+            .init::<TB>(&Default::default());
+        let check = |w: Tensor<TB, 2>| {
+            let [r, c] = w.dims();
+            let (w, n) = if r <= c { (w, r) } else { (w.transpose(), c) };
+            let gram = w.clone().matmul(w.transpose());
+            let eye = Tensor::<TB, 2>::eye(n, &gram.device());
+            let err = (gram - eye).abs().max().into_scalar();
+            assert!(err < 1e-4, "{r}x{c}: max |W Wt - I| = {err}");
+        };
+        check(gan.generator.project.weight.val());
+        check(gan.generator.convs[0].weight.val().reshape([128, 64 * 16]));
+        check(
+            gan.discriminator.convs[1]
+                .weight
+                .val()
+                .reshape([128, 64 * 16]),
+        );
+        check(gan.discriminator.head.weight.val());
+        let bias = gan.generator.convs[0].bias.as_ref().unwrap().val();
+        assert_eq!(bias.abs().max().into_scalar(), 0.0);
     }
 
     #[test]
