@@ -565,13 +565,11 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
         .map_err(|e| invalid(format!("model `{}`: {e}", args.model)))
 }
 
-fn on_off(v: &str) -> CliResult<bool> {
+fn on_off(flag: &str, v: &str) -> CliResult<bool> {
     match v {
         "on" | "true" => Ok(true),
         "off" | "false" => Ok(false),
-        other => Err(invalid(format!(
-            "--spectral-norm: `{other}`; use on or off"
-        ))),
+        other => Err(invalid(format!("{flag}: `{other}`; use on or off"))),
     }
 }
 
