@@ -551,15 +551,10 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
         c.weight_clip = v;
     }
     if let Some(v) = &args.spectral_norm {
-        c.spectral_norm = match v.as_str() {
-            "on" | "true" => true,
-            "off" | "false" => false,
-            other => {
-                return Err(invalid(format!(
-                    "--spectral-norm: `{other}`; use on or off"
-                )))
-            }
-        };
+        c.spectral_norm = on_off("--spectral-norm", v)?;
+    }
+    if let Some(v) = &args.orthogonal_init {
+        c.orthogonal_init = on_off("--orthogonal-init", v)?;
     }
     c.validate()
         .map_err(|e| invalid(format!("model `{}`: {e}", args.model)))

@@ -771,57 +771,31 @@ fn wgan_gp_trains_and_logs_its_penalty_and_bad_objectives_are_refused() {
     }
     assert!(last["penalty"].as_f64().unwrap() >= 0.0);
 
-    let err = error_line(&[
-        "train",
-        "wgan-gp",
-        "--data",
-        path(&dir),
-        "--critic-norm",
-        "batch",
-        "--out",
-        path(&dir.join("r1")),
-    ]);
-    assert!(
-        err.contains("wgan-gp") && err.contains("batch norm"),
-        "{err}"
-    );
-    let err = error_line(&[
-        "train",
-        "wgan",
-        "--data",
-        path(&dir),
-        "--gradient-penalty",
-        "10",
-        "--out",
-        path(&dir.join("r2")),
-    ]);
-    assert!(
-        err.contains("batch norm") || err.contains("weight clipping"),
-        "{err}"
-    );
-    let err = error_line(&["train", "gan", "--r1", "1", "--out", path(&dir.join("r3"))]);
-    assert!(err.contains("DCGAN family"), "{err}");
-    let err = error_line(&[
-        "train",
-        "gan",
-        "--weight-clip",
-        "0.01",
-        "--out",
-        path(&dir.join("r6")),
-    ]);
-    assert!(err.contains("wasserstein"), "{err}");
-    let err = error_line(&[
-        "train",
-        "dcgan",
-        "--data",
-        path(&dir),
-        "--loss",
-        "l1",
-        "--out",
-        path(&dir.join("r4")),
-    ]);
-    assert!(
-        err.contains("--loss") && err.contains("wasserstein"),
-        "{err}"
-    );
+    // Incompatible objectives: (model, flags, words the error line must contain).
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        (
+            "wgan-gp",
+            &["--critic-norm", "batch"],
+            &["wgan-gp", "batch norm"],
+        ),
+        ("wgan", &["--gradient-penalty", "10"], &["batch norm"]),
+        ("wgan", &["--spectral-norm", "on"], &["spectral"]),
+        ("gan", &["--r1", "1"], &["DCGAN family"]),
+        ("gan", &["--weight-clip", "0.01"], &["wasserstein"]),
+        ("dcgan", &["--loss", "l1"], &["--loss", "wasserstein"]),
+        (
+            "dcgan",
+            &["--orthogonal-init", "maybe"],
+            &["--orthogonal-init"],
+        ),
+    ];
+    for (k, (model, flags, needles)) in cases.iter().enumerate() {
+        let out = dir.join(format!("bad-{k}"));
+        let mut args = vec!["train", model, "--data", path(&dir), "--out", path(&out)];
+        args.extend_from_slice(flags);
+        let err = error_line(&args);
+        for needle in *needles {
+            assert!(err.contains(needle), "{args:?}: {err}");
+        }
+    }
 }
