@@ -9,6 +9,7 @@ use burn::tensor::backend::Backend as _;
 use burn::tensor::{Tensor, TensorData};
 use burn::train::{InferenceStep, TrainStep};
 use burn_gan::data::{DataSpec, ImageFolderOptions, SampleKind, Samples, Toy};
+use burn_gan::loss::LossFamily;
 use burn_gan::train::{
     fit, latest_checkpoint, load_weights, normal_noise, toy_coverage, truncated_normal_noise,
     Adversarial, GanBatch, GanOutput, OptimizerConfig, RunFiles, TrainingConfig,
@@ -496,8 +497,24 @@ fn train(args: TrainArgs) -> CliResult<()> {
 /// the objective of the DCGAN family (all) and of the original GAN (all but the critic norm and
 /// R1), checked together: incompatible combinations are refused here, before training.
 fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<()> {
-    let c = match model {
-        ModelSpec::Dcgan(c) => c,
+    // Flags both families take, parsed once.
+    let loss: Option<LossFamily> = match &args.loss {
+        Some(l) => Some(
+            l.parse()
+                .map_err(|e: String| invalid(format!("--loss: {e}")))?,
+        ),
+        None => None,
+    };
+    let spectral_norm = match &args.spectral_norm {
+        Some(v) => Some(on_off("--spectral-norm", v)?),
+        None => None,
+    };
+    let set = |slot: &mut f64, v: Option<f64>| {
+        if let Some(v) = v {
+            *slot = v;
+        }
+    };
+    let checked = match model {
         ModelSpec::Gan(g) => {
             if args.critic_norm.is_some() || args.r1.is_some() || args.orthogonal_init.is_some() {
                 return Err(invalid(format!(
@@ -505,59 +522,35 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
                     args.model
                 )));
             }
-            if let Some(loss) = &args.loss {
-                g.loss = loss
-                    .parse()
-                    .map_err(|e: String| invalid(format!("--loss: {e}")))?;
+            g.loss = loss.unwrap_or(g.loss);
+            g.spectral_norm = spectral_norm.unwrap_or(g.spectral_norm);
+            set(&mut g.gradient_penalty, args.gradient_penalty);
+            set(&mut g.weight_clip, args.weight_clip);
+            g.validate()
+        }
+        ModelSpec::Dcgan(c) => {
+            c.loss = loss.unwrap_or(c.loss);
+            c.spectral_norm = spectral_norm.unwrap_or(c.spectral_norm);
+            set(&mut c.gradient_penalty, args.gradient_penalty);
+            set(&mut c.weight_clip, args.weight_clip);
+            set(&mut c.r1_gamma, args.r1);
+            if let Some(norm) = &args.critic_norm {
+                c.critic_norm = match norm.as_str() {
+                    "batch" => CriticNorm::Batch,
+                    "layer" => CriticNorm::Layer,
+                    "none" => CriticNorm::None,
+                    other => return Err(invalid(format!(
+                        "--critic-norm: unknown normalisation `{other}`; use batch, layer or none"
+                    ))),
+                };
             }
-            if let Some(v) = args.gradient_penalty {
-                g.gradient_penalty = v;
+            if let Some(v) = &args.orthogonal_init {
+                c.orthogonal_init = on_off("--orthogonal-init", v)?;
             }
-            if let Some(v) = args.weight_clip {
-                g.weight_clip = v;
-            }
-            if let Some(v) = &args.spectral_norm {
-                g.spectral_norm = on_off("--spectral-norm", v)?;
-            }
-            return g
-                .validate()
-                .map_err(|e| invalid(format!("model `{}`: {e}", args.model)));
+            c.validate()
         }
     };
-    if let Some(loss) = &args.loss {
-        c.loss = loss
-            .parse()
-            .map_err(|e: String| invalid(format!("--loss: {e}")))?;
-    }
-    if let Some(norm) = &args.critic_norm {
-        c.critic_norm = match norm.as_str() {
-            "batch" => crate::cli::CriticNorm::Batch,
-            "layer" => crate::cli::CriticNorm::Layer,
-            "none" => crate::cli::CriticNorm::None,
-            other => {
-                return Err(invalid(format!(
-                    "--critic-norm: unknown normalisation `{other}`; use batch, layer or none"
-                )))
-            }
-        };
-    }
-    if let Some(v) = args.gradient_penalty {
-        c.gradient_penalty = v;
-    }
-    if let Some(v) = args.r1 {
-        c.r1_gamma = v;
-    }
-    if let Some(v) = args.weight_clip {
-        c.weight_clip = v;
-    }
-    if let Some(v) = &args.spectral_norm {
-        c.spectral_norm = on_off("--spectral-norm", v)?;
-    }
-    if let Some(v) = &args.orthogonal_init {
-        c.orthogonal_init = on_off("--orthogonal-init", v)?;
-    }
-    c.validate()
-        .map_err(|e| invalid(format!("model `{}`: {e}", args.model)))
+    checked.map_err(|e| invalid(format!("model `{}`: {e}", args.model)))
 }
 
 fn on_off(flag: &str, v: &str) -> CliResult<bool> {

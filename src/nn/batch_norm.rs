@@ -149,11 +149,10 @@ impl View {
     /// A `[C]` vector shaped to broadcast against the view: a shared row `[1, C]`, or one value
     /// per row `[N * C, 1]`.
     fn per_channel<B: Backend>(self, v: Tensor<B, 1>) -> Tensor<B, 2> {
-        let row = v.reshape([1, self.c]);
         if self.r == 1 {
-            row
+            v.reshape([1, self.c])
         } else {
-            row.repeat_dim(0, self.n).reshape([self.n * self.c, 1])
+            per_row(v, self.n)
         }
     }
     // ANCHOR_END: per_channel
@@ -168,6 +167,13 @@ impl View {
         };
         sums.sum_dim(0).reshape([self.c]) / count
     }
+}
+
+/// A per-channel `[C]` vector repeated once per sample as one value per row of an
+/// `[N * C, R]` view, `[N * C, 1]`: the shape CPU backends broadcast along rows fastest.
+pub(crate) fn per_row<B: Backend>(v: Tensor<B, 1>, n: usize) -> Tensor<B, 2> {
+    let c = v.dims()[0];
+    v.reshape([1, c]).repeat_dim(0, n).reshape([n * c, 1])
 }
 
 #[cfg(test)]

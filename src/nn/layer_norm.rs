@@ -8,6 +8,8 @@ use burn::module::{Module, Param};
 use burn::nn::Initializer;
 use burn::prelude::*;
 
+use super::batch_norm::per_row;
+
 /// Configuration of a [`LayerNorm2d`].
 #[derive(Config, Debug)]
 pub struct LayerNorm2dConfig {
@@ -51,8 +53,8 @@ impl<B: Backend> LayerNorm2d<B> {
         let centered = flat - mean;
         let var = centered.clone().square().mean_dim(1);
         let normalised = (centered / var.add_scalar(self.epsilon).sqrt()).reshape([n * c, h * w]);
-        let per_row = |v: Tensor<B, 1>| v.reshape([1, c]).repeat_dim(0, n).reshape([n * c, 1]);
-        (normalised * per_row(self.gamma.val()) + per_row(self.beta.val())).reshape([n, c, h, w])
+        let (gamma, beta) = (per_row(self.gamma.val(), n), per_row(self.beta.val(), n));
+        (normalised * gamma + beta).reshape([n, c, h, w])
     }
 }
 

@@ -89,12 +89,7 @@ impl<B: Backend> SnConv2d<B> {
 
     /// The kernel divided by its spectral-norm estimate.
     pub fn normalised_weight(&self, update: bool) -> Tensor<B, 4> {
-        let w = self.conv.weight.val();
-        let [o, i, kh, kw] = w.dims();
-        let sigma = self
-            .power
-            .sigma(w.clone().reshape([o, i * kh * kw]), update);
-        w / sigma.reshape([1, 1, 1, 1])
+        sn_conv_weight(&self.conv, &self.power, update)
     }
 
     /// # Shapes
@@ -113,12 +108,21 @@ pub fn sn_conv2d<B: Backend>(
     x: Tensor<B, 4>,
 ) -> Tensor<B, 4> {
     let update = B::ad_enabled(&x.device());
+    let mut normalised = conv.clone();
+    normalised.weight = Param::initialized(conv.weight.id, sn_conv_weight(conv, power, update));
+    normalised.forward(x)
+}
+
+/// `conv`'s kernel divided by its spectral-norm estimate (one power iteration when `update`).
+fn sn_conv_weight<B: Backend>(
+    conv: &Conv2d<B>,
+    power: &PowerIteration<B>,
+    update: bool,
+) -> Tensor<B, 4> {
     let w = conv.weight.val();
     let [o, i, kh, kw] = w.dims();
     let sigma = power.sigma(w.clone().reshape([o, i * kh * kw]), update);
-    let mut normalised = conv.clone();
-    normalised.weight = Param::initialized(conv.weight.id, w / sigma.reshape([1, 1, 1, 1]));
-    normalised.forward(x)
+    w / sigma.reshape([1, 1, 1, 1])
 }
 
 /// `linear` applied with its weight spectrally normalised by `power` (twice differentiable).
