@@ -142,6 +142,7 @@ pub fn bench_model<B: AutodiffBackend>(
             let optim = GanOptimizer::new(g, d);
             run::<B, Gan<B>>(name, c.init(device), optim, options, device)
         }
+        ModelSpec::Conditional(_) => unreachable!("the benchmark models are unconditional"),
     })
 }
 

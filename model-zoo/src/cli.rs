@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::Backend as _;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData};
 use burn::train::{InferenceStep, TrainStep};
 use burn_gan::data::{DataSpec, ImageFolderOptions, SampleKind, Samples, Toy};
 use burn_gan::loss::LossFamily;
@@ -121,6 +121,15 @@ struct TrainArgs {
     /// BigGAN's orthogonal initialisation of a DCGAN-family model: on or off.
     #[arg(long)]
     orthogonal_init: Option<String>,
+    /// Keep a moving average of the generator's weights with this decay (e.g. 0.999) and sample and evaluate with it (dcgan family, cgan, acgan).
+    #[arg(long)]
+    ema: Option<f64>,
+    /// Class-conditional batch norm in a conditional generator (BigGAN): on or off.
+    #[arg(long)]
+    class_bn: Option<String>,
+    /// ACGAN: weight of the class cross-entropy in both networks' losses.
+    #[arg(long)]
+    class_loss_weight: Option<f64>,
     /// Run seed (weights, batch order, noise).
     #[arg(long)]
     seed: Option<u64>,
@@ -176,6 +185,9 @@ struct SampleArgs {
     /// Truncation trick: draw z from a standard normal truncated to [-t, t] (e.g. 0.5).
     #[arg(long)]
     truncation: Option<f32>,
+    /// Conditional models: generate only this class (default: every class in turn, one per column).
+    #[arg(long)]
+    class: Option<usize>,
 }
 
 #[derive(Args)]
@@ -349,6 +361,7 @@ fn train(args: TrainArgs) -> CliResult<()> {
             match &mut model {
                 ModelSpec::Gan(c) => c.generator_loss = loss,
                 ModelSpec::Dcgan(c) => c.generator_loss = loss,
+                ModelSpec::Conditional(c) => c.generator_loss = loss,
             }
         }
         if let Some(t) = args.real_target {
@@ -360,6 +373,7 @@ fn train(args: TrainArgs) -> CliResult<()> {
             match &mut model {
                 ModelSpec::Gan(c) => c.real_target = t,
                 ModelSpec::Dcgan(c) => c.real_target = t,
+                ModelSpec::Conditional(c) => c.real_target = t,
             }
         }
         apply_objective_flags(&args, &mut model)?;
@@ -490,6 +504,13 @@ fn train(args: TrainArgs) -> CliResult<()> {
             &out,
             resume,
         ),
+        ModelSpec::Conditional(c) => train_model(
+            c.init::<AutodiffBackend>(&device),
+            data,
+            &run_config,
+            &out,
+            resume,
+        ),
     }
 }
 
@@ -514,8 +535,53 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
             *slot = v;
         }
     };
+    let ema = match args.ema {
+        Some(d) if !(0.0..1.0).contains(&d) => {
+            return Err(invalid(format!(
+                "--ema {d}: use a decay in [0, 1), e.g. 0.999 (0 turns the average off)"
+            )))
+        }
+        other => other,
+    };
+    if !matches!(model, ModelSpec::Conditional(_))
+        && (args.class_bn.is_some() || args.class_loss_weight.is_some())
+    {
+        return Err(invalid(format!(
+            "--class-bn and --class-loss-weight apply to the conditional models (cgan, acgan), not to `{}`",
+            args.model
+        )));
+    }
     let checked = match model {
+        ModelSpec::Conditional(c) => {
+            if args.critic_norm.is_some()
+                || args.gradient_penalty.is_some()
+                || args.r1.is_some()
+                || args.weight_clip.is_some()
+                || args.orthogonal_init.is_some()
+            {
+                return Err(invalid(format!(
+                    "--critic-norm, --gradient-penalty, --r1, --weight-clip and --orthogonal-init are not available for `{}`; it takes --loss, --spectral-norm, --ema, --class-bn and --class-loss-weight",
+                    args.model
+                )));
+            }
+            c.loss = loss.unwrap_or(c.loss);
+            c.spectral_norm = spectral_norm.unwrap_or(c.spectral_norm);
+            c.ema = ema.unwrap_or(c.ema);
+            if let Some(v) = &args.class_bn {
+                c.class_batch_norm = on_off("--class-bn", v)?;
+            }
+            if let Some(w) = args.class_loss_weight {
+                c.class_loss_weight = w;
+            }
+            c.validate()
+        }
         ModelSpec::Gan(g) => {
+            if ema.is_some() {
+                return Err(invalid(format!(
+                    "--ema applies to the DCGAN family and the conditional models, not to `{}`",
+                    args.model
+                )));
+            }
             if args.critic_norm.is_some() || args.r1.is_some() || args.orthogonal_init.is_some() {
                 return Err(invalid(format!(
                     "--critic-norm, --r1 and --orthogonal-init apply to the DCGAN family, not to `{}`",
@@ -534,14 +600,17 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
             set(&mut c.gradient_penalty, args.gradient_penalty);
             set(&mut c.weight_clip, args.weight_clip);
             set(&mut c.r1_gamma, args.r1);
+            set(&mut c.ema, ema);
             if let Some(norm) = &args.critic_norm {
                 c.critic_norm = match norm.as_str() {
                     "batch" => CriticNorm::Batch,
                     "layer" => CriticNorm::Layer,
                     "none" => CriticNorm::None,
-                    other => return Err(invalid(format!(
+                    other => {
+                        return Err(invalid(format!(
                         "--critic-norm: unknown normalisation `{other}`; use batch, layer or none"
-                    ))),
+                    )))
+                    }
                 };
             }
             if let Some(v) = &args.orthogonal_init {
@@ -645,26 +714,47 @@ pub(crate) fn with_trained<R>(
             &load_weights(c.init::<Backend>(&device), run, n, &device)?,
             &rc,
         ),
+        ModelSpec::Conditional(c) => f(
+            &load_weights(c.init::<Backend>(&device), run, n, &device)?,
+            &rc,
+        ),
     }
 }
 
 /// Object-safe view of a trained model for sampling.
 pub(crate) trait Generate {
     fn latent(&self) -> usize;
-    fn gen(&self, z: Tensor<Backend, 2>) -> Vec<f32>;
+    /// Classes of a conditional model (0: unconditional).
+    fn classes(&self) -> usize;
+    /// Samples from the sampling generator (the weight average when there is one); `labels`
+    /// for a conditional model (`None`: sample `i` gets class `i % classes`).
+    fn gen(&self, z: Tensor<Backend, 2>, labels: Option<&[usize]>) -> Vec<f32>;
 }
 
 impl<M: Adversarial<Backend>> Generate for M {
     fn latent(&self) -> usize {
         self.latent_dim()
     }
-    fn gen(&self, z: Tensor<Backend, 2>) -> Vec<f32> {
-        self.generate(z)
+    fn classes(&self) -> usize {
+        self.num_classes()
+    }
+    fn gen(&self, z: Tensor<Backend, 2>, labels: Option<&[usize]>) -> Vec<f32> {
+        let labels = labels.map(|l| {
+            let l: Vec<i64> = l.iter().map(|&c| c as i64).collect();
+            let n = l.len();
+            Tensor::<Backend, 1, Int>::from_data(TensorData::new(l, [n]), &z.device())
+        });
+        self.sample(z, labels)
             .into_data()
             .convert::<f32>()
             .to_vec()
             .expect("f32 samples")
     }
+}
+
+/// Class `i % classes` for samples `start..start + n` (an empty list for unconditional models).
+pub(crate) fn cycled_labels(classes: usize, start: usize, n: usize) -> Option<Vec<usize>> {
+    (classes > 0).then(|| (start..start + n).map(|i| i % classes).collect())
 }
 
 fn sample(args: SampleArgs) -> CliResult<()> {
@@ -686,14 +776,34 @@ fn sample(args: SampleArgs) -> CliResult<()> {
             }
             None => normal_noise::<Backend>(args.n, model.latent(), args.seed, &device),
         };
-        let values = model.gen(z);
+        let classes = model.classes();
+        let labels = match args.class {
+            Some(_) if classes == 0 => {
+                return Err(invalid(format!(
+                    "--class: {} holds an unconditional `{}` run; train cgan or acgan on labelled data to generate a chosen class",
+                    args.run.display(),
+                    rc.model_name
+                )))
+            }
+            Some(k) if k >= classes => {
+                return Err(invalid(format!(
+                    "--class {k}: the model of {} has classes 0 to {}",
+                    args.run.display(),
+                    classes - 1
+                )))
+            }
+            Some(k) => Some(vec![k; args.n]),
+            None => cycled_labels(classes, 0, args.n),
+        };
+        let values = model.gen(z, labels.as_deref());
+        // A conditional model's grid shows one class per column.
+        let columns = if classes > 0 && args.class.is_none() {
+            classes.min(args.n)
+        } else {
+            (args.n as f64).sqrt().ceil() as usize
+        };
         match rc.data_kind {
-            SampleKind::Image => viz::image_grid(
-                &values,
-                rc.data_shape,
-                (args.n as f64).sqrt().ceil() as usize,
-                &args.out,
-            )?,
+            SampleKind::Image => viz::image_grid(&values, rc.data_shape, columns, &args.out)?,
             SampleKind::Points => {
                 let real = match DataSpec::parse(&rc.data) {
                     Ok(DataSpec::Toy(toy)) => toy.samples(2000, 1).values,
@@ -766,8 +876,19 @@ fn interpolate(args: InterpolateArgs) -> CliResult<()> {
                 TensorData::new(z, [args.pairs * args.steps, dim]),
                 &device,
             );
+            // A conditional model keeps one class along each strip: row p shows class p % classes.
+            let labels = (model.classes() > 0).then(|| {
+                (0..args.pairs * args.steps)
+                    .map(|i| (i / args.steps) % model.classes())
+                    .collect::<Vec<_>>()
+            });
             let path = out.join(name);
-            viz::image_grid(&model.gen(z), rc.data_shape, args.steps, &path)?;
+            viz::image_grid(
+                &model.gen(z, labels.as_deref()),
+                rc.data_shape,
+                args.steps,
+                &path,
+            )?;
             println!("wrote {}", path.display());
         }
         Ok(())

@@ -24,6 +24,7 @@ use burn_gan::nn::{
     dcgan_init, sn_conv2d, sn_linear, BatchNorm, BatchNormConfig, LayerNorm2d, LayerNorm2dConfig,
     PowerIteration,
 };
+use burn_gan::train::ema::{advance, ema_copy, update_counter};
 use burn_gan::train::{network_params_of, Adversarial, Network, Objective, Penalty};
 
 /// Configuration of a DCGAN.
@@ -68,6 +69,10 @@ pub struct DcganConfig {
     /// orthogonal matrix (viewed as `[dim 0, rest]`), biases zero; off: DCGAN's N(0, 0.02).
     #[config(default = false)]
     pub orthogonal_init: bool,
+    /// Decay of the moving average of the generator's weights used for sampling and evaluation
+    /// (0: none; e.g. 0.999), see [`burn_gan::train::ema`].
+    #[config(default = 0.0)]
+    pub ema: f64,
 }
 
 /// The normalisation layer of a DCGAN discriminator's hidden layers.
@@ -116,6 +121,12 @@ impl DcganConfig {
             if !(v >= 0.0 && v.is_finite()) {
                 return Err(format!("{name} must be a finite number >= 0, got {v}"));
             }
+        }
+        if !(0.0..1.0).contains(&self.ema) {
+            return Err(format!(
+                "the generator average's decay must be in [0, 1) (e.g. 0.999), got {}",
+                self.ema
+            ));
         }
         if self.gradient_penalty > 0.0 && self.r1_gamma > 0.0 {
             return Err(
@@ -251,15 +262,21 @@ impl DcganConfig {
             }
             input = out;
         }
+        let generator = Generator {
+            project: linear(self.latent_dim, top * side * side),
+            project_norm: BatchNormConfig::new(top * side * side).init(device),
+            convs: g_convs,
+            norms: g_norms,
+            top,
+            side,
+        };
         Dcgan {
-            generator: Generator {
-                project: linear(self.latent_dim, top * side * side),
-                project_norm: BatchNormConfig::new(top * side * side).init(device),
-                convs: g_convs,
-                norms: g_norms,
-                top,
-                side,
-            },
+            ema: (self.ema > 0.0).then(|| Average {
+                generator: ema_copy(&generator),
+                updates: update_counter(device),
+            }),
+            ema_decay: self.ema,
+            generator,
             discriminator: Discriminator {
                 convs: d_convs,
                 norms: d_norms,
@@ -361,8 +378,21 @@ pub struct Dcgan<B: Backend> {
     pub generator: Generator<B>,
     /// The discriminator.
     pub discriminator: Discriminator<B>,
+    /// The moving average of the generator's weights, when configured (absent from older
+    /// records).
+    ema: Option<Average<B>>,
+    #[module(skip)]
+    ema_decay: f64,
     #[module(skip)]
     objective: Objective,
+}
+
+/// The moving average of a DCGAN generator's weights and the number of updates it has had.
+#[derive(Module, Debug)]
+pub struct Average<B: Backend> {
+    generator: Generator<B>,
+    /// `[1]`: updates so far (for the warm-up of the decay).
+    updates: Param<Tensor<B, 1>>,
 }
 
 impl<B: Backend> Adversarial<B> for Dcgan<B> {
@@ -376,6 +406,21 @@ impl<B: Backend> Adversarial<B> for Dcgan<B> {
 
     fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         self.discriminator.forward(x)
+    }
+
+    fn sample(&self, z: Tensor<B, 2>, _labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 4> {
+        match &self.ema {
+            Some(average) => average.generator.forward(z),
+            None => self.generator.forward(z),
+        }
+    }
+
+    fn after_generator_step(mut self) -> Self {
+        if let Some(Average { generator, updates }) = self.ema.take() {
+            let (generator, updates) = advance(generator, updates, &self.generator, self.ema_decay);
+            self.ema = Some(Average { generator, updates });
+        }
+        self
     }
 
     fn network_params(&self, network: Network) -> Vec<ParamId> {

@@ -86,7 +86,8 @@ fn load_set(spec: &str, channels: usize, n: Option<usize>, seed: u64) -> CliResu
                     seed.wrapping_add(start as u64),
                     &device,
                 );
-                values.extend(model.gen(z));
+                let labels = crate::cli::cycled_labels(model.classes(), start, count);
+                values.extend(model.gen(z, labels.as_deref()));
             }
             Ok(PixelSet::from_unit_range(
                 &values,

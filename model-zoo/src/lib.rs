@@ -8,9 +8,11 @@
 //! | --- | --- | --- |
 //! | `gan` | [`gan::Gan`]: MLP generator, maxout discriminator | Goodfellow et al. 2014 |
 //! | `dcgan` | [`dcgan::Dcgan`]: convolutional, batch norm | Radford et al. 2015 |
+//! | `cgan`, `acgan` | [`conditional::Conditional`]: class-conditional DCGAN networks | Mirza and Osindero 2014; Odena et al. 2017 |
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod conditional;
 pub mod dcgan;
 pub mod gan;
 pub mod registry;

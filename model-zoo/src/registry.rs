@@ -5,6 +5,7 @@ use burn_gan::data::{SampleKind, Samples};
 use burn_gan::train::{OptimizerConfig, TrainingConfig};
 use serde::{Deserialize, Serialize};
 
+use crate::conditional::{ConditionalConfig, Conditioning};
 use crate::dcgan::{CriticNorm, DcganConfig};
 use crate::gan::GanConfig;
 use burn_gan::loss::LossFamily;
@@ -33,6 +34,8 @@ pub const PRESETS: &[Preset] = &[
     Preset { name: "hinge", family: "dcgan", description: "hinge loss + spectral norm (as in SAGAN/BigGAN): DCGAN generator, spectrally normalised critic without batch norm" },
     Preset { name: "wgan", family: "dcgan", description: "WGAN (Arjovsky 2017): Wasserstein critic (DCGAN, batch norm), weight clipping 0.01, RMSProp 5e-5, 5 critic steps" },
     Preset { name: "wgan-gp", family: "dcgan", description: "WGAN-GP (Gulrajani 2017): layer-norm critic, gradient penalty 10, Adam(1e-4, 0, 0.9), 5 critic steps" },
+    Preset { name: "cgan", family: "conditional", description: "conditional GAN (Mirza 2014) on DCGAN networks: label embedding joins z; label maps join D's first layer (labelled data)" },
+    Preset { name: "acgan", family: "conditional", description: "auxiliary-classifier GAN (Odena 2017) on DCGAN networks: D predicts real/fake and the class (labelled data)" },
 ];
 
 /// Fills the fields a stored model configuration lacks (written before they existed) with their
@@ -42,6 +45,9 @@ pub fn fill_model_defaults(value: &mut serde_json::Value) {
     let defaults = match value["family"].as_str() {
         Some("dcgan") => serde_json::to_value(DcganConfig::new(1, 28)),
         Some("gan") => serde_json::to_value(GanConfig::toy()),
+        Some("conditional") => {
+            serde_json::to_value(ConditionalConfig::new(Conditioning::Cgan, 10, 1, 28))
+        }
         _ => return,
     };
     let (Ok(serde_json::Value::Object(defaults)), Some(stored)) =
@@ -62,6 +68,8 @@ pub enum ModelSpec {
     Gan(GanConfig),
     /// DCGAN.
     Dcgan(DcganConfig),
+    /// Class-conditional DCGAN networks (CGAN, ACGAN).
+    Conditional(ConditionalConfig),
 }
 
 fn names() -> String {
@@ -134,6 +142,21 @@ impl ModelSpec {
                         .with_gradient_penalty(10.0),
                 }))
             }
+            ("cgan" | "acgan", _) => {
+                let base = Self::for_data("dcgan", data).map_err(|e| e.replacen("model `dcgan`", &format!("model `{name}`"), 1))?;
+                let (Some(classes), Some(_)) = (data.num_classes, &data.labels) else {
+                    return Err(format!(
+                        "model `{name}` is class-conditional and needs labelled data, but {} has no labels; use an IDX images file with its labels file beside it (e.g. train-labels-idx1-ubyte.gz) or an image folder with one sub-folder per class",
+                        data.source
+                    ));
+                };
+                if classes < 2 {
+                    return Err(format!("model `{name}` needs at least 2 classes, but {} has {classes}", data.source));
+                }
+                let Self::Dcgan(shape) = base else { unreachable!("dcgan is a DCGAN") };
+                let method = if name == "cgan" { Conditioning::Cgan } else { Conditioning::Acgan };
+                Ok(Self::Conditional(ConditionalConfig::new(method, classes, shape.channels, shape.image_size)))
+            }
             ("dcgan28", _) => fixed(DcganConfig::dcgan28()),
             ("dcgan32", _) => fixed(DcganConfig::dcgan32()),
             ("dcgan64", _) => fixed(DcganConfig::dcgan64()),
@@ -146,6 +169,7 @@ impl ModelSpec {
         match self {
             Self::Gan(_) => "gan",
             Self::Dcgan(_) => "dcgan",
+            Self::Conditional(_) => "conditional",
         }
     }
 
@@ -213,7 +237,7 @@ impl ModelSpec {
                     ..TrainingConfig::default()
                 }
             }
-            (Self::Dcgan(_), _) => TrainingConfig::default(),
+            (Self::Dcgan(_), _) | (Self::Conditional(_), _) => TrainingConfig::default(),
         }
     }
 
@@ -222,6 +246,7 @@ impl ModelSpec {
         match self {
             Self::Gan(c) => c.to_string(),
             Self::Dcgan(c) => c.to_string(),
+            Self::Conditional(c) => c.to_string(),
         }
     }
 }

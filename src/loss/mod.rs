@@ -5,10 +5,12 @@
 //! Wasserstein, gradient penalties) add their modules here.
 
 pub mod adversarial;
+pub mod classification;
 pub mod families;
 pub mod penalty;
 
 pub use adversarial::{discriminator_loss, generator_loss, softplus, GeneratorLoss};
+pub use classification::cross_entropy;
 pub use families::LossFamily;
 pub use penalty::{
     gradient_penalty, gradient_penalty_from_norms, input_gradient_norms, interpolates,

@@ -23,6 +23,7 @@
 //!   grids and the loss plot.
 
 pub mod checkpoint;
+pub mod ema;
 pub mod loader;
 pub mod metrics;
 pub mod optim;

@@ -301,6 +301,7 @@ where
         }
         if !g.is_empty() {
             module = self.generator.step(lr * self.lr_g, module, g);
+            module = module.after_generator_step();
         }
         module
     }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
 use burn::record::Recorder;
-use burn::tensor::{backend::AutodiffBackend, backend::Backend, Tensor};
+use burn::tensor::{backend::AutodiffBackend, backend::Backend, Int, Tensor, TensorData};
 use burn::train::checkpoint::KeepLastNCheckpoints;
 use burn::train::metric::IterationSpeedMetric;
 use burn::train::{InferenceStep, Learner, SupervisedTraining, TrainStep, TrainingStrategy};
@@ -324,12 +324,18 @@ impl<B: Backend> RunFiles<B> {
         };
         let n = e.noise.dims()[0];
         let mut values = Vec::with_capacity(n * self.shape.iter().product::<usize>());
+        // A conditional model draws sample i from class i % classes (class-balanced).
+        let classes = model.num_classes();
         for start in (0..n).step_by(250) {
             let end = (start + 250).min(n);
             let z = e.noise.clone().slice([start..end]);
+            let labels = (classes > 0).then(|| {
+                let labels: Vec<i64> = (start..end).map(|i| (i % classes) as i64).collect();
+                Tensor::<B, 1, Int>::from_data(TensorData::new(labels, [end - start]), &e.device)
+            });
             values.extend(
                 model
-                    .generate(z)
+                    .sample(z, labels)
                     .into_data()
                     .convert::<f32>()
                     .to_vec::<f32>()
@@ -363,6 +369,16 @@ impl<B: Backend> RunFiles<B> {
             let classes = probs.len() / n;
             if let Ok(is) = crate::metrics::inception_score(probs, classes, 10) {
                 row.insert("is".into(), is.mean.into());
+            }
+            // A conditional model on the classifier's classes: how often the classifier
+            // recognises the class each sample was asked for.
+            if model.num_classes() == classes {
+                let hits = probs
+                    .chunks(classes)
+                    .enumerate()
+                    .filter(|(i, p)| argmax(p) == i % classes)
+                    .count();
+                row.insert("class_accuracy".into(), (hits as f64 / n as f64).into());
             }
         }
         self.append_metrics(row)?;
@@ -427,7 +443,7 @@ impl<B: Backend> RunFiles<B> {
 
     /// Draws `model`'s samples from the fixed noise to `path`.
     pub fn draw<M: Adversarial<B>>(&self, model: &M, title: &str, path: &Path) -> Result<()> {
-        let fake = model.generate(self.noise.clone());
+        let fake = model.sample(self.noise.clone(), None);
         let values: Vec<f32> = fake
             .into_data()
             .convert::<f32>()
@@ -689,11 +705,26 @@ pub fn toy_coverage<B: Backend, M: Adversarial<B>>(
 ) -> crate::data::toy::Coverage {
     let z = normal_noise(n, model.latent_dim(), seed, device);
     let values: Vec<f32> = model
-        .generate(z)
+        .sample(z, None)
         .into_data()
         .convert::<f32>()
         .to_vec()
         .expect("f32 samples");
     let points: Vec<[f32; 2]> = values.chunks(2).map(|c| [c[0], c[1]]).collect();
     toy.coverage(&points, (n / toy.modes().len() / 20).max(1))
+}
+
+/// The index of the largest value.
+pub(crate) fn argmax(values: &[f32]) -> usize {
+    values
+        .iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
+            if v > best.1 {
+                (i, v)
+            } else {
+                best
+            }
+        })
+        .0
 }

@@ -293,12 +293,58 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
     /// - output: `[n, c, h, w]`
     fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4>;
 
-    /// The discriminator's logits.
+    /// The discriminator's logits. A class-conditional model scores sample `i` against class
+    /// `i % num_classes`, the labels [`generate`](Adversarial::generate) uses.
     ///
     /// # Shapes
     /// - `x`: `[n, c, h, w]`
     /// - output: `[n, 1]`
     fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2>;
+
+    /// The number of classes the generator is conditioned on; 0 for an unconditional model.
+    /// A conditional model's [`generate`](Adversarial::generate) gives sample `i` class
+    /// `i % num_classes`, so a grid with `num_classes` columns shows one class per column.
+    fn num_classes(&self) -> usize {
+        0
+    }
+
+    /// Generates samples of the given classes (conditional models; see
+    /// [`num_classes`](Adversarial::num_classes)).
+    ///
+    /// # Shapes
+    /// - `z`: `[n, latent_dim]`
+    /// - `labels`: `[n]`, each below `num_classes`
+    /// - output: `[n, c, h, w]`
+    ///
+    /// # Panics
+    /// For an unconditional model (the default).
+    fn generate_class(&self, _z: Tensor<B, 2>, _labels: Tensor<B, 1, Int>) -> Tensor<B, 4> {
+        panic!("{self} is not a class-conditional model")
+    }
+
+    /// The generator used for sampling and evaluation: the exponential moving average of the
+    /// generator's weights when the model keeps one, else the trained generator. `labels` as in
+    /// [`generate_class`](Adversarial::generate_class) (conditional models; `None` cycles the
+    /// classes).
+    ///
+    /// # Shapes
+    /// - `z`: `[n, latent_dim]`
+    /// - output: `[n, c, h, w]`
+    fn sample(&self, z: Tensor<B, 2>, labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 4> {
+        match labels {
+            Some(labels) => self.generate_class(z, labels),
+            None => self.generate(z),
+        }
+    }
+
+    /// Called by [`crate::train::GanOptimizer`] after every generator update: where a model keeps
+    /// the moving average of its generator's weights up to date (see [`crate::train::ema`]).
+    fn after_generator_step(self) -> Self
+    where
+        Self: Sized,
+    {
+        self
+    }
 
     /// The parameters a network owns; the optimizer of that network updates exactly these.
     fn network_params(&self, network: Network) -> Vec<ParamId>;

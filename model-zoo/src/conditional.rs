@@ -1,0 +1,728 @@
+//! Class-conditional GANs on DCGAN networks: CGAN and ACGAN.
+//!
+//! - **CGAN**: Mirza and Osindero 2014, "Conditional Generative Adversarial Nets",
+//!   arXiv:1411.1784. The label conditions both networks. In the generator a learned class
+//!   embedding joins `z`; in the discriminator the label is passed through a layer (a learned
+//!   table of `label_maps` maps per class, the same as a linear layer on the one-hot label),
+//!   reshaped into feature maps and concatenated with the first layer's maps: the
+//!   class-conditional DCGAN recipe of the lecture notes (Kim, "GANs", CCGAN slide).
+//! - **ACGAN**: Odena, Olah and Shlens 2017, "Conditional Image Synthesis with Auxiliary
+//!   Classifier GANs", arXiv:1610.09585. The generator is conditioned as above; the
+//!   discriminator sees only the image and predicts both real/fake and the class. The
+//!   discriminator minimises the adversarial loss plus the class cross-entropy on real and on
+//!   generated images (the paper's `L_S + L_C`), the generator its adversarial loss plus the class
+//!   cross-entropy of its samples (`L_C - L_S` in the paper's sign convention).
+//!
+//! Options: BigGAN's class-conditional batch norm in the generator (gain and bias projected from
+//! the class embedding, [`burn_gan::nn::ClassBatchNorm`]), spectral normalisation of the
+//! discriminator, any adversarial loss family, and an exponential moving average of the
+//! generator for sampling ([`burn_gan::train::ema`]).
+//!
+//! Generated samples use the classes of the real batch they are compared with, so both sides of
+//! the discriminator see the data's class frequencies. Deliberately different from DCGAN: the
+//! generator's projection is normalised per channel after the reshape (batch norm over
+//! `[n, C, s, s]`), so that class-conditional batch norm has one gain per channel.
+
+use burn::module::{Module, Param, ParamId};
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::{Initializer, LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::{relu, sigmoid, tanh};
+use burn_gan::loss::{classification, cross_entropy, GeneratorLoss, LossFamily};
+use burn_gan::nn::{
+    dcgan_init, sn_conv2d, sn_linear, BatchNorm, BatchNormConfig, ClassBatchNorm,
+    ClassBatchNormConfig, PowerIteration,
+};
+use burn_gan::train::ema::{advance, ema_copy, update_counter};
+use burn_gan::train::{
+    network_params_of, Adversarial, GanBatch, GanOutput, Network, Objective, Phase,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::dcgan::DcganConfig;
+
+/// How the label enters the networks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Conditioning {
+    /// CGAN: the discriminator gets the label as feature maps.
+    #[default]
+    Cgan,
+    /// ACGAN: the discriminator predicts the label.
+    Acgan,
+}
+
+/// Configuration of a class-conditional DCGAN.
+#[derive(Config, Debug, PartialEq)]
+pub struct ConditionalConfig {
+    /// CGAN or ACGAN.
+    pub method: Conditioning,
+    /// The number of classes.
+    pub classes: usize,
+    /// Image channels (1 gray, 3 RGB).
+    pub channels: usize,
+    /// Image side in pixels (28, 32, 64, or any `s * 2^k` with `3 <= s <= 7`).
+    pub image_size: usize,
+    /// Noise dimension.
+    #[config(default = 100)]
+    pub latent_dim: usize,
+    /// Channels of the generator's last hidden layer and the discriminator's first.
+    #[config(default = 64)]
+    pub base_channels: usize,
+    /// Width of the generator's learned class embedding.
+    #[config(default = 50)]
+    pub embedding_dim: usize,
+    /// BigGAN's class-conditional batch norm in the generator.
+    #[config(default = false)]
+    pub class_batch_norm: bool,
+    /// CGAN: label feature maps concatenated with the discriminator's first layer's maps.
+    #[config(default = 1)]
+    pub label_maps: usize,
+    /// ACGAN: weight of the class cross-entropy in both losses.
+    #[config(default = 1.0)]
+    pub class_loss_weight: f64,
+    /// The generator's loss (standard family).
+    #[config(default = "GeneratorLoss::NonSaturating")]
+    pub generator_loss: GeneratorLoss,
+    /// Target of real samples for the discriminator (below 1 for one-sided label smoothing).
+    #[config(default = 1.0)]
+    pub real_target: f32,
+    /// The adversarial loss family.
+    #[config(default = "LossFamily::Standard")]
+    pub loss: LossFamily,
+    /// Spectral normalisation of every discriminator layer (then without batch norm).
+    #[config(default = false)]
+    pub spectral_norm: bool,
+    /// Decay of the generator's weight average used for sampling (0: none; e.g. 0.999).
+    #[config(default = 0.0)]
+    pub ema: f64,
+}
+
+impl ConditionalConfig {
+    /// `method` with DCGAN's networks for images of this shape.
+    pub fn for_images(method: Conditioning, classes: usize, channels: usize, size: usize) -> Self {
+        Self::new(method, classes, channels, size)
+    }
+
+    /// Refuses settings that cannot train.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.classes < 2 {
+            return Err(format!(
+                "a conditional model needs at least 2 classes, got {}",
+                self.classes
+            ));
+        }
+        if !(self.class_loss_weight >= 0.0 && self.class_loss_weight.is_finite()) {
+            return Err(format!(
+                "class_loss_weight must be a finite number >= 0, got {}",
+                self.class_loss_weight
+            ));
+        }
+        if !(0.0..1.0).contains(&self.ema) {
+            return Err(format!(
+                "the generator average's decay must be in [0, 1) (e.g. 0.999), got {}",
+                self.ema
+            ));
+        }
+        if self.label_maps == 0 {
+            return Err("label_maps must be at least 1".into());
+        }
+        self.objective()
+            .validate(!self.spectral_norm, self.spectral_norm)
+    }
+
+    /// The adversarial part of the objective.
+    pub fn objective(&self) -> Objective {
+        Objective {
+            generator_loss: self.generator_loss,
+            real_target: self.real_target,
+            loss: self.loss,
+            ..Objective::default()
+        }
+    }
+
+    /// Builds the model.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Conditional<B> {
+        if let Err(e) = self.validate() {
+            panic!("Invalid conditional GAN configuration: {e}.");
+        }
+        let shape = DcganConfig::new(self.channels, self.image_size);
+        let (levels, side) = shape.levels();
+        assert!(
+            levels >= 1 && side >= 3 && (self.channels == 1 || self.channels == 3),
+            "A conditional DCGAN generates 1 or 3 channels of side s * 2^k with 3 <= s <= 7 (e.g. 28, 32, 64), got {}x{}.",
+            self.channels,
+            self.image_size
+        );
+        let top = self.base_channels << (levels - 1);
+        let init = dcgan_init();
+        let conv_t = |i: usize, o: usize| {
+            ConvTranspose2dConfig::new([i, o], [4, 4])
+                .with_stride([2, 2])
+                .with_padding([1, 1])
+                .with_initializer(init.clone())
+                .init(device)
+        };
+        let conv = |i: usize, o: usize| {
+            Conv2dConfig::new([i, o], [4, 4])
+                .with_stride([2, 2])
+                .with_padding(burn::nn::PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .with_initializer(init.clone())
+                .init(device)
+        };
+        let linear = |i: usize, o: usize| {
+            LinearConfig::new(i, o)
+                .with_initializer(init.clone())
+                .init(device)
+        };
+
+        // Generator: [z, e(y)] -> top x s x s -> ... -> channels.
+        let widths: Vec<usize> = (0..=levels)
+            .map(|l| if l == levels { self.channels } else { top >> l })
+            .collect();
+        let convs = (0..levels)
+            .map(|l| conv_t(widths[l], widths[l + 1]))
+            .collect();
+        // One normalisation after the projection and after every hidden transposed convolution.
+        let normed: Vec<usize> = widths[..levels].to_vec();
+        let (norms, class_norms) = if self.class_batch_norm {
+            let layers = normed
+                .iter()
+                .map(|&c| ClassBatchNormConfig::new(c, self.embedding_dim).init(device))
+                .collect();
+            (Vec::new(), layers)
+        } else {
+            let layers = normed
+                .iter()
+                .map(|&c| BatchNormConfig::new(c).init(device))
+                .collect();
+            (layers, Vec::new())
+        };
+        let generator = Generator {
+            embedding: Initializer::Normal {
+                mean: 0.0,
+                std: 1.0,
+            }
+            .init([self.classes, self.embedding_dim], device),
+            project: linear(self.latent_dim + self.embedding_dim, top * side * side),
+            norms,
+            class_norms,
+            convs,
+            top,
+            side,
+        };
+
+        // Discriminator: channels -> base -> ... -> top.
+        let first_side = self.image_size / 2;
+        let cgan = self.method == Conditioning::Cgan;
+        let mut d_convs = Vec::new();
+        let mut d_norms = Vec::new();
+        let mut states = Vec::new();
+        let mut input = self.channels;
+        for l in 0..levels {
+            let out = self.base_channels << l;
+            // CGAN: the label's maps join the first layer's maps.
+            let extra = if cgan && l == 1 { self.label_maps } else { 0 };
+            d_convs.push(conv(input + extra, out));
+            states.push((out, (input + extra) * 16));
+            if l > 0 && !self.spectral_norm {
+                d_norms.push(BatchNormConfig::new(out).init(device));
+            }
+            input = out;
+        }
+        let features = top * side * side;
+        let mut spectral: Vec<PowerIteration<B>> = states
+            .into_iter()
+            .map(|(rows, cols)| PowerIteration::new(rows, cols, device))
+            .collect();
+        spectral.push(PowerIteration::new(1, features, device));
+        if !cgan {
+            spectral.push(PowerIteration::new(self.classes, features, device));
+        }
+        let discriminator = Discriminator {
+            convs: d_convs,
+            norms: d_norms,
+            label_maps: cgan.then(|| {
+                Initializer::Normal {
+                    mean: 0.0,
+                    std: 1.0,
+                }
+                .init(
+                    [self.classes, self.label_maps * first_side * first_side],
+                    device,
+                )
+            }),
+            spectral: self.spectral_norm.then_some(spectral),
+            activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
+            head: linear(features, 1),
+            classifier: (!cgan).then(|| linear(features, self.classes)),
+            first_side,
+        };
+        let ema = (self.ema > 0.0).then(|| Average {
+            generator: ema_copy(&generator),
+            updates: update_counter(device),
+        });
+        Conditional {
+            generator,
+            discriminator,
+            ema,
+            settings: Settings {
+                classes: self.classes,
+                class_loss_weight: self.class_loss_weight,
+                objective: self.objective(),
+                ema: self.ema,
+            },
+        }
+    }
+}
+
+/// The conditional generator.
+#[derive(Module, Debug)]
+pub struct Generator<B: Backend> {
+    /// `[classes, embedding_dim]`: the learned class embedding.
+    embedding: Param<Tensor<B, 2>>,
+    project: Linear<B>,
+    /// Batch norms (after the projection, then after each hidden layer), or none when the
+    /// class-conditional ones are used.
+    norms: Vec<BatchNorm<B>>,
+    class_norms: Vec<ClassBatchNorm<B>>,
+    convs: Vec<ConvTranspose2d<B>>,
+    top: usize,
+    side: usize,
+}
+
+impl<B: Backend> Generator<B> {
+    /// # Shapes
+    /// - `z`: `[n, latent_dim]`
+    /// - `labels`: `[n]`
+    /// - output: `[n, channels, image_size, image_size]` in `[-1, 1]`
+    pub fn forward(&self, z: Tensor<B, 2>, labels: Tensor<B, 1, Int>) -> Tensor<B, 4> {
+        let n = z.dims()[0];
+        let e = self.embedding.val().select(0, labels); // [n, embedding_dim]
+        let x = self.project.forward(Tensor::cat(vec![z, e.clone()], 1));
+        let mut x = x.reshape([n, self.top, self.side, self.side]);
+        let norm = |l: usize, x: Tensor<B, 4>| match self.class_norms.get(l) {
+            Some(layer) => layer.forward(x, e.clone()),
+            None => self.norms[l].forward(x),
+        };
+        x = relu(norm(0, x));
+        let last = self.convs.len() - 1;
+        for (l, conv) in self.convs.iter().enumerate() {
+            x = conv.forward(x); // resolution doubles
+            x = if l < last {
+                relu(norm(l + 1, x))
+            } else {
+                tanh(x)
+            };
+        }
+        x
+    }
+}
+
+/// The conditional discriminator: CGAN's (label maps in) or ACGAN's (class logits out).
+#[derive(Module, Debug)]
+pub struct Discriminator<B: Backend> {
+    convs: Vec<Conv2d<B>>,
+    norms: Vec<BatchNorm<B>>,
+    /// CGAN: `[classes, label_maps * s1 * s1]`, the label's feature maps (`s1` = half the image).
+    label_maps: Option<Param<Tensor<B, 2>>>,
+    /// Power-iteration states: one per convolution, the head's, the classifier's.
+    spectral: Option<Vec<PowerIteration<B>>>,
+    activation: LeakyRelu,
+    head: Linear<B>,
+    /// ACGAN: the auxiliary classifier.
+    classifier: Option<Linear<B>>,
+    first_side: usize,
+}
+
+impl<B: Backend> Discriminator<B> {
+    /// Real/fake logits and, for ACGAN, class logits.
+    ///
+    /// # Shapes
+    /// - `x`: `[n, channels, image_size, image_size]`
+    /// - `labels`: `[n]` (used by CGAN)
+    /// - output: `[n, 1]` and `[n, classes]`
+    pub fn forward(
+        &self,
+        x: Tensor<B, 4>,
+        labels: Tensor<B, 1, Int>,
+    ) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
+        let n = x.dims()[0];
+        let mut x = x;
+        for (l, conv) in self.convs.iter().enumerate() {
+            if l == 1 {
+                if let Some(maps) = &self.label_maps {
+                    let s = self.first_side;
+                    let maps = maps.val().select(0, labels.clone()); // [n, k * s * s]
+                    let k = maps.dims()[1] / (s * s);
+                    x = Tensor::cat(vec![x, maps.reshape([n, k, s, s])], 1);
+                }
+            }
+            x = match &self.spectral {
+                Some(states) => sn_conv2d(conv, &states[l], x),
+                None => conv.forward(x),
+            }; // resolution halves
+            if l > 0 {
+                if let Some(norm) = self.norms.get(l - 1) {
+                    x = norm.forward(x);
+                }
+            }
+            x = self.activation.forward(x);
+        }
+        let features = x.flatten::<2>(1, 3);
+        let k = self.convs.len();
+        let head = |layer: &Linear<B>, i: usize, f: Tensor<B, 2>| match &self.spectral {
+            Some(states) => sn_linear(layer, &states[k + i], f),
+            None => burn_gan::nn::linear(layer, f),
+        };
+        let logits = head(&self.head, 0, features.clone());
+        let classes = self.classifier.as_ref().map(|c| head(c, 1, features));
+        (logits, classes)
+    }
+}
+
+/// The moving average of the generator's weights and the number of updates it has had.
+#[derive(Module, Debug)]
+pub struct Average<B: Backend> {
+    generator: Generator<B>,
+    /// `[1]`: updates so far (for the warm-up of the decay).
+    updates: Param<Tensor<B, 1>>,
+}
+
+/// Settings that are not tensors.
+#[derive(Clone, Copy, Debug)]
+struct Settings {
+    classes: usize,
+    class_loss_weight: f64,
+    objective: Objective,
+    ema: f64,
+}
+
+/// A class-conditional GAN (CGAN or ACGAN).
+#[derive(Module, Debug)]
+pub struct Conditional<B: Backend> {
+    /// The generator.
+    pub generator: Generator<B>,
+    /// The discriminator.
+    pub discriminator: Discriminator<B>,
+    /// The generator's weight average, when configured.
+    ema: Option<Average<B>>,
+    #[module(skip)]
+    settings: Settings,
+}
+
+impl<B: Backend> Conditional<B> {
+    /// Labels `i % classes` for `n` samples.
+    fn cycled(&self, n: usize, device: &B::Device) -> Tensor<B, 1, Int> {
+        Tensor::arange(0..n as i64, device).remainder_scalar(self.settings.classes as i64)
+    }
+
+    fn labels_of(&self, batch: &GanBatch<B>) -> Tensor<B, 1, Int> {
+        batch.labels.clone().expect(
+            "a conditional GAN trains on labelled data (the command line checks this first)",
+        )
+    }
+}
+
+impl<B: Backend> Adversarial<B> for Conditional<B> {
+    fn latent_dim(&self) -> usize {
+        self.generator.project.weight.dims()[0] - self.generator.embedding.dims()[1]
+    }
+
+    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        let labels = self.cycled(z.dims()[0], &z.device());
+        self.generator.forward(z, labels)
+    }
+
+    fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        let labels = self.cycled(x.dims()[0], &x.device());
+        self.discriminator.forward(x, labels).0
+    }
+
+    fn num_classes(&self) -> usize {
+        self.settings.classes
+    }
+
+    fn generate_class(&self, z: Tensor<B, 2>, labels: Tensor<B, 1, Int>) -> Tensor<B, 4> {
+        self.generator.forward(z, labels)
+    }
+
+    fn sample(&self, z: Tensor<B, 2>, labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 4> {
+        let labels = labels.unwrap_or_else(|| self.cycled(z.dims()[0], &z.device()));
+        match &self.ema {
+            Some(average) => average.generator.forward(z, labels),
+            None => self.generator.forward(z, labels),
+        }
+    }
+
+    fn after_generator_step(mut self) -> Self {
+        if let Some(Average { generator, updates }) = self.ema.take() {
+            let (generator, updates) =
+                advance(generator, updates, &self.generator, self.settings.ema);
+            self.ema = Some(Average { generator, updates });
+        }
+        self
+    }
+
+    fn network_params(&self, network: Network) -> Vec<ParamId> {
+        network_params_of(&self.generator, &self.discriminator, network)
+    }
+
+    fn objective(&self) -> Objective {
+        self.settings.objective
+    }
+
+    fn phase_loss(&self, phase: Phase, batch: &GanBatch<B>) -> (Tensor<B, 1>, GanOutput<B>) {
+        let s = self.settings;
+        let objective = s.objective;
+        let labels = self.labels_of(batch);
+        let n = batch.real.dims()[0];
+        let mut out = GanOutput::new(Some(phase), n);
+        let report = |d: &Tensor<B, 2>| -> Tensor<B, 1> {
+            let d = d.clone().detach();
+            if objective.loss.outputs_logits() {
+                sigmoid(d).mean()
+            } else {
+                d.mean()
+            }
+        };
+        let weight = s.class_loss_weight;
+        match phase {
+            Phase::Discriminator => {
+                let fake = self
+                    .generator
+                    .forward(batch.z.clone(), labels.clone())
+                    .detach();
+                let (real_logits, real_classes) = self
+                    .discriminator
+                    .forward(batch.real.clone(), labels.clone());
+                let (fake_logits, fake_classes) =
+                    self.discriminator.forward(fake.clone(), labels.clone());
+                out.d_real = Some(report(&real_logits));
+                out.d_fake = Some(report(&fake_logits));
+                let mut loss =
+                    objective
+                        .loss
+                        .discriminator(real_logits, fake_logits, objective.real_target);
+                out.loss_d = Some(loss.clone().detach());
+                if let (Some(real_classes), Some(fake_classes)) = (real_classes, fake_classes) {
+                    out.extra.push((
+                        "class_acc_real",
+                        classification::accuracy(real_classes.clone(), labels.clone()),
+                    ));
+                    let class_loss = cross_entropy(real_classes, labels.clone())
+                        + cross_entropy(fake_classes, labels);
+                    out.extra
+                        .push(("class_loss_d", class_loss.clone().detach()));
+                    loss = loss + class_loss.mul_scalar(weight);
+                }
+                out.fake = Some(fake);
+                (loss, out)
+            }
+            Phase::Generator => {
+                let fake = self.generator.forward(batch.z.clone(), labels.clone());
+                let (logits, classes) = self.discriminator.forward(fake, labels.clone());
+                let mut loss = objective.loss.generator(logits, objective.generator_loss);
+                out.loss_g = Some(loss.clone().detach());
+                if let Some(classes) = classes {
+                    out.extra.push((
+                        "class_acc_fake",
+                        classification::accuracy(classes.clone(), labels.clone()),
+                    ));
+                    let class_loss = cross_entropy(classes, labels);
+                    out.extra
+                        .push(("class_loss_g", class_loss.clone().detach()));
+                    loss = loss + class_loss.mul_scalar(weight);
+                }
+                (loss, out)
+            }
+            other => {
+                panic!("a conditional GAN has discriminator and generator phases, not {other:?}")
+            }
+        }
+    }
+}
+
+burn_gan::impl_train_steps!(Conditional);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::Autodiff;
+    use burn::module::AutodiffModule;
+    use burn::optim::GradientsParams;
+    use burn::optim::Optimizer;
+    use burn_gan::train::{GanOptimizer, OptimizerConfig};
+
+    type TB = burn_gan_backends::Backend;
+    type AB = Autodiff<TB>;
+
+    fn batch(phase: Phase, n: usize, device: &burn::tensor::Device<AB>) -> GanBatch<AB> {
+        GanBatch {
+            phase,
+            real: Tensor::random(
+                [n, 1, 28, 28],
+                burn::tensor::Distribution::Uniform(-1.0, 1.0),
+                device,
+            ),
+            labels: Some(Tensor::arange(0..n as i64, device).remainder_scalar(10)),
+            z: Tensor::random(
+                [n, 100],
+                burn::tensor::Distribution::Normal(0.0, 1.0),
+                device,
+            ),
+            seed: 7,
+        }
+    }
+
+    #[test]
+    fn shapes_follow_the_configuration() {
+        let device = Default::default();
+        for method in [Conditioning::Cgan, Conditioning::Acgan] {
+            for class_bn in [false, true] {
+                let gan = ConditionalConfig::new(method, 10, 1, 28)
+                    .with_class_batch_norm(class_bn)
+                    .init::<TB>(&device);
+                let labels = Tensor::<TB, 1, Int>::from_ints([3, 9], &device);
+                let x = gan.generate_class(Tensor::zeros([2, 100], &device), labels.clone());
+                assert_eq!(x.dims(), [2, 1, 28, 28]);
+                let (logits, classes) = gan.discriminator.forward(x, labels);
+                assert_eq!(logits.dims(), [2, 1]);
+                assert_eq!(
+                    classes.map(|c| c.dims()),
+                    (method == Conditioning::Acgan).then_some([2, 10])
+                );
+                assert_eq!(gan.latent_dim(), 100);
+                assert_eq!(gan.num_classes(), 10);
+            }
+        }
+        let rgb = ConditionalConfig::new(Conditioning::Cgan, 4, 3, 32).init::<TB>(&device);
+        assert_eq!(
+            rgb.generate(Tensor::zeros([3, 100], &device)).dims(),
+            [3, 3, 32, 32]
+        );
+    }
+
+    /// The label changes what both networks compute: the generator's image for the same `z`,
+    /// and the CGAN discriminator's score for the same image.
+    #[test]
+    fn labels_condition_both_networks() {
+        let device = Default::default();
+        let gan = ConditionalConfig::new(Conditioning::Cgan, 10, 1, 28).init::<TB>(&device);
+        let z = Tensor::<TB, 2>::random(
+            [1, 100],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        )
+        .repeat_dim(0, 2);
+        let x = gan.generate_class(z, Tensor::from_ints([0, 1], &device));
+        let diff = (x.clone().slice([0..1]) - x.clone().slice([1..2]))
+            .abs()
+            .max()
+            .into_scalar();
+        assert!(diff > 1e-4, "the generator ignores the label");
+        let same = x.slice([0..1]).repeat_dim(0, 2);
+        let (scores, _) = gan
+            .discriminator
+            .forward(same, Tensor::from_ints([0, 1], &device));
+        let s = scores.into_data().to_vec::<f32>().unwrap();
+        assert!(
+            (s[0] - s[1]).abs() > 1e-6,
+            "the discriminator ignores the label"
+        );
+    }
+
+    /// One ACGAN step of each phase: finite losses, the class losses reported, gradients on
+    /// exactly the phase's network (including the classifier and the embedding), and a moving
+    /// average that follows the generator.
+    #[test]
+    fn acgan_phases_train_their_network_and_the_average_follows() {
+        let device = Default::default();
+        let gan = ConditionalConfig::new(Conditioning::Acgan, 10, 1, 28)
+            .with_class_batch_norm(true)
+            .with_ema(0.9)
+            .init::<AB>(&device);
+        let mut optim =
+            GanOptimizer::new(&OptimizerConfig::adam(1e-3), &OptimizerConfig::adam(1e-3));
+        let mut model = gan;
+        for phase in [Phase::Discriminator, Phase::Generator] {
+            let out = burn_gan::train::train_step(&model, batch(phase, 8, &device));
+            let stats = out.item.stats();
+            assert!(stats.first_non_finite().is_none());
+            let names: Vec<_> = stats.extra.iter().map(|(k, _)| *k).collect();
+            match phase {
+                Phase::Discriminator => assert!(names.contains(&"class_loss_d")),
+                _ => assert!(names.contains(&"class_loss_g")),
+            }
+            let mut grads: GradientsParams = out.grads;
+            // The phase's own new parameters get gradients: the auxiliary classifier in the
+            // discriminator phase, the class embedding in the generator phase.
+            let (id, what) = match phase {
+                Phase::Discriminator => (
+                    model.discriminator.classifier.as_ref().unwrap().weight.id,
+                    "classifier",
+                ),
+                _ => (model.generator.embedding.id, "class embedding"),
+            };
+            let g = grads
+                .remove::<TB, 2>(id)
+                .unwrap_or_else(|| panic!("no gradient for the {what}"));
+            assert!(
+                g.abs().max().into_scalar() > 0.0,
+                "zero gradient for the {what}"
+            );
+            let before = model
+                .ema
+                .as_ref()
+                .unwrap()
+                .generator
+                .embedding
+                .val()
+                .into_data();
+            let g_before = model.generator.embedding.val().into_data();
+            let out = burn_gan::train::train_step(&model, batch(phase, 8, &device));
+            model = optim.step(1.0, model, out.grads);
+            let after = model
+                .ema
+                .as_ref()
+                .unwrap()
+                .generator
+                .embedding
+                .val()
+                .into_data();
+            let g_after = model.generator.embedding.val().into_data();
+            if phase == Phase::Generator {
+                assert_ne!(
+                    g_before, g_after,
+                    "the generator's class embedding did not move"
+                );
+                // First update: decay 0.1, so the average moves 90% of the way to the weights.
+                let (a, b, g) = (
+                    before.to_vec::<f32>().unwrap(),
+                    after.to_vec::<f32>().unwrap(),
+                    g_after.to_vec::<f32>().unwrap(),
+                );
+                for i in 0..a.len() {
+                    assert!((b[i] - (0.1 * a[i] + 0.9 * g[i])).abs() < 1e-5);
+                }
+            } else {
+                assert_eq!(
+                    before, after,
+                    "a discriminator update moved the generator's average"
+                );
+            }
+        }
+        // Sampling uses the average, which differs from the trained generator.
+        let valid = model.valid();
+        let z = Tensor::<TB, 2>::zeros([2, 100], &device);
+        let a = valid.sample(z.clone(), None).into_data();
+        let b = valid.generate(z).into_data();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    #[should_panic = "at least 2 classes"]
+    fn one_class_is_refused() {
+        ConditionalConfig::new(Conditioning::Cgan, 1, 1, 28).init::<TB>(&Default::default());
+    }
+}
