@@ -799,3 +799,169 @@ fn wgan_gp_trains_and_logs_its_penalty_and_bad_objectives_are_refused() {
         }
     }
 }
+
+/// `train cgan` and `train acgan --class-bn on --ema 0.99` on labelled images: the class losses
+/// are logged, `sample --class K` writes a grid; conditional models without labels, `--class`
+/// out of range or on an unconditional run, and conditional-only flags elsewhere get one error
+/// line each.
+#[test]
+fn conditional_models_train_sample_a_class_and_refuse_bad_input() {
+    let dir = scratch("conditional");
+    let labelled = dir.join("labelled");
+    std::fs::create_dir_all(&labelled).unwrap();
+    let data: Vec<u8> = (0..32 * 28 * 28).map(|i| ((i * 11) % 256) as u8).collect();
+    write_idx(
+        &labelled.join("train-images-idx3-ubyte.gz"),
+        &[32, 28, 28],
+        &data,
+        true,
+    );
+    let labels: Vec<u8> = (0..32).map(|i| (i % 4) as u8).collect();
+    write_idx(
+        &labelled.join("train-labels-idx1-ubyte.gz"),
+        &[32],
+        &labels,
+        true,
+    );
+    let unlabelled = dir.join("unlabelled-images-idx3-ubyte.gz");
+    write_idx(&unlabelled, &[32, 28, 28], &data, true);
+
+    for (model, flags) in [
+        ("cgan", &[][..]),
+        ("acgan", &["--class-bn", "on", "--ema", "0.99"][..]),
+    ] {
+        let run = dir.join(model);
+        let mut args = vec![
+            "train",
+            model,
+            "--data",
+            path(&labelled),
+            "--steps",
+            "2",
+            "--batch",
+            "8",
+            "--log-every",
+            "1",
+            "--out",
+            path(&run),
+        ];
+        args.extend_from_slice(flags);
+        let out = burn_gan(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap())
+                .unwrap();
+        assert_eq!(config["model"]["family"], "conditional");
+        assert_eq!(config["model"]["config"]["classes"], 4);
+        let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+        let last: serde_json::Value =
+            serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+        if model == "acgan" {
+            assert_eq!(config["model"]["config"]["class_batch_norm"], true);
+            assert_eq!(config["model"]["config"]["ema"], 0.99);
+            for key in ["class_loss_d", "class_loss_g", "class_acc_real"] {
+                let v = last[key].as_f64().unwrap_or(f64::NAN);
+                assert!(v.is_finite(), "{key} = {v} in {last}");
+            }
+        }
+        let grid = dir.join(format!("{model}-class-2.png"));
+        let out = burn_gan(&[
+            "sample",
+            "--run",
+            path(&run),
+            "--class",
+            "2",
+            "--n",
+            "4",
+            "--out",
+            path(&grid),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(grid.is_file());
+    }
+
+    let err = error_line(&[
+        "sample",
+        "--run",
+        path(&dir.join("cgan")),
+        "--class",
+        "4",
+        "--out",
+        path(&dir.join("x.png")),
+    ]);
+    assert!(err.contains("--class 4") && err.contains("0 to 3"), "{err}");
+    let err = error_line(&[
+        "train",
+        "cgan",
+        "--data",
+        path(&unlabelled),
+        "--out",
+        path(&dir.join("u")),
+    ]);
+    assert!(
+        err.contains("needs labelled data") && err.contains("unlabelled-images"),
+        "{err}"
+    );
+    let dc = dir.join("dcgan");
+    let out = burn_gan(&[
+        "train",
+        "dcgan28",
+        "--data",
+        path(&labelled),
+        "--steps",
+        "1",
+        "--batch",
+        "8",
+        "--out",
+        path(&dc),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = error_line(&[
+        "sample",
+        "--run",
+        path(&dc),
+        "--class",
+        "1",
+        "--out",
+        path(&dir.join("y.png")),
+    ]);
+    assert!(err.contains("unconditional"), "{err}");
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        ("dcgan", &["--class-bn", "on"], &["conditional models"]),
+        (
+            "cgan",
+            &["--gradient-penalty", "10"],
+            &["not available", "cgan"],
+        ),
+        ("acgan", &["--ema", "1.5"], &["--ema 1.5"]),
+        ("gan", &["--ema", "0.999"], &["--ema"]),
+    ];
+    for (k, (model, flags, needles)) in cases.iter().enumerate() {
+        let out = dir.join(format!("bad-{k}"));
+        let mut args = vec![
+            "train",
+            model,
+            "--data",
+            path(&labelled),
+            "--out",
+            path(&out),
+        ];
+        args.extend_from_slice(flags);
+        let err = error_line(&args);
+        for needle in *needles {
+            assert!(err.contains(needle), "{args:?}: {err}");
+        }
+    }
+}

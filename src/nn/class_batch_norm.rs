@@ -101,8 +101,8 @@ mod tests {
             ..layer
         };
         let y = layer.forward(x, onehot);
-        let p = plain.into_data().to_vec::<f32>().unwrap();
-        let y = y.into_data().to_vec::<f32>().unwrap();
+        let p = plain.into_data().convert::<f32>().to_vec::<f32>().unwrap();
+        let y = y.into_data().convert::<f32>().to_vec::<f32>().unwrap();
         for sample in 0..4 {
             for channel in 0..3 {
                 for k in 0..4 {
@@ -131,7 +131,12 @@ mod tests {
         let loss = (layer.forward(x, e) - target).square().mean();
         let grads = loss.backward();
         for g in [layer.gain.grad(&grads), layer.bias.grad(&grads)] {
-            let g = g.expect("a gradient").into_data().to_vec::<f32>().unwrap();
+            let g = g
+                .expect("a gradient")
+                .into_data()
+                .convert::<f32>()
+                .to_vec::<f32>()
+                .unwrap();
             assert!(g.iter().any(|v| v.abs() > 1e-6));
         }
     }

@@ -148,7 +148,9 @@ mod tests {
         let w0 = values(net.linear.weight.val());
         // The network moves: new weights and new running statistics.
         let mut moved = net.clone();
-        moved.linear.weight = Param::from_tensor(net.linear.weight.val().add_scalar(1.0));
+        moved.linear.weight = Param::from_tensor(Tensor::from_inner(
+            net.linear.weight.val().inner().add_scalar(1.0),
+        ));
         let _ = moved.norm.forward(Tensor::<AB, 2>::from_floats(
             [[1.0, 5.0], [3.0, 9.0]],
             &device,
