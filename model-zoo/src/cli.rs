@@ -121,6 +121,15 @@ struct TrainArgs {
     /// BigGAN's orthogonal initialisation of a DCGAN-family model: on or off.
     #[arg(long)]
     orthogonal_init: Option<String>,
+    /// Minibatch discrimination (Salimans 2016) in the discriminator: the number of kernels B (0 turns it off; gan and dcgan families).
+    #[arg(long)]
+    minibatch_kernels: Option<usize>,
+    /// Minibatch discrimination: the dimension C of each kernel (default 5).
+    #[arg(long)]
+    minibatch_kernel_dim: Option<usize>,
+    /// Feature matching (Salimans 2016): the generator matches the mean of the discriminator's last hidden features: on or off.
+    #[arg(long)]
+    feature_matching: Option<String>,
     /// Keep a moving average of the generator's weights with this decay (e.g. 0.999) and sample and evaluate with it (dcgan family, cgan, acgan).
     #[arg(long)]
     ema: Option<f64>,
@@ -551,8 +560,26 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
             args.model
         )));
     }
+    let feature_matching = match &args.feature_matching {
+        Some(v) => Some(on_off("--feature-matching", v)?),
+        None => None,
+    };
+    if args.minibatch_kernel_dim == Some(0) {
+        return Err(invalid(
+            "--minibatch-kernel-dim 0: use a kernel dimension of at least 1 (default 5)",
+        ));
+    }
     let checked = match model {
         ModelSpec::Conditional(c) => {
+            if args.minibatch_kernels.is_some()
+                || args.minibatch_kernel_dim.is_some()
+                || feature_matching.is_some()
+            {
+                return Err(invalid(format!(
+                    "--minibatch-kernels, --minibatch-kernel-dim and --feature-matching apply to the gan and dcgan families, not to `{}`",
+                    args.model
+                )));
+            }
             if args.critic_norm.is_some()
                 || args.gradient_penalty.is_some()
                 || args.r1.is_some()
@@ -589,6 +616,9 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
                 )));
             }
             g.loss = loss.unwrap_or(g.loss);
+            g.minibatch_kernels = args.minibatch_kernels.unwrap_or(g.minibatch_kernels);
+            g.minibatch_kernel_dim = args.minibatch_kernel_dim.unwrap_or(g.minibatch_kernel_dim);
+            g.feature_matching = feature_matching.unwrap_or(g.feature_matching);
             g.spectral_norm = spectral_norm.unwrap_or(g.spectral_norm);
             set(&mut g.gradient_penalty, args.gradient_penalty);
             set(&mut g.weight_clip, args.weight_clip);
@@ -597,6 +627,9 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
         ModelSpec::Dcgan(c) => {
             c.loss = loss.unwrap_or(c.loss);
             c.spectral_norm = spectral_norm.unwrap_or(c.spectral_norm);
+            c.minibatch_kernels = args.minibatch_kernels.unwrap_or(c.minibatch_kernels);
+            c.minibatch_kernel_dim = args.minibatch_kernel_dim.unwrap_or(c.minibatch_kernel_dim);
+            c.feature_matching = feature_matching.unwrap_or(c.feature_matching);
             set(&mut c.gradient_penalty, args.gradient_penalty);
             set(&mut c.weight_clip, args.weight_clip);
             set(&mut c.r1_gamma, args.r1);

@@ -22,7 +22,7 @@ use burn::tensor::backend::AutodiffBackend;
 use burn_gan::loss::{input_gradient_norms, GeneratorLoss, LossFamily};
 use burn_gan::nn::{
     dcgan_init, sn_conv2d, sn_linear, BatchNorm, BatchNormConfig, LayerNorm2d, LayerNorm2dConfig,
-    PowerIteration,
+    MinibatchDiscrimination, MinibatchDiscriminationConfig, PowerIteration,
 };
 use burn_gan::train::ema::{advance, ema_copy, update_counter};
 use burn_gan::train::{network_params_of, Adversarial, Network, Objective, Penalty};
@@ -73,6 +73,17 @@ pub struct DcganConfig {
     /// (0: none; e.g. 0.999), see [`burn_gan::train::ema`].
     #[config(default = 0.0)]
     pub ema: f64,
+    /// Minibatch discrimination (Salimans et al. 2016) on the flattened features before the
+    /// head: the number of kernels B (0: none).
+    #[config(default = 0)]
+    pub minibatch_kernels: usize,
+    /// Minibatch discrimination: the dimension C of each kernel.
+    #[config(default = 5)]
+    pub minibatch_kernel_dim: usize,
+    /// Feature matching (Salimans et al. 2016): the generator matches the mean of the
+    /// discriminator's flattened last convolutional features.
+    #[config(default = false)]
+    pub feature_matching: bool,
 }
 
 /// The normalisation layer of a DCGAN discriminator's hidden layers.
@@ -128,6 +139,9 @@ impl DcganConfig {
                 self.ema
             ));
         }
+        if self.minibatch_kernels > 0 && (self.gradient_penalty > 0.0 || self.r1_gamma > 0.0) {
+            return Err("a gradient penalty needs per-sample critic scores, which minibatch discrimination couples; use one".into());
+        }
         if self.gradient_penalty > 0.0 && self.r1_gamma > 0.0 {
             return Err(
                 "choose one gradient penalty: WGAN-GP's (gradient_penalty) or R1 (r1_gamma)".into(),
@@ -155,6 +169,7 @@ impl DcganConfig {
                 None
             },
             weight_clip: (self.weight_clip > 0.0).then_some(self.weight_clip as f32),
+            feature_matching: self.feature_matching,
         }
     }
 
@@ -286,11 +301,20 @@ impl DcganConfig {
                         .iter()
                         .map(|&(rows, cols)| PowerIteration::new(rows, cols, device))
                         .collect();
-                    states.push(PowerIteration::new(1, top * side * side, device));
+                    states.push(PowerIteration::new(
+                        1,
+                        top * side * side + self.minibatch_kernels,
+                        device,
+                    ));
                     states
                 }),
                 activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
-                head: linear(top * side * side, 1),
+                minibatch: (self.minibatch_kernels > 0).then(|| {
+                    MinibatchDiscriminationConfig::new(top * side * side, self.minibatch_kernels)
+                        .with_kernel_dim(self.minibatch_kernel_dim)
+                        .init(device)
+                }),
+                head: linear(top * side * side + self.minibatch_kernels, 1),
             },
             objective: self.objective(),
         }
@@ -340,6 +364,8 @@ pub struct Discriminator<B: Backend> {
     /// head's (absent from DCGAN records).
     spectral: Option<Vec<PowerIteration<B>>>,
     activation: LeakyRelu,
+    /// Minibatch discrimination before the head (absent from older records).
+    minibatch: Option<MinibatchDiscrimination<B>>,
     head: Linear<B>,
 }
 
@@ -348,6 +374,24 @@ impl<B: Backend> Discriminator<B> {
     /// - `x`: `[n, channels, image_size, image_size]`
     /// - output: logits `[n, 1]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        let x = self.features(x);
+        let x = match &self.minibatch {
+            Some(layer) => layer.forward(x),
+            None => x,
+        };
+        // Plain tensor operations, differentiable twice (gradient penalties).
+        match &self.spectral {
+            Some(states) => sn_linear(&self.head, &states[self.convs.len()], x),
+            None => burn_gan::nn::linear(&self.head, x),
+        }
+    }
+
+    /// The flattened output of the last convolution (what feature matching compares).
+    ///
+    /// # Shapes
+    /// - `x`: `[n, channels, image_size, image_size]`
+    /// - output: `[n, top * s * s]`
+    pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let mut x = x;
         for (l, conv) in self.convs.iter().enumerate() {
             x = match &self.spectral {
@@ -363,11 +407,7 @@ impl<B: Backend> Discriminator<B> {
             }
             x = self.activation.forward(x);
         }
-        // Plain tensor operations, differentiable twice (gradient penalties).
-        match &self.spectral {
-            Some(states) => sn_linear(&self.head, &states[self.convs.len()], x.flatten(1, 3)),
-            None => burn_gan::nn::linear(&self.head, x.flatten(1, 3)),
-        }
+        x.flatten(1, 3)
     }
 }
 
@@ -406,6 +446,10 @@ impl<B: Backend> Adversarial<B> for Dcgan<B> {
 
     fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         self.discriminator.forward(x)
+    }
+
+    fn discriminator_features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.discriminator.features(x)
     }
 
     fn sample(&self, z: Tensor<B, 2>, _labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 4> {

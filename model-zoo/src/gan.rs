@@ -13,7 +13,9 @@ use burn::prelude::*;
 use burn::tensor::activation::{relu, tanh};
 use burn::tensor::backend::AutodiffBackend;
 use burn_gan::loss::{input_gradient_norms, GeneratorLoss, LossFamily};
-use burn_gan::nn::{sn_linear, PowerIteration};
+use burn_gan::nn::{
+    sn_linear, MinibatchDiscrimination, MinibatchDiscriminationConfig, PowerIteration,
+};
 use burn_gan::train::{network_params_of, Adversarial, Network, Objective, Penalty};
 
 /// Configuration of the original GAN.
@@ -62,6 +64,17 @@ pub struct GanConfig {
     /// Spectral normalisation (Miyato et al. 2018) of every discriminator layer.
     #[config(default = false)]
     pub spectral_norm: bool,
+    /// Minibatch discrimination (Salimans et al. 2016) before the output layer: the number of
+    /// kernels B (0: none).
+    #[config(default = 0)]
+    pub minibatch_kernels: usize,
+    /// Minibatch discrimination: the dimension C of each kernel.
+    #[config(default = 5)]
+    pub minibatch_kernel_dim: usize,
+    /// Feature matching (Salimans et al. 2016): the generator matches the mean of the
+    /// discriminator's last hidden layer.
+    #[config(default = false)]
+    pub feature_matching: bool,
 }
 
 impl GanConfig {
@@ -93,6 +106,7 @@ impl GanConfig {
                 lambda: self.gradient_penalty,
             }),
             weight_clip: (self.weight_clip > 0.0).then_some(self.weight_clip as f32),
+            feature_matching: self.feature_matching,
         }
     }
 
@@ -105,6 +119,9 @@ impl GanConfig {
             if !(v >= 0.0 && v.is_finite()) {
                 return Err(format!("{name} must be a finite number >= 0, got {v}"));
             }
+        }
+        if self.minibatch_kernels > 0 && self.gradient_penalty > 0.0 {
+            return Err("a gradient penalty needs per-sample critic scores, which minibatch discrimination couples; use one".into());
         }
         self.objective().validate(false, self.spectral_norm)
     }
@@ -154,11 +171,20 @@ impl GanConfig {
                             PowerIteration::new(o, i, device)
                         })
                         .collect();
-                    states.push(PowerIteration::new(1, width, device));
+                    states.push(PowerIteration::new(
+                        1,
+                        width + self.minibatch_kernels,
+                        device,
+                    ));
                     states
                 }),
                 hidden: d,
-                output: LinearConfig::new(width, 1).init(device),
+                minibatch: (self.minibatch_kernels > 0).then(|| {
+                    MinibatchDiscriminationConfig::new(width, self.minibatch_kernels)
+                        .with_kernel_dim(self.minibatch_kernel_dim)
+                        .init(device)
+                }),
+                output: LinearConfig::new(width + self.minibatch_kernels, 1).init(device),
                 dropout: DropoutConfig::new(self.dropout).init(),
                 pieces: self.maxout_pieces,
             },
@@ -203,6 +229,8 @@ pub struct Discriminator<B: Backend> {
     /// Power-iteration states of a spectrally normalised discriminator: one per hidden layer,
     /// then the output's (absent from older records).
     spectral: Option<Vec<PowerIteration<B>>>,
+    /// Minibatch discrimination before the output layer (absent from older records).
+    minibatch: Option<MinibatchDiscrimination<B>>,
 }
 
 // ANCHOR: maxout
@@ -211,14 +239,23 @@ impl<B: Backend> Discriminator<B> {
     /// - `x`: `[n, c, h, w]`
     /// - output: logits `[n, 1]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        let mut x: Tensor<B, 2> = x.flatten(1, 3);
-        // Plain tensor operations, differentiable twice (gradient penalties).
-        let apply = |l: usize, layer: &Linear<B>, x: Tensor<B, 2>| match &self.spectral {
-            Some(states) => sn_linear(layer, &states[l], x),
-            None => burn_gan::nn::linear(layer, x),
+        let x = self.features(x);
+        let x = match &self.minibatch {
+            Some(layer) => layer.forward(x), // [n, units + kernels]
+            None => x,
         };
+        self.apply(self.hidden.len(), &self.output, self.dropout.forward(x))
+    }
+
+    /// The last maxout layer's output (what feature matching compares).
+    ///
+    /// # Shapes
+    /// - `x`: `[n, c, h, w]`
+    /// - output: `[n, units]`
+    pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        let mut x: Tensor<B, 2> = x.flatten(1, 3);
         for (l, layer) in self.hidden.iter().enumerate() {
-            let y = apply(l, layer, self.dropout.forward(x)); // [n, units * pieces]
+            let y = self.apply(l, layer, self.dropout.forward(x)); // [n, units * pieces]
             let [n, width] = y.dims();
             let units = width / self.pieces;
             x = y
@@ -226,7 +263,15 @@ impl<B: Backend> Discriminator<B> {
                 .max_dim(2)
                 .reshape([n, units]);
         }
-        apply(self.hidden.len(), &self.output, self.dropout.forward(x))
+        x
+    }
+
+    /// Layer `l`: plain tensor operations, differentiable twice (gradient penalties).
+    fn apply(&self, l: usize, layer: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        match &self.spectral {
+            Some(states) => sn_linear(layer, &states[l], x),
+            None => burn_gan::nn::linear(layer, x),
+        }
     }
 }
 // ANCHOR_END: maxout
@@ -259,6 +304,10 @@ impl<B: Backend> Adversarial<B> for Gan<B> {
 
     fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         self.discriminator.forward(x)
+    }
+
+    fn discriminator_features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.discriminator.features(x)
     }
 
     fn network_params(&self, network: Network) -> Vec<ParamId> {
@@ -313,5 +362,78 @@ mod tests {
         GanConfig::toy()
             .with_maxout_pieces(0)
             .init::<TB>(&Default::default());
+    }
+
+    /// Minibatch discrimination makes a sample's score depend on the rest of its batch; without
+    /// it the score is the sample's alone.
+    #[test]
+    fn minibatch_discrimination_couples_the_samples_of_a_batch() {
+        let device = Default::default();
+        for (kernels, coupled) in [(0, false), (4, true)] {
+            let gan = GanConfig::toy()
+                .with_minibatch_kernels(kernels)
+                .init::<TB>(&device);
+            let a =
+                Tensor::<TB, 4>::from_floats([[[[0.5]], [[1.0]]], [[[2.0]], [[-1.0]]]], &device);
+            let mut b = a.clone();
+            b = b.slice_assign([1..2], Tensor::from_floats([[[[0.0]], [[3.0]]]], &device));
+            let (sa, sb) = (
+                gan.discriminate(a).into_data().to_vec::<f32>().unwrap()[0],
+                gan.discriminate(b).into_data().to_vec::<f32>().unwrap()[0],
+            );
+            assert_eq!(
+                (sa - sb).abs() > 1e-7,
+                coupled,
+                "kernels {kernels}: {sa} vs {sb}"
+            );
+        }
+    }
+
+    /// With feature matching the generator phase minimises the squared distance of the mean
+    /// discriminator features, and its gradient reaches the generator only.
+    #[test]
+    fn feature_matching_trains_the_generator_on_mean_features() {
+        use burn::backend::Autodiff;
+        use burn_gan::train::{train_step, GanBatch, Phase};
+        type AB = Autodiff<TB>;
+        let device = Default::default();
+        let gan = GanConfig::toy()
+            .with_feature_matching(true)
+            .init::<AB>(&device);
+        let batch = GanBatch::<AB> {
+            phase: Phase::Generator,
+            real: Tensor::random(
+                [16, 2, 1, 1],
+                burn::tensor::Distribution::Normal(0.0, 2.0),
+                &device,
+            ),
+            labels: None,
+            z: Tensor::random(
+                [16, 2],
+                burn::tensor::Distribution::Normal(0.0, 1.0),
+                &device,
+            ),
+            seed: 3,
+        };
+        let want = burn_gan::loss::feature_matching(
+            gan.discriminator.features(batch.real.clone()),
+            gan.discriminator
+                .features(gan.generator.forward(batch.z.clone())),
+        )
+        .into_scalar();
+        let out = train_step(&gan, batch);
+        let got = out.item.stats().loss_g.unwrap();
+        assert!(
+            (got - want as f64).abs() < 1e-5 * want.abs() as f64,
+            "{got} vs {want}"
+        );
+        let mut grads = out.grads;
+        let g = grads
+            .remove::<TB, 2>(gan.generator.output.weight.id)
+            .expect("a generator gradient");
+        assert!(g.abs().max().into_scalar() > 0.0);
+        assert!(grads
+            .remove::<TB, 2>(gan.discriminator.output.weight.id)
+            .is_none());
     }
 }

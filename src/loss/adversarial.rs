@@ -87,6 +87,17 @@ pub fn generator_loss<B: Backend>(fake_logits: Tensor<B, 2>, kind: GeneratorLoss
 }
 // ANCHOR_END: g_loss
 
+/// Feature matching (Salimans et al. 2016, "Improved Techniques for Training GANs",
+/// arXiv:1606.03498, section 3.1): `||E f(x) - E f(G(z))||²`, the squared distance between the
+/// batch means of the discriminator's features on real and on generated samples.
+///
+/// # Shapes
+/// - `real`, `fake`: `[n, features]` (the batch sizes may differ)
+/// - output: `[1]`
+pub fn feature_matching<B: Backend>(real: Tensor<B, 2>, fake: Tensor<B, 2>) -> Tensor<B, 1> {
+    (real.mean_dim(0) - fake.mean_dim(0)).square().sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +172,18 @@ mod tests {
     #[should_panic = "The real target of the discriminator loss must lie in [0, 1]"]
     fn real_target_above_one_is_rejected() {
         discriminator_loss(logits(&[0.0]), logits(&[0.0]), 1.5);
+    }
+
+    #[test]
+    fn feature_matching_is_the_squared_distance_of_the_batch_means() {
+        let device = Default::default();
+        let real = Tensor::<TB, 2>::from_floats([[1.0, 2.0], [3.0, 4.0]], &device); // mean (2, 3)
+        let fake = Tensor::<TB, 2>::from_floats([[0.0, 0.0], [0.0, 2.0], [3.0, 1.0]], &device); // (1, 1)
+        let v = feature_matching(real.clone(), fake).into_scalar() as f64;
+        assert!((v - 5.0).abs() < 1e-9, "{v}");
+        assert_eq!(
+            feature_matching(real.clone(), real).into_scalar() as f64,
+            0.0
+        );
     }
 }

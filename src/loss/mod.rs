@@ -9,7 +9,9 @@ pub mod classification;
 pub mod families;
 pub mod penalty;
 
-pub use adversarial::{discriminator_loss, generator_loss, softplus, GeneratorLoss};
+pub use adversarial::{
+    discriminator_loss, feature_matching, generator_loss, softplus, GeneratorLoss,
+};
 pub use classification::cross_entropy;
 pub use families::LossFamily;
 pub use penalty::{

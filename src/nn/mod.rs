@@ -5,11 +5,13 @@ use burn::nn::Initializer;
 mod batch_norm;
 mod class_batch_norm;
 mod layer_norm;
+mod minibatch;
 mod spectral_norm;
 
 pub use batch_norm::{BatchNorm, BatchNormConfig};
 pub use class_batch_norm::{ClassBatchNorm, ClassBatchNormConfig};
 pub use layer_norm::{LayerNorm2d, LayerNorm2dConfig};
+pub use minibatch::{MinibatchDiscrimination, MinibatchDiscriminationConfig};
 pub use spectral_norm::{sn_conv2d, sn_linear, PowerIteration, SnConv2d, SnLinear};
 
 use burn::module::{ModuleVisitor, Param};

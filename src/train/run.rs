@@ -452,7 +452,12 @@ impl<B: Backend> RunFiles<B> {
         match self.kind {
             SampleKind::Image => {
                 let n = values.len() / self.shape.iter().product::<usize>();
-                viz::image_grid(&values, self.shape, (n as f64).sqrt().ceil() as usize, path)
+                // A conditional model's sample i has class i % classes: one class per column.
+                let columns = match model.num_classes() {
+                    0 => (n as f64).sqrt().ceil() as usize,
+                    classes => classes.min(n),
+                };
+                viz::image_grid(&values, self.shape, columns, path)
             }
             SampleKind::Points => {
                 let fake: Vec<[f32; 2]> = values.chunks(2).map(|c| [c[0], c[1]]).collect();

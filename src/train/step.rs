@@ -218,6 +218,11 @@ pub struct Objective {
     /// `[-c, c]` (by [`crate::train::GanOptimizer`]).
     #[serde(default)]
     pub weight_clip: Option<f32>,
+    /// Feature matching (Salimans et al. 2016, section 3.1): the generator minimises
+    /// `||E f(x) - E f(G(z))||²` over the discriminator's intermediate features `f`
+    /// ([`Adversarial::discriminator_features`]) instead of its adversarial loss.
+    #[serde(default)]
+    pub feature_matching: bool,
 }
 
 impl Objective {
@@ -267,6 +272,7 @@ impl Default for Objective {
             loss: LossFamily::Standard,
             penalty: None,
             weight_clip: None,
+            feature_matching: false,
         }
     }
 }
@@ -300,6 +306,16 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
     /// - `x`: `[n, c, h, w]`
     /// - output: `[n, 1]`
     fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2>;
+
+    /// The discriminator's intermediate features that feature matching compares (the input of
+    /// its last layer). The default says the model has none to offer.
+    ///
+    /// # Shapes
+    /// - `x`: `[n, c, h, w]`
+    /// - output: `[n, features]`
+    fn discriminator_features(&self, _x: Tensor<B, 4>) -> Tensor<B, 2> {
+        panic!("{self} does not expose discriminator features, so it cannot train with feature matching")
+    }
 
     /// The number of classes the generator is conditioned on; 0 for an unconditional model.
     /// A conditional model's [`generate`](Adversarial::generate) gives sample `i` class
@@ -395,6 +411,13 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
                         .discriminator(real_logits, fake_logits, objective.real_target);
                 out.loss_d = Some(loss.clone().detach());
                 out.fake = Some(fake);
+                (loss, out)
+            }
+            Phase::Generator if objective.feature_matching => {
+                let real = self.discriminator_features(batch.real.clone()).detach();
+                let fake = self.discriminator_features(self.generate(batch.z.clone()));
+                let loss = crate::loss::feature_matching(real, fake);
+                out.loss_g = Some(loss.clone().detach());
                 (loss, out)
             }
             Phase::Generator => {
