@@ -213,6 +213,9 @@ struct InterpolateArgs {
     /// Images per row, endpoints included.
     #[arg(long, default_value_t = 10)]
     steps: usize,
+    /// Latent traversal instead of interpolation: `cat` varies the categorical code (InfoGAN) or the class (CGAN, ACGAN) along each row; a number N sweeps InfoGAN's continuous code N from -2 to 2 along each row (row r: categorical value r). Writes traversal-cat.png or traversal-code-N.png.
+    #[arg(long)]
+    code: Option<String>,
     /// Noise seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -759,6 +762,8 @@ pub(crate) trait Generate {
     fn latent(&self) -> usize;
     /// Classes of a conditional model (0: unconditional).
     fn classes(&self) -> usize;
+    /// Continuous codes at the end of `z` (InfoGAN).
+    fn codes(&self) -> usize;
     /// Samples from the sampling generator (the weight average when there is one); `labels`
     /// for a conditional model (`None`: sample `i` gets class `i % classes`).
     fn gen(&self, z: Tensor<Backend, 2>, labels: Option<&[usize]>) -> Vec<f32>;
@@ -770,6 +775,9 @@ impl<M: Adversarial<Backend>> Generate for M {
     }
     fn classes(&self) -> usize {
         self.num_classes()
+    }
+    fn codes(&self) -> usize {
+        self.continuous_codes()
     }
     fn gen(&self, z: Tensor<Backend, 2>, labels: Option<&[usize]>) -> Vec<f32> {
         let labels = labels.map(|l| {
@@ -884,6 +892,9 @@ fn interpolate(args: InterpolateArgs) -> CliResult<()> {
                 args.run.display()
             )));
         }
+        if let Some(code) = &args.code {
+            return traverse(model, rc, code, &args, &out);
+        }
         let dim = model.latent();
         let ends: Vec<f32> = normal_noise::<Backend>(2 * args.pairs, dim, args.seed, &device)
             .into_data()
@@ -926,6 +937,85 @@ fn interpolate(args: InterpolateArgs) -> CliResult<()> {
         }
         Ok(())
     })
+}
+
+/// `interpolate --code`: a latent traversal grid (see [`InterpolateArgs::code`]).
+fn traverse(
+    model: &dyn Generate,
+    rc: &RunConfig,
+    code: &str,
+    args: &InterpolateArgs,
+    out: &Path,
+) -> CliResult<()> {
+    let device = burn_gan_backends::device();
+    let (dim, classes, codes) = (model.latent(), model.classes(), model.codes());
+    let rows = args.pairs;
+    let noise: Vec<f32> = normal_noise::<Backend>(rows, dim, args.seed, &device)
+        .into_data()
+        .to_vec()
+        .expect("f32 noise");
+    let (z, labels, columns, name) = if code == "cat" {
+        if classes == 0 {
+            return Err(invalid(format!(
+                "--code cat: {} holds an unconditional `{}` run; categorical traversals need cgan, acgan or infogan",
+                args.run.display(),
+                rc.model_name
+            )));
+        }
+        // Row r: one noise vector; column k: class (code value) k.
+        let mut z = Vec::new();
+        let mut labels = Vec::new();
+        for r in 0..rows {
+            for k in 0..classes {
+                z.extend_from_slice(&noise[r * dim..(r + 1) * dim]);
+                labels.push(k);
+            }
+        }
+        (z, Some(labels), classes, "traversal-cat.png".to_string())
+    } else {
+        let index: usize = code.parse().map_err(|_| {
+            invalid(format!(
+                "--code {code}: use `cat` or the index of a continuous code (0 to {})",
+                codes.max(1) - 1
+            ))
+        })?;
+        if index >= codes {
+            return Err(invalid(format!(
+                "--code {code}: {} has {codes} continuous codes{}",
+                args.run.display(),
+                if codes == 0 {
+                    " (only InfoGAN has them; try --code cat)"
+                } else {
+                    ""
+                }
+            )));
+        }
+        // Row r: one noise vector and categorical value r; the code sweeps -2..2 along it.
+        let slot = dim - codes + index;
+        let mut z = Vec::new();
+        let mut labels = Vec::new();
+        for r in 0..rows {
+            for s in 0..args.steps {
+                let mut v = noise[r * dim..(r + 1) * dim].to_vec();
+                v[slot] = -2.0 + 4.0 * s as f32 / (args.steps - 1) as f32;
+                z.extend(v);
+                labels.push(r % classes.max(1));
+            }
+        }
+        let labels = (classes > 0).then_some(labels);
+        (z, labels, args.steps, format!("traversal-code-{index}.png"))
+    };
+    let n = z.len() / dim;
+    let z = Tensor::<Backend, 2>::from_data(TensorData::new(z, [n, dim]), &device);
+    let path = out.join(name);
+    viz::image_grid(
+        &model.gen(z, labels.as_deref()),
+        rc.data_shape,
+        columns,
+        &path,
+    )?;
+    println!("wrote {}", path.display());
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Class-conditional GANs on DCGAN networks: CGAN and ACGAN.
+//! Class-conditional GANs on DCGAN networks: CGAN and ACGAN, and InfoGAN.
 //!
 //! - **CGAN**: Mirza and Osindero 2014, "Conditional Generative Adversarial Nets",
 //!   arXiv:1411.1784. The label conditions both networks. In the generator a learned class
@@ -12,6 +12,15 @@
 //!   discriminator minimises the adversarial loss plus the class cross-entropy on real and on
 //!   generated images (the paper's `L_S + L_C`), the generator its adversarial loss plus the class
 //!   cross-entropy of its samples (`L_C - L_S` in the paper's sign convention).
+//! - **InfoGAN**: Chen et al. 2016, "InfoGAN: Interpretable Representation Learning by
+//!   Information Maximizing Generative Adversarial Nets", arXiv:1606.03657. No labels: the
+//!   generator gets a categorical code `c ~ Cat(K)` (in place of the class) and continuous codes
+//!   `c' ~ U(-1, 1)` (the last entries of its `z`), and a head `Q` sharing the discriminator's
+//!   body predicts them from the generated image. Both networks minimise the variational lower
+//!   bound of the mutual information `I(c; G(z, c))` as a loss, `L_I = CE(Q_cat, c) +
+//!   0.5 ||Q_cont - c'||²` (a categorical and a unit-variance Gaussian `Q`), weighted by lambda,
+//!   on top of their adversarial losses (section 5). Deliberately simpler: `Q`'s heads are
+//!   linear on the shared features (the paper adds a 128-unit hidden layer).
 //!
 //! Options: BigGAN's class-conditional batch norm in the generator (gain and bias projected from
 //! the class embedding, [`burn_gan::nn::ClassBatchNorm`]), spectral normalisation of the
@@ -37,6 +46,7 @@ use burn_gan::train::ema::{advance, ema_copy, update_counter};
 use burn_gan::train::{
     network_params_of, Adversarial, GanBatch, GanOutput, Network, Objective, Phase,
 };
+use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::dcgan::DcganConfig;
@@ -50,22 +60,30 @@ pub enum Conditioning {
     Cgan,
     /// ACGAN: the discriminator predicts the label.
     Acgan,
+    /// InfoGAN: no labels; the discriminator's Q head recovers latent codes.
+    Infogan,
 }
 
 /// Configuration of a class-conditional DCGAN.
 #[derive(Config, Debug, PartialEq)]
 pub struct ConditionalConfig {
-    /// CGAN or ACGAN.
+    /// CGAN, ACGAN or InfoGAN.
     pub method: Conditioning,
-    /// The number of classes.
+    /// The number of classes (InfoGAN: values of the categorical code).
     pub classes: usize,
     /// Image channels (1 gray, 3 RGB).
     pub channels: usize,
     /// Image side in pixels (28, 32, 64, or any `s * 2^k` with `3 <= s <= 7`).
     pub image_size: usize,
-    /// Noise dimension.
+    /// Noise dimension (InfoGAN: the incompressible noise, without the codes).
     #[config(default = 100)]
     pub latent_dim: usize,
+    /// InfoGAN: continuous codes `U(-1, 1)`, the last entries of the generator's `z`.
+    #[config(default = 0)]
+    pub continuous_codes: usize,
+    /// InfoGAN: weight of the continuous codes' term of the information loss.
+    #[config(default = 1.0)]
+    pub continuous_loss_weight: f64,
     /// Channels of the generator's last hidden layer and the discriminator's first.
     #[config(default = 64)]
     pub base_channels: usize,
@@ -78,7 +96,8 @@ pub struct ConditionalConfig {
     /// CGAN: label feature maps concatenated with the discriminator's first layer's maps.
     #[config(default = 1)]
     pub label_maps: usize,
-    /// ACGAN: weight of the class cross-entropy in both losses.
+    /// ACGAN: weight of the class cross-entropy in both losses; InfoGAN: lambda, the weight of
+    /// the categorical code's term of the information loss.
     #[config(default = 1.0)]
     pub class_loss_weight: f64,
     /// The generator's loss (standard family).
@@ -99,9 +118,12 @@ pub struct ConditionalConfig {
 }
 
 impl ConditionalConfig {
-    /// `method` with DCGAN's networks for images of this shape.
-    pub fn for_images(method: Conditioning, classes: usize, channels: usize, size: usize) -> Self {
-        Self::new(method, classes, channels, size)
+    /// InfoGAN's MNIST setting (Chen et al. 2016, appendix C.1): 62 noise variables, one
+    /// 10-way categorical code and 2 continuous codes.
+    pub fn infogan(channels: usize, size: usize) -> Self {
+        Self::new(Conditioning::Infogan, 10, channels, size)
+            .with_latent_dim(62)
+            .with_continuous_codes(2)
     }
 
     /// Refuses settings that cannot train.
@@ -122,6 +144,15 @@ impl ConditionalConfig {
             return Err(format!(
                 "the generator average's decay must be in [0, 1) (e.g. 0.999), got {}",
                 self.ema
+            ));
+        }
+        if self.continuous_codes > 0 && self.method != Conditioning::Infogan {
+            return Err("continuous codes belong to InfoGAN".into());
+        }
+        if !(self.continuous_loss_weight >= 0.0 && self.continuous_loss_weight.is_finite()) {
+            return Err(format!(
+                "continuous_loss_weight must be a finite number >= 0, got {}",
+                self.continuous_loss_weight
             ));
         }
         if self.label_maps == 0 {
@@ -204,7 +235,10 @@ impl ConditionalConfig {
                 std: 1.0,
             }
             .init([self.classes, self.embedding_dim], device),
-            project: linear(self.latent_dim + self.embedding_dim, top * side * side),
+            project: linear(
+                self.latent_dim + self.continuous_codes + self.embedding_dim,
+                top * side * side,
+            ),
             norms,
             class_norms,
             convs,
@@ -239,6 +273,9 @@ impl ConditionalConfig {
         if !cgan {
             spectral.push(PowerIteration::new(self.classes, features, device));
         }
+        if self.continuous_codes > 0 {
+            spectral.push(PowerIteration::new(self.continuous_codes, features, device));
+        }
         let discriminator = Discriminator {
             convs: d_convs,
             norms: d_norms,
@@ -256,6 +293,8 @@ impl ConditionalConfig {
             activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
             head: linear(features, 1),
             classifier: (!cgan).then(|| linear(features, self.classes)),
+            continuous: (self.continuous_codes > 0)
+                .then(|| linear(features, self.continuous_codes)),
             first_side,
         };
         let ema = (self.ema > 0.0).then(|| Average {
@@ -267,6 +306,9 @@ impl ConditionalConfig {
             discriminator,
             ema,
             settings: Settings {
+                method: self.method,
+                continuous_codes: self.continuous_codes,
+                continuous_loss_weight: self.continuous_loss_weight,
                 classes: self.classes,
                 class_loss_weight: self.class_loss_weight,
                 objective: self.objective(),
@@ -330,23 +372,22 @@ pub struct Discriminator<B: Backend> {
     spectral: Option<Vec<PowerIteration<B>>>,
     activation: LeakyRelu,
     head: Linear<B>,
-    /// ACGAN: the auxiliary classifier.
+    /// ACGAN: the auxiliary classifier; InfoGAN: Q's categorical head.
     classifier: Option<Linear<B>>,
+    /// InfoGAN: Q's head for the means of the continuous codes.
+    continuous: Option<Linear<B>>,
     first_side: usize,
 }
 
 impl<B: Backend> Discriminator<B> {
-    /// Real/fake logits and, for ACGAN, class logits.
+    /// Real/fake logits and, for ACGAN and InfoGAN, class (categorical code) logits and, for
+    /// InfoGAN, the predicted continuous codes.
     ///
     /// # Shapes
     /// - `x`: `[n, channels, image_size, image_size]`
     /// - `labels`: `[n]` (used by CGAN)
-    /// - output: `[n, 1]` and `[n, classes]`
-    pub fn forward(
-        &self,
-        x: Tensor<B, 4>,
-        labels: Tensor<B, 1, Int>,
-    ) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
+    /// - output: `[n, 1]`, `[n, classes]`, `[n, continuous_codes]`
+    pub fn forward(&self, x: Tensor<B, 4>, labels: Tensor<B, 1, Int>) -> Outputs<B> {
         let n = x.dims()[0];
         let mut x = x;
         for (l, conv) in self.convs.iter().enumerate() {
@@ -376,10 +417,17 @@ impl<B: Backend> Discriminator<B> {
             None => burn_gan::nn::linear(layer, f),
         };
         let logits = head(&self.head, 0, features.clone());
-        let classes = self.classifier.as_ref().map(|c| head(c, 1, features));
-        (logits, classes)
+        let classes = self
+            .classifier
+            .as_ref()
+            .map(|c| head(c, 1, features.clone()));
+        let continuous = self.continuous.as_ref().map(|c| head(c, 2, features));
+        (logits, classes, continuous)
     }
 }
+
+/// The discriminator's outputs: real/fake logits, class logits, continuous codes.
+pub type Outputs<B> = (Tensor<B, 2>, Option<Tensor<B, 2>>, Option<Tensor<B, 2>>);
 
 /// The moving average of the generator's weights and the number of updates it has had.
 #[derive(Module, Debug)]
@@ -392,6 +440,9 @@ pub struct Average<B: Backend> {
 /// Settings that are not tensors.
 #[derive(Clone, Copy, Debug)]
 struct Settings {
+    method: Conditioning,
+    continuous_codes: usize,
+    continuous_loss_weight: f64,
     classes: usize,
     class_loss_weight: f64,
     objective: Objective,
@@ -417,16 +468,79 @@ impl<B: Backend> Conditional<B> {
         Tensor::arange(0..n as i64, device).remainder_scalar(self.settings.classes as i64)
     }
 
-    fn labels_of(&self, batch: &GanBatch<B>) -> Tensor<B, 1, Int> {
-        batch.labels.clone().expect(
-            "a conditional GAN trains on labelled data (the command line checks this first)",
-        )
+    /// The classes (InfoGAN: categorical codes) and the noise of a phase. CGAN and ACGAN take
+    /// the real batch's labels; InfoGAN draws its codes from the phase seed (on the CPU, so that
+    /// runs are reproducible on every backend) and writes the continuous ones into `z`.
+    fn codes_of(&self, batch: &GanBatch<B>) -> (Tensor<B, 1, Int>, Tensor<B, 2>) {
+        let s = self.settings;
+        if s.method != Conditioning::Infogan {
+            let labels = batch.labels.clone().expect(
+                "a conditional GAN trains on labelled data (the command line checks this first)",
+            );
+            return (labels, batch.z.clone());
+        }
+        let [n, dim] = batch.z.dims();
+        let device = batch.z.device();
+        let mut rng = StdRng::seed_from_u64(batch.seed ^ 0x696e_666f_6761_6e00);
+        let cat: Vec<i64> = (0..n)
+            .map(|_| rng.random_range(0..s.classes) as i64)
+            .collect();
+        let k = s.continuous_codes;
+        let cont: Vec<f32> = (0..n * k).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+        let mut z = batch.z.clone();
+        if k > 0 {
+            z = z.slice_assign(
+                [0..n, dim - k..dim],
+                Tensor::from_data(TensorData::new(cont, [n, k]), &device),
+            );
+        }
+        (Tensor::from_data(TensorData::new(cat, [n]), &device), z)
+    }
+
+    /// InfoGAN's information loss on generated samples: the categorical code's cross-entropy
+    /// plus the continuous codes' unit-Gaussian negative log-likelihood (without its constant).
+    fn information_loss(
+        &self,
+        classes: Tensor<B, 2>,
+        continuous: Option<Tensor<B, 2>>,
+        codes: &Tensor<B, 1, Int>,
+        z: &Tensor<B, 2>,
+        out: &mut GanOutput<B>,
+    ) -> Tensor<B, 1> {
+        let s = self.settings;
+        out.extra.push((
+            "info_cat_acc",
+            classification::accuracy(classes.clone(), codes.clone()),
+        ));
+        let mut loss = cross_entropy(classes, codes.clone()).mul_scalar(s.class_loss_weight);
+        if let Some(predicted) = continuous {
+            let [n, dim] = z.dims();
+            let k = s.continuous_codes;
+            let target = z.clone().slice([0..n, dim - k..dim]);
+            let nll = (predicted - target)
+                .square()
+                .sum_dim(1)
+                .mean()
+                .mul_scalar(0.5);
+            out.extra.push(("info_cont_nll", nll.clone().detach()));
+            loss = loss + nll.mul_scalar(s.continuous_loss_weight);
+        }
+        out.extra.push(("info_loss", loss.clone().detach()));
+        loss
     }
 }
 
 impl<B: Backend> Adversarial<B> for Conditional<B> {
     fn latent_dim(&self) -> usize {
         self.generator.project.weight.dims()[0] - self.generator.embedding.dims()[1]
+    }
+
+    fn continuous_codes(&self) -> usize {
+        self.settings.continuous_codes
+    }
+
+    fn supervised_classes(&self) -> bool {
+        self.settings.method != Conditioning::Infogan
     }
 
     fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
@@ -475,7 +589,8 @@ impl<B: Backend> Adversarial<B> for Conditional<B> {
     fn phase_loss(&self, phase: Phase, batch: &GanBatch<B>) -> (Tensor<B, 1>, GanOutput<B>) {
         let s = self.settings;
         let objective = s.objective;
-        let labels = self.labels_of(batch);
+        let (labels, z) = self.codes_of(batch);
+        let info = s.method == Conditioning::Infogan;
         let n = batch.real.dims()[0];
         let mut out = GanOutput::new(Some(phase), n);
         let report = |d: &Tensor<B, 2>| -> Tensor<B, 1> {
@@ -489,14 +604,11 @@ impl<B: Backend> Adversarial<B> for Conditional<B> {
         let weight = s.class_loss_weight;
         match phase {
             Phase::Discriminator => {
-                let fake = self
-                    .generator
-                    .forward(batch.z.clone(), labels.clone())
-                    .detach();
-                let (real_logits, real_classes) = self
+                let fake = self.generator.forward(z.clone(), labels.clone()).detach();
+                let (real_logits, real_classes, _) = self
                     .discriminator
                     .forward(batch.real.clone(), labels.clone());
-                let (fake_logits, fake_classes) =
+                let (fake_logits, fake_classes, fake_continuous) =
                     self.discriminator.forward(fake.clone(), labels.clone());
                 out.d_real = Some(report(&real_logits));
                 out.d_fake = Some(report(&fake_logits));
@@ -505,34 +617,57 @@ impl<B: Backend> Adversarial<B> for Conditional<B> {
                         .loss
                         .discriminator(real_logits, fake_logits, objective.real_target);
                 out.loss_d = Some(loss.clone().detach());
-                if let (Some(real_classes), Some(fake_classes)) = (real_classes, fake_classes) {
-                    out.extra.push((
-                        "class_acc_real",
-                        classification::accuracy(real_classes.clone(), labels.clone()),
-                    ));
-                    let class_loss = cross_entropy(real_classes, labels.clone())
-                        + cross_entropy(fake_classes, labels);
-                    out.extra
-                        .push(("class_loss_d", class_loss.clone().detach()));
-                    loss = loss + class_loss.mul_scalar(weight);
+                match (real_classes, fake_classes) {
+                    // InfoGAN: Q (sharing the discriminator's body) recovers the codes of the
+                    // generated images; the real images have none.
+                    (_, Some(fake_classes)) if info => {
+                        loss = loss
+                            + self.information_loss(
+                                fake_classes,
+                                fake_continuous,
+                                &labels,
+                                &z,
+                                &mut out,
+                            );
+                    }
+                    (Some(real_classes), Some(fake_classes)) => {
+                        out.extra.push((
+                            "class_acc_real",
+                            classification::accuracy(real_classes.clone(), labels.clone()),
+                        ));
+                        let class_loss = cross_entropy(real_classes, labels.clone())
+                            + cross_entropy(fake_classes, labels);
+                        out.extra
+                            .push(("class_loss_d", class_loss.clone().detach()));
+                        loss = loss + class_loss.mul_scalar(weight);
+                    }
+                    _ => {}
                 }
                 out.fake = Some(fake);
                 (loss, out)
             }
             Phase::Generator => {
-                let fake = self.generator.forward(batch.z.clone(), labels.clone());
-                let (logits, classes) = self.discriminator.forward(fake, labels.clone());
+                let fake = self.generator.forward(z.clone(), labels.clone());
+                let (logits, classes, continuous) =
+                    self.discriminator.forward(fake, labels.clone());
                 let mut loss = objective.loss.generator(logits, objective.generator_loss);
                 out.loss_g = Some(loss.clone().detach());
-                if let Some(classes) = classes {
-                    out.extra.push((
-                        "class_acc_fake",
-                        classification::accuracy(classes.clone(), labels.clone()),
-                    ));
-                    let class_loss = cross_entropy(classes, labels);
-                    out.extra
-                        .push(("class_loss_g", class_loss.clone().detach()));
-                    loss = loss + class_loss.mul_scalar(weight);
+                match classes {
+                    Some(classes) if info => {
+                        loss = loss
+                            + self.information_loss(classes, continuous, &labels, &z, &mut out);
+                    }
+                    Some(classes) => {
+                        out.extra.push((
+                            "class_acc_fake",
+                            classification::accuracy(classes.clone(), labels.clone()),
+                        ));
+                        let class_loss = cross_entropy(classes, labels);
+                        out.extra
+                            .push(("class_loss_g", class_loss.clone().detach()));
+                        loss = loss + class_loss.mul_scalar(weight);
+                    }
+                    None => {}
                 }
                 (loss, out)
             }
@@ -586,7 +721,7 @@ mod tests {
                 let labels = Tensor::<TB, 1, Int>::from_ints([3, 9], &device);
                 let x = gan.generate_class(Tensor::zeros([2, 100], &device), labels.clone());
                 assert_eq!(x.dims(), [2, 1, 28, 28]);
-                let (logits, classes) = gan.discriminator.forward(x, labels);
+                let (logits, classes, _) = gan.discriminator.forward(x, labels);
                 assert_eq!(logits.dims(), [2, 1]);
                 assert_eq!(
                     classes.map(|c| c.dims()),
@@ -622,7 +757,7 @@ mod tests {
             .into_scalar();
         assert!(diff > 1e-4, "the generator ignores the label");
         let same = x.slice([0..1]).repeat_dim(0, 2);
-        let (scores, _) = gan
+        let (scores, _, _) = gan
             .discriminator
             .forward(same, Tensor::from_ints([0, 1], &device));
         let s = scores.into_data().to_vec::<f32>().unwrap();
@@ -724,5 +859,52 @@ mod tests {
     #[should_panic = "at least 2 classes"]
     fn one_class_is_refused() {
         ConditionalConfig::new(Conditioning::Cgan, 1, 1, 28).init::<TB>(&Default::default());
+    }
+
+    /// InfoGAN trains without labels: its codes come from the phase seed, the continuous ones
+    /// replace the end of `z`, Q's heads get gradients in both phases, and the information
+    /// loss is reported.
+    #[test]
+    fn infogan_recovers_its_codes_without_labels() {
+        let device = Default::default();
+        let gan = ConditionalConfig::infogan(1, 28).init::<AB>(&device);
+        assert_eq!(gan.latent_dim(), 64);
+        assert_eq!(gan.continuous_codes(), 2);
+        assert!(!gan.supervised_classes());
+        for phase in [Phase::Discriminator, Phase::Generator] {
+            let mut b = batch(phase, 8, &device);
+            b.labels = None;
+            b.z = Tensor::random(
+                [8, 64],
+                burn::tensor::Distribution::Normal(0.0, 1.0),
+                &device,
+            );
+            let (_, z) = gan.codes_of(&b);
+            let codes = z
+                .clone()
+                .slice([0..8, 62..64])
+                .into_data()
+                .to_vec::<f32>()
+                .unwrap();
+            assert!(codes.iter().all(|c| (-1.0..1.0).contains(c)), "{codes:?}");
+            let noise = (z.slice([0..8, 0..62]) - b.z.clone().slice([0..8, 0..62]))
+                .abs()
+                .max();
+            assert_eq!(noise.into_scalar(), 0.0);
+            let out = burn_gan::train::train_step(&gan, b);
+            let stats = out.item.stats();
+            assert!(stats.first_non_finite().is_none());
+            let names: Vec<_> = stats.extra.iter().map(|(k, _)| *k).collect();
+            for name in ["info_loss", "info_cat_acc", "info_cont_nll"] {
+                assert!(names.contains(&name), "{name} missing in {names:?}");
+            }
+            let mut grads = out.grads;
+            let id = match phase {
+                Phase::Discriminator => gan.discriminator.continuous.as_ref().unwrap().weight.id,
+                _ => gan.generator.project.weight.id,
+            };
+            let g = grads.remove::<TB, 2>(id).expect("a gradient");
+            assert!(g.abs().max().into_scalar() > 0.0);
+        }
     }
 }

@@ -35,6 +35,7 @@ pub const PRESETS: &[Preset] = &[
     Preset { name: "wgan", family: "dcgan", description: "WGAN (Arjovsky 2017): Wasserstein critic (DCGAN, batch norm), weight clipping 0.01, RMSProp 5e-5, 5 critic steps" },
     Preset { name: "wgan-gp", family: "dcgan", description: "WGAN-GP (Gulrajani 2017): layer-norm critic, gradient penalty 10, Adam(1e-4, 0, 0.9), 5 critic steps" },
     Preset { name: "cgan", family: "conditional", description: "conditional GAN (Mirza 2014) on DCGAN networks: label embedding joins z; label maps join D's first layer (labelled data)" },
+    Preset { name: "infogan", family: "conditional", description: "InfoGAN (Chen 2016) on DCGAN networks: 62-d noise, a 10-way categorical and 2 continuous codes recovered by a Q head (no labels needed)" },
     Preset { name: "acgan", family: "conditional", description: "auxiliary-classifier GAN (Odena 2017) on DCGAN networks: D predicts real/fake and the class (labelled data)" },
 ];
 
@@ -141,6 +142,11 @@ impl ModelSpec {
                         .with_critic_norm(CriticNorm::Layer)
                         .with_gradient_penalty(10.0),
                 }))
+            }
+            ("infogan", _) => {
+                let base = Self::for_data("dcgan", data).map_err(|e| e.replacen("model `dcgan`", "model `infogan`", 1))?;
+                let Self::Dcgan(shape) = base else { unreachable!("dcgan is a DCGAN") };
+                Ok(Self::Conditional(ConditionalConfig::infogan(shape.channels, shape.image_size)))
             }
             ("cgan" | "acgan", _) => {
                 let base = Self::for_data("dcgan", data).map_err(|e| e.replacen("model `dcgan`", &format!("model `{name}`"), 1))?;

@@ -965,3 +965,67 @@ fn conditional_models_train_sample_a_class_and_refuse_bad_input() {
         }
     }
 }
+
+/// `train infogan` needs no labels; `interpolate --code` draws latent traversals of the
+/// continuous and the categorical codes; bad codes get one error line.
+#[test]
+fn infogan_trains_without_labels_and_draws_latent_traversals() {
+    let dir = scratch("infogan");
+    let data: Vec<u8> = (0..32 * 28 * 28).map(|i| ((i * 5) % 256) as u8).collect();
+    let images = dir.join("unlabelled-images-idx3-ubyte.gz");
+    write_idx(&images, &[32, 28, 28], &data, true);
+    let run = dir.join("run");
+    let out = burn_gan(&[
+        "train",
+        "infogan",
+        "--data",
+        path(&images),
+        "--steps",
+        "2",
+        "--batch",
+        "8",
+        "--log-every",
+        "1",
+        "--out",
+        path(&run),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+    for key in ["info_loss", "info_cat_acc", "info_cont_nll"] {
+        assert!(
+            last[key].as_f64().unwrap_or(f64::NAN).is_finite(),
+            "{key} in {last}"
+        );
+    }
+    for (code, file) in [("0", "traversal-code-0.png"), ("cat", "traversal-cat.png")] {
+        let out = burn_gan(&[
+            "interpolate",
+            "--run",
+            path(&run),
+            "--code",
+            code,
+            "--pairs",
+            "3",
+            "--steps",
+            "5",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(run.join(file).is_file(), "{file} missing");
+    }
+    let err = error_line(&["interpolate", "--run", path(&run), "--code", "2"]);
+    assert!(
+        err.contains("--code 2") && err.contains("2 continuous codes"),
+        "{err}"
+    );
+    let err = error_line(&["interpolate", "--run", path(&run), "--code", "x"]);
+    assert!(err.contains("--code x"), "{err}");
+}

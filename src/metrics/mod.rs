@@ -29,6 +29,24 @@ pub use kernel::{kernel_distance, KidOptions};
 pub use parzen::{goodfellow_sigmas, parzen_evaluate, ParzenReport};
 pub use precision_recall::{precision_recall, PrecisionRecall};
 
+/// Cluster purity of a learned categorical code (InfoGAN): each code value is credited with the
+/// class most of its samples are given (by a classifier), and the purity is the fraction of
+/// samples in their code's majority class; 1 when every code value maps to a single class.
+/// Unlike an accuracy it needs no matching of code values to classes.
+pub fn purity(codes: &[usize], classes: &[usize], num_classes: usize) -> f64 {
+    assert_eq!(codes.len(), classes.len(), "one class per code");
+    let values = codes.iter().max().map_or(0, |m| m + 1);
+    let mut counts = vec![vec![0usize; num_classes]; values];
+    for (&c, &k) in codes.iter().zip(classes) {
+        counts[c][k] += 1;
+    }
+    let majority: usize = counts
+        .iter()
+        .map(|row| row.iter().max().copied().unwrap_or(0))
+        .sum();
+    majority as f64 / codes.len().max(1) as f64
+}
+
 /// burn-gan's cache folder: `$XDG_CACHE_HOME/burn-gan`, else `~/.cache/burn-gan`.
 pub fn cache_home() -> std::path::PathBuf {
     std::env::var_os("XDG_CACHE_HOME")
@@ -57,5 +75,18 @@ impl MeanStd {
             mean,
             std: var.sqrt(),
         }
+    }
+}
+
+#[cfg(test)]
+mod purity_tests {
+    use super::purity;
+
+    #[test]
+    fn purity_credits_each_code_with_its_majority_class() {
+        // Code 0 -> classes 2, 2, 1; code 1 -> 0, 0: 4 of 5 in their majority class.
+        assert!((purity(&[0, 0, 0, 1, 1], &[2, 2, 1, 0, 0], 3) - 0.8).abs() < 1e-12);
+        // A permutation of the classes is perfectly pure.
+        assert_eq!(purity(&[0, 1, 2, 0], &[2, 0, 1, 2], 3), 1.0);
     }
 }

@@ -373,12 +373,16 @@ impl<B: Backend> RunFiles<B> {
             // A conditional model on the classifier's classes: how often the classifier
             // recognises the class each sample was asked for.
             if model.num_classes() == classes {
-                let hits = probs
-                    .chunks(classes)
-                    .enumerate()
-                    .filter(|(i, p)| argmax(p) == i % classes)
-                    .count();
-                row.insert("class_accuracy".into(), (hits as f64 / n as f64).into());
+                let predicted: Vec<usize> = probs.chunks(classes).map(argmax).collect();
+                if model.supervised_classes() {
+                    let hits = (0..n).filter(|&i| predicted[i] == i % classes).count();
+                    row.insert("class_accuracy".into(), (hits as f64 / n as f64).into());
+                } else {
+                    // A learned code: how purely each code value maps to one class.
+                    let codes: Vec<usize> = (0..n).map(|i| i % classes).collect();
+                    let purity = crate::metrics::purity(&codes, &predicted, classes);
+                    row.insert("code_purity".into(), purity.into());
+                }
             }
         }
         self.append_metrics(row)?;

@@ -317,11 +317,24 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
         panic!("{self} does not expose discriminator features, so it cannot train with feature matching")
     }
 
+    /// The number of continuous latent codes at the end of `z` (InfoGAN; 0 otherwise), which
+    /// `burn-gan interpolate --code` sweeps.
+    fn continuous_codes(&self) -> usize {
+        0
+    }
+
     /// The number of classes the generator is conditioned on; 0 for an unconditional model.
     /// A conditional model's [`generate`](Adversarial::generate) gives sample `i` class
     /// `i % num_classes`, so a grid with `num_classes` columns shows one class per column.
     fn num_classes(&self) -> usize {
         0
+    }
+
+    /// Whether the classes are the data's labels (CGAN, ACGAN), or a categorical code the model
+    /// learned to use without labels (InfoGAN), whose values match the data's classes only up
+    /// to a permutation.
+    fn supervised_classes(&self) -> bool {
+        true
     }
 
     /// Generates samples of the given classes (conditional models; see
