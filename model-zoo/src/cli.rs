@@ -130,6 +130,9 @@ struct TrainArgs {
     /// Feature matching (Salimans 2016): the generator matches the mean of the discriminator's last hidden features: on or off.
     #[arg(long)]
     feature_matching: Option<String>,
+    /// Historical averaging (Salimans 2016): weight lambda of the pull of both networks towards the mean of their past parameters (0 turns it off; gan and dcgan families).
+    #[arg(long)]
+    historical_averaging: Option<f64>,
     /// Keep a moving average of the generator's weights with this decay (e.g. 0.999) and sample and evaluate with it (dcgan family, cgan, acgan).
     #[arg(long)]
     ema: Option<f64>,
@@ -577,9 +580,10 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
             if args.minibatch_kernels.is_some()
                 || args.minibatch_kernel_dim.is_some()
                 || feature_matching.is_some()
+                || args.historical_averaging.is_some()
             {
                 return Err(invalid(format!(
-                    "--minibatch-kernels, --minibatch-kernel-dim and --feature-matching apply to the gan and dcgan families, not to `{}`",
+                    "--minibatch-kernels, --minibatch-kernel-dim, --feature-matching and --historical-averaging apply to the gan and dcgan families, not to `{}`",
                     args.model
                 )));
             }
@@ -622,6 +626,7 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
             g.minibatch_kernels = args.minibatch_kernels.unwrap_or(g.minibatch_kernels);
             g.minibatch_kernel_dim = args.minibatch_kernel_dim.unwrap_or(g.minibatch_kernel_dim);
             g.feature_matching = feature_matching.unwrap_or(g.feature_matching);
+            set(&mut g.historical_averaging, args.historical_averaging);
             g.spectral_norm = spectral_norm.unwrap_or(g.spectral_norm);
             set(&mut g.gradient_penalty, args.gradient_penalty);
             set(&mut g.weight_clip, args.weight_clip);
@@ -633,6 +638,7 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
             c.minibatch_kernels = args.minibatch_kernels.unwrap_or(c.minibatch_kernels);
             c.minibatch_kernel_dim = args.minibatch_kernel_dim.unwrap_or(c.minibatch_kernel_dim);
             c.feature_matching = feature_matching.unwrap_or(c.feature_matching);
+            set(&mut c.historical_averaging, args.historical_averaging);
             set(&mut c.gradient_penalty, args.gradient_penalty);
             set(&mut c.weight_clip, args.weight_clip);
             set(&mut c.r1_gamma, args.r1);

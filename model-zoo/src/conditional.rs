@@ -569,7 +569,10 @@ impl<B: Backend> Adversarial<B> for Conditional<B> {
         }
     }
 
-    fn after_generator_step(mut self) -> Self {
+    fn after_update(mut self, network: Network) -> Self {
+        if network != Network::Generator {
+            return self;
+        }
         if let Some(Average { generator, updates }) = self.ema.take() {
             let (generator, updates) =
                 advance(generator, updates, &self.generator, self.settings.ema);

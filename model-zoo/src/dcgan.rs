@@ -25,6 +25,7 @@ use burn_gan::nn::{
     MinibatchDiscrimination, MinibatchDiscriminationConfig, PowerIteration,
 };
 use burn_gan::train::ema::{advance, ema_copy, update_counter};
+use burn_gan::train::history::{historical_penalty, update_history};
 use burn_gan::train::{network_params_of, Adversarial, Network, Objective, Penalty};
 
 /// Configuration of a DCGAN.
@@ -84,6 +85,10 @@ pub struct DcganConfig {
     /// discriminator's flattened last convolutional features.
     #[config(default = false)]
     pub feature_matching: bool,
+    /// Historical averaging's weight lambda (Salimans et al. 2016): both networks are pulled
+    /// towards the running mean of their past parameters (0: off).
+    #[config(default = 0.0)]
+    pub historical_averaging: f64,
 }
 
 /// The normalisation layer of a DCGAN discriminator's hidden layers.
@@ -133,6 +138,12 @@ impl DcganConfig {
                 return Err(format!("{name} must be a finite number >= 0, got {v}"));
             }
         }
+        if !(self.historical_averaging >= 0.0 && self.historical_averaging.is_finite()) {
+            return Err(format!(
+                "historical_averaging must be a finite number >= 0, got {}",
+                self.historical_averaging
+            ));
+        }
         if !(0.0..1.0).contains(&self.ema) {
             return Err(format!(
                 "the generator average's decay must be in [0, 1) (e.g. 0.999), got {}",
@@ -170,6 +181,8 @@ impl DcganConfig {
             },
             weight_clip: (self.weight_clip > 0.0).then_some(self.weight_clip as f32),
             feature_matching: self.feature_matching,
+            historical_averaging: (self.historical_averaging > 0.0)
+                .then_some(self.historical_averaging),
         }
     }
 
@@ -285,37 +298,44 @@ impl DcganConfig {
             top,
             side,
         };
+        let discriminator = Discriminator {
+            convs: d_convs,
+            norms: d_norms,
+            layer_norms: (!d_layer_norms.is_empty()).then_some(d_layer_norms),
+            spectral: self.spectral_norm.then(|| {
+                let mut states: Vec<PowerIteration<B>> = d_convs_shapes
+                    .iter()
+                    .map(|&(rows, cols)| PowerIteration::new(rows, cols, device))
+                    .collect();
+                states.push(PowerIteration::new(
+                    1,
+                    top * side * side + self.minibatch_kernels,
+                    device,
+                ));
+                states
+            }),
+            activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
+            minibatch: (self.minibatch_kernels > 0).then(|| {
+                MinibatchDiscriminationConfig::new(top * side * side, self.minibatch_kernels)
+                    .with_kernel_dim(self.minibatch_kernel_dim)
+                    .init(device)
+            }),
+            head: linear(top * side * side + self.minibatch_kernels, 1),
+        };
         Dcgan {
             ema: (self.ema > 0.0).then(|| Average {
                 generator: ema_copy(&generator),
                 updates: update_counter(device),
             }),
+            history: (self.historical_averaging > 0.0).then(|| History {
+                generator: ema_copy(&generator),
+                discriminator: ema_copy(&discriminator),
+                generator_updates: update_counter(device),
+                discriminator_updates: update_counter(device),
+            }),
             ema_decay: self.ema,
             generator,
-            discriminator: Discriminator {
-                convs: d_convs,
-                norms: d_norms,
-                layer_norms: (!d_layer_norms.is_empty()).then_some(d_layer_norms),
-                spectral: self.spectral_norm.then(|| {
-                    let mut states: Vec<PowerIteration<B>> = d_convs_shapes
-                        .iter()
-                        .map(|&(rows, cols)| PowerIteration::new(rows, cols, device))
-                        .collect();
-                    states.push(PowerIteration::new(
-                        1,
-                        top * side * side + self.minibatch_kernels,
-                        device,
-                    ));
-                    states
-                }),
-                activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
-                minibatch: (self.minibatch_kernels > 0).then(|| {
-                    MinibatchDiscriminationConfig::new(top * side * side, self.minibatch_kernels)
-                        .with_kernel_dim(self.minibatch_kernel_dim)
-                        .init(device)
-                }),
-                head: linear(top * side * side + self.minibatch_kernels, 1),
-            },
+            discriminator,
             objective: self.objective(),
         }
     }
@@ -421,10 +441,21 @@ pub struct Dcgan<B: Backend> {
     /// The moving average of the generator's weights, when configured (absent from older
     /// records).
     ema: Option<Average<B>>,
+    /// Historical averages of both networks, when configured (absent from older records).
+    history: Option<History<B>>,
     #[module(skip)]
     ema_decay: f64,
     #[module(skip)]
     objective: Objective,
+}
+
+/// Historical averages of both DCGAN networks (see [`burn_gan::train::history`]).
+#[derive(Module, Debug)]
+pub struct History<B: Backend> {
+    generator: Generator<B>,
+    discriminator: Discriminator<B>,
+    generator_updates: Param<Tensor<B, 1>>,
+    discriminator_updates: Param<Tensor<B, 1>>,
 }
 
 /// The moving average of a DCGAN generator's weights and the number of updates it has had.
@@ -459,12 +490,39 @@ impl<B: Backend> Adversarial<B> for Dcgan<B> {
         }
     }
 
-    fn after_generator_step(mut self) -> Self {
+    fn after_update(mut self, network: Network) -> Self {
+        if let Some(mut h) = self.history.take() {
+            match network {
+                Network::Generator => {
+                    (h.generator, h.generator_updates) =
+                        update_history(h.generator, h.generator_updates, &self.generator);
+                }
+                Network::Discriminator => {
+                    (h.discriminator, h.discriminator_updates) = update_history(
+                        h.discriminator,
+                        h.discriminator_updates,
+                        &self.discriminator,
+                    );
+                }
+            }
+            self.history = Some(h);
+        }
+        if network != Network::Generator {
+            return self;
+        }
         if let Some(Average { generator, updates }) = self.ema.take() {
             let (generator, updates) = advance(generator, updates, &self.generator, self.ema_decay);
             self.ema = Some(Average { generator, updates });
         }
         self
+    }
+
+    fn historical_penalty(&self, network: Network) -> Option<Tensor<B, 1>> {
+        let h = self.history.as_ref()?;
+        Some(match network {
+            Network::Generator => historical_penalty(&self.generator, &h.generator),
+            Network::Discriminator => historical_penalty(&self.discriminator, &h.discriminator),
+        })
     }
 
     fn network_params(&self, network: Network) -> Vec<ParamId> {

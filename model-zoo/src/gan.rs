@@ -7,7 +7,7 @@
 //! linear.
 
 use burn::backend::Autodiff;
-use burn::module::{Module, ParamId};
+use burn::module::{Module, Param, ParamId};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, tanh};
@@ -16,6 +16,8 @@ use burn_gan::loss::{input_gradient_norms, GeneratorLoss, LossFamily};
 use burn_gan::nn::{
     sn_linear, MinibatchDiscrimination, MinibatchDiscriminationConfig, PowerIteration,
 };
+use burn_gan::train::ema::{ema_copy, update_counter};
+use burn_gan::train::history::{historical_penalty, update_history};
 use burn_gan::train::{network_params_of, Adversarial, Network, Objective, Penalty};
 
 /// Configuration of the original GAN.
@@ -75,6 +77,10 @@ pub struct GanConfig {
     /// discriminator's last hidden layer.
     #[config(default = false)]
     pub feature_matching: bool,
+    /// Historical averaging's weight lambda (Salimans et al. 2016): both networks are pulled
+    /// towards the running mean of their past parameters (0: off).
+    #[config(default = 0.0)]
+    pub historical_averaging: f64,
 }
 
 impl GanConfig {
@@ -107,6 +113,8 @@ impl GanConfig {
             }),
             weight_clip: (self.weight_clip > 0.0).then_some(self.weight_clip as f32),
             feature_matching: self.feature_matching,
+            historical_averaging: (self.historical_averaging > 0.0)
+                .then_some(self.historical_averaging),
         }
     }
 
@@ -119,6 +127,12 @@ impl GanConfig {
             if !(v >= 0.0 && v.is_finite()) {
                 return Err(format!("{name} must be a finite number >= 0, got {v}"));
             }
+        }
+        if !(self.historical_averaging >= 0.0 && self.historical_averaging.is_finite()) {
+            return Err(format!(
+                "historical_averaging must be a finite number >= 0, got {}",
+                self.historical_averaging
+            ));
         }
         if self.minibatch_kernels > 0 && self.gradient_penalty > 0.0 {
             return Err("a gradient penalty needs per-sample critic scores, which minibatch discrimination couples; use one".into());
@@ -155,39 +169,47 @@ impl GanConfig {
             width = self.d_hidden;
         }
         let [c, h, w] = self.data_shape;
+        let generator = Generator {
+            hidden: g,
+            output: g_out,
+            tanh_output: self.tanh_output,
+            shape: [c, h, w],
+        };
+        let discriminator = Discriminator {
+            spectral: self.spectral_norm.then(|| {
+                let mut states: Vec<PowerIteration<B>> = d
+                    .iter()
+                    .map(|l| {
+                        let [i, o] = l.weight.dims();
+                        PowerIteration::new(o, i, device)
+                    })
+                    .collect();
+                states.push(PowerIteration::new(
+                    1,
+                    width + self.minibatch_kernels,
+                    device,
+                ));
+                states
+            }),
+            hidden: d,
+            minibatch: (self.minibatch_kernels > 0).then(|| {
+                MinibatchDiscriminationConfig::new(width, self.minibatch_kernels)
+                    .with_kernel_dim(self.minibatch_kernel_dim)
+                    .init(device)
+            }),
+            output: LinearConfig::new(width + self.minibatch_kernels, 1).init(device),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            pieces: self.maxout_pieces,
+        };
         Gan {
-            generator: Generator {
-                hidden: g,
-                output: g_out,
-                tanh_output: self.tanh_output,
-                shape: [c, h, w],
-            },
-            discriminator: Discriminator {
-                spectral: self.spectral_norm.then(|| {
-                    let mut states: Vec<PowerIteration<B>> = d
-                        .iter()
-                        .map(|l| {
-                            let [i, o] = l.weight.dims();
-                            PowerIteration::new(o, i, device)
-                        })
-                        .collect();
-                    states.push(PowerIteration::new(
-                        1,
-                        width + self.minibatch_kernels,
-                        device,
-                    ));
-                    states
-                }),
-                hidden: d,
-                minibatch: (self.minibatch_kernels > 0).then(|| {
-                    MinibatchDiscriminationConfig::new(width, self.minibatch_kernels)
-                        .with_kernel_dim(self.minibatch_kernel_dim)
-                        .init(device)
-                }),
-                output: LinearConfig::new(width + self.minibatch_kernels, 1).init(device),
-                dropout: DropoutConfig::new(self.dropout).init(),
-                pieces: self.maxout_pieces,
-            },
+            history: (self.historical_averaging > 0.0).then(|| History {
+                generator: ema_copy(&generator),
+                discriminator: ema_copy(&discriminator),
+                generator_updates: update_counter(device),
+                discriminator_updates: update_counter(device),
+            }),
+            generator,
+            discriminator,
             objective: self.objective(),
         }
     }
@@ -283,8 +305,19 @@ pub struct Gan<B: Backend> {
     pub generator: Generator<B>,
     /// The discriminator.
     pub discriminator: Discriminator<B>,
+    /// Historical averages of both networks, when configured (absent from older records).
+    history: Option<History<B>>,
     #[module(skip)]
     objective: Objective,
+}
+
+/// Historical averages of both networks (see [`burn_gan::train::history`]).
+#[derive(Module, Debug)]
+pub struct History<B: Backend> {
+    generator: Generator<B>,
+    discriminator: Discriminator<B>,
+    generator_updates: Param<Tensor<B, 1>>,
+    discriminator_updates: Param<Tensor<B, 1>>,
 }
 
 // ANCHOR: gan_adversarial
@@ -308,6 +341,34 @@ impl<B: Backend> Adversarial<B> for Gan<B> {
 
     fn discriminator_features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         self.discriminator.features(x)
+    }
+
+    fn after_update(mut self, network: Network) -> Self {
+        if let Some(mut h) = self.history.take() {
+            match network {
+                Network::Generator => {
+                    (h.generator, h.generator_updates) =
+                        update_history(h.generator, h.generator_updates, &self.generator);
+                }
+                Network::Discriminator => {
+                    (h.discriminator, h.discriminator_updates) = update_history(
+                        h.discriminator,
+                        h.discriminator_updates,
+                        &self.discriminator,
+                    );
+                }
+            }
+            self.history = Some(h);
+        }
+        self
+    }
+
+    fn historical_penalty(&self, network: Network) -> Option<Tensor<B, 1>> {
+        let h = self.history.as_ref()?;
+        Some(match network {
+            Network::Generator => historical_penalty(&self.generator, &h.generator),
+            Network::Discriminator => historical_penalty(&self.discriminator, &h.discriminator),
+        })
     }
 
     fn network_params(&self, network: Network) -> Vec<ParamId> {
@@ -435,5 +496,83 @@ mod tests {
         assert!(grads
             .remove::<TB, 2>(gan.discriminator.output.weight.id)
             .is_none());
+    }
+
+    /// Historical averaging: after each discriminator update the average is the mean of the
+    /// discriminator's parameters after every update so far, and the next phase reports the
+    /// (positive) penalty towards it.
+    #[test]
+    fn historical_average_is_the_mean_of_past_parameters() {
+        use burn::backend::Autodiff;
+        use burn::optim::Optimizer;
+        use burn_gan::train::{train_step, GanBatch, GanOptimizer, OptimizerConfig, Phase};
+        type AB = Autodiff<TB>;
+        let device = Default::default();
+        let mut gan = GanConfig::toy()
+            .with_historical_averaging(0.5)
+            .init::<AB>(&device);
+        let mut optim =
+            GanOptimizer::new(&OptimizerConfig::adam(1e-2), &OptimizerConfig::adam(1e-2));
+        let weights = |g: &Gan<AB>| -> Vec<f32> {
+            g.discriminator
+                .output
+                .weight
+                .val()
+                .into_data()
+                .convert::<f32>()
+                .to_vec()
+                .unwrap()
+        };
+        let mut seen = Vec::new();
+        let mut penalties = Vec::new();
+        for seed in 0..3 {
+            let batch = GanBatch::<AB> {
+                phase: Phase::Discriminator,
+                real: Tensor::random(
+                    [32, 2, 1, 1],
+                    burn::tensor::Distribution::Normal(0.0, 2.0),
+                    &device,
+                ),
+                labels: None,
+                z: Tensor::random(
+                    [32, 2],
+                    burn::tensor::Distribution::Normal(0.0, 1.0),
+                    &device,
+                ),
+                seed,
+            };
+            let out = train_step(&gan, batch);
+            let stats = out.item.stats();
+            penalties.push(
+                stats
+                    .extra
+                    .iter()
+                    .find(|(k, _)| *k == "history_penalty")
+                    .unwrap()
+                    .1,
+            );
+            gan = optim.step(1.0, gan, out.grads);
+            seen.push(weights(&gan));
+        }
+        let avg: Vec<f32> = gan
+            .history
+            .as_ref()
+            .unwrap()
+            .discriminator
+            .output
+            .weight
+            .val()
+            .into_data()
+            .convert::<f32>()
+            .to_vec()
+            .unwrap();
+        for i in 0..avg.len() {
+            let mean = seen.iter().map(|w| w[i]).sum::<f32>() / 3.0;
+            assert!((avg[i] - mean).abs() < 1e-5, "{} vs {mean}", avg[i]);
+        }
+        // Before any update the average is the initial network itself: no penalty; after two
+        // different updates, a positive one.
+        assert_eq!(penalties[0], 0.0);
+        assert!(penalties[2] > 0.0, "{penalties:?}");
     }
 }

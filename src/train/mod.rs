@@ -24,6 +24,7 @@
 
 pub mod checkpoint;
 pub mod ema;
+pub mod history;
 pub mod loader;
 pub mod metrics;
 pub mod optim;

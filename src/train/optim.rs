@@ -298,10 +298,11 @@ where
                     .collect();
                 module = module.map(&mut Clip { ids: &ids, c });
             }
+            module = module.after_update(Network::Discriminator);
         }
         if !g.is_empty() {
             module = self.generator.step(lr * self.lr_g, module, g);
-            module = module.after_generator_step();
+            module = module.after_update(Network::Generator);
         }
         module
     }

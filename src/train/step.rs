@@ -223,6 +223,10 @@ pub struct Objective {
     /// ([`Adversarial::discriminator_features`]) instead of its adversarial loss.
     #[serde(default)]
     pub feature_matching: bool,
+    /// Historical averaging's weight lambda (Salimans et al. 2016, section 3.3), added by
+    /// [`train_step`] to both networks' losses; the model keeps the averages.
+    #[serde(default)]
+    pub historical_averaging: Option<f64>,
 }
 
 impl Objective {
@@ -273,6 +277,7 @@ impl Default for Objective {
             penalty: None,
             weight_clip: None,
             feature_matching: false,
+            historical_averaging: None,
         }
     }
 }
@@ -366,13 +371,20 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
         }
     }
 
-    /// Called by [`crate::train::GanOptimizer`] after every generator update: where a model keeps
-    /// the moving average of its generator's weights up to date (see [`crate::train::ema`]).
-    fn after_generator_step(self) -> Self
+    /// Called by [`crate::train::GanOptimizer`] after every update of `network`: where a model
+    /// keeps averages of its weights up to date (the generator's moving average,
+    /// [`crate::train::ema`]; historical averages, [`crate::train::history`]).
+    fn after_update(self, _network: Network) -> Self
     where
         Self: Sized,
     {
         self
+    }
+
+    /// Historical averaging's `||θ - θ̄||²` for `network` (see [`crate::train::history`]);
+    /// `None` when the model keeps no historical average.
+    fn historical_penalty(&self, _network: Network) -> Option<Tensor<B, 1>> {
+        None
     }
 
     /// The parameters a network owns; the optimizer of that network updates exactly these.
@@ -509,6 +521,14 @@ where
         if let Some(penalty) = phase_model.objective().penalty {
             let penalty_loss = add_penalty(&phase_model, penalty, &batch, &mut output);
             loss = loss + penalty_loss;
+        }
+    }
+    if let Some(lambda) = phase_model.objective().historical_averaging {
+        if let Some(penalty) = phase_model.historical_penalty(batch.phase.network()) {
+            output
+                .extra
+                .push(("history_penalty", penalty.clone().detach()));
+            loss = loss + penalty.mul_scalar(lambda);
         }
     }
     output.fake = None;
