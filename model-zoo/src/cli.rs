@@ -133,6 +133,9 @@ struct TrainArgs {
     /// Historical averaging (Salimans 2016): weight lambda of the pull of both networks towards the mean of their past parameters (0 turns it off; gan and dcgan families).
     #[arg(long)]
     historical_averaging: Option<f64>,
+    /// Virtual batch norm (Salimans 2016) in a DCGAN generator, with a fixed reference batch of this many noise vectors (e.g. 64; 0 turns it off).
+    #[arg(long)]
+    virtual_batch_norm: Option<usize>,
     /// Keep a moving average of the generator's weights with this decay (e.g. 0.999) and sample and evaluate with it (dcgan family, cgan, acgan).
     #[arg(long)]
     ema: Option<f64>,
@@ -581,9 +584,10 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
                 || args.minibatch_kernel_dim.is_some()
                 || feature_matching.is_some()
                 || args.historical_averaging.is_some()
+                || args.virtual_batch_norm.is_some()
             {
                 return Err(invalid(format!(
-                    "--minibatch-kernels, --minibatch-kernel-dim, --feature-matching and --historical-averaging apply to the gan and dcgan families, not to `{}`",
+                    "--minibatch-kernels, --minibatch-kernel-dim, --feature-matching, --historical-averaging and --virtual-batch-norm apply to the gan and dcgan families, not to `{}`",
                     args.model
                 )));
             }
@@ -610,6 +614,12 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
             c.validate()
         }
         ModelSpec::Gan(g) => {
+            if args.virtual_batch_norm.is_some() {
+                return Err(invalid(format!(
+                    "--virtual-batch-norm applies to the DCGAN family's generator, not to `{}` (whose generator has no batch norm)",
+                    args.model
+                )));
+            }
             if ema.is_some() {
                 return Err(invalid(format!(
                     "--ema applies to the DCGAN family and the conditional models, not to `{}`",
@@ -639,6 +649,9 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
             c.minibatch_kernel_dim = args.minibatch_kernel_dim.unwrap_or(c.minibatch_kernel_dim);
             c.feature_matching = feature_matching.unwrap_or(c.feature_matching);
             set(&mut c.historical_averaging, args.historical_averaging);
+            if let Some(r) = args.virtual_batch_norm {
+                c.virtual_batch_norm = r;
+            }
             set(&mut c.gradient_penalty, args.gradient_penalty);
             set(&mut c.weight_clip, args.weight_clip);
             set(&mut c.r1_gamma, args.r1);

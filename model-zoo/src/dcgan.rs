@@ -22,7 +22,8 @@ use burn::tensor::backend::AutodiffBackend;
 use burn_gan::loss::{input_gradient_norms, GeneratorLoss, LossFamily};
 use burn_gan::nn::{
     dcgan_init, sn_conv2d, sn_linear, BatchNorm, BatchNormConfig, LayerNorm2d, LayerNorm2dConfig,
-    MinibatchDiscrimination, MinibatchDiscriminationConfig, PowerIteration,
+    MinibatchDiscrimination, MinibatchDiscriminationConfig, PowerIteration, VirtualBatchNorm,
+    VirtualBatchNormConfig,
 };
 use burn_gan::train::ema::{advance, ema_copy, update_counter};
 use burn_gan::train::history::{historical_penalty, update_history};
@@ -89,6 +90,10 @@ pub struct DcganConfig {
     /// towards the running mean of their past parameters (0: off).
     #[config(default = 0.0)]
     pub historical_averaging: f64,
+    /// Virtual batch norm (Salimans et al. 2016) in the generator with a fixed reference batch
+    /// of this many noise vectors (0: ordinary batch norm).
+    #[config(default = 0)]
+    pub virtual_batch_norm: usize,
 }
 
 /// The normalisation layer of a DCGAN discriminator's hidden layers.
@@ -265,7 +270,7 @@ impl DcganConfig {
                 widths[l + 1]
             };
             g_convs.push(conv_t(widths[l], out));
-            if l + 1 < levels {
+            if l + 1 < levels && self.virtual_batch_norm == 0 {
                 g_norms.push(BatchNormConfig::new(out).init(device));
             }
         }
@@ -295,6 +300,23 @@ impl DcganConfig {
             project_norm: BatchNormConfig::new(top * side * side).init(device),
             convs: g_convs,
             norms: g_norms,
+            virtual_norms: (self.virtual_batch_norm > 0).then(|| VirtualNorms {
+                project: VirtualBatchNormConfig::new(top * side * side).init(device),
+                norms: widths[1..]
+                    .iter()
+                    .map(|&c| VirtualBatchNormConfig::new(c).init(device))
+                    .collect(),
+                // Fixed for the whole run and saved with the model; never trained.
+                reference: Param::initialized(
+                    ParamId::new(),
+                    Tensor::random(
+                        [self.virtual_batch_norm, self.latent_dim],
+                        burn::tensor::Distribution::Normal(0.0, 1.0),
+                        device,
+                    )
+                    .set_require_grad(false),
+                ),
+            }),
             top,
             side,
         };
@@ -345,9 +367,12 @@ impl DcganConfig {
 #[derive(Module, Debug)]
 pub struct Generator<B: Backend> {
     project: Linear<B>,
+    /// Batch norm of the projection (unused with virtual batch norm).
     project_norm: BatchNorm<B>,
     convs: Vec<ConvTranspose2d<B>>,
     norms: Vec<BatchNorm<B>>,
+    /// Virtual batch norm instead of `project_norm` and `norms` (absent from older records).
+    virtual_norms: Option<VirtualNorms<B>>,
     top: usize,
     side: usize,
 }
@@ -358,6 +383,9 @@ impl<B: Backend> Generator<B> {
     /// - `z`: `[n, latent_dim]`
     /// - output: `[n, channels, image_size, image_size]` in `[-1, 1]`
     pub fn forward(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        if let Some(v) = &self.virtual_norms {
+            return self.forward_virtual(v, z);
+        }
         let n = z.dims()[0];
         let x = relu(self.project_norm.forward(self.project.forward(z))); // [n, top * s * s]
         let mut x = x.reshape([n, self.top, self.side, self.side]);
@@ -372,6 +400,36 @@ impl<B: Backend> Generator<B> {
     }
 }
 // ANCHOR_END: dcgan_generator
+
+impl<B: Backend> Generator<B> {
+    /// The forward pass with virtual batch norm: the reference noise runs in front of `z`, every
+    /// normalisation takes its statistics from it, and its rows are dropped at the end.
+    fn forward_virtual(&self, v: &VirtualNorms<B>, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        let (n, r) = (z.dims()[0], v.reference.dims()[0]);
+        let z = Tensor::cat(vec![v.reference.val(), z], 0); // [r + n, latent]
+        let x = relu(v.project.forward(self.project.forward(z), r));
+        let mut x = x.reshape([r + n, self.top, self.side, self.side]);
+        let last = self.convs.len() - 1;
+        for (l, conv) in self.convs.iter().enumerate() {
+            x = conv.forward(x);
+            x = if l < last {
+                relu(v.norms[l].forward(x, r))
+            } else {
+                tanh(x)
+            };
+        }
+        x.slice([r..r + n])
+    }
+}
+
+/// Virtual batch norms of a DCGAN generator and their reference batch.
+#[derive(Module, Debug)]
+pub struct VirtualNorms<B: Backend> {
+    project: VirtualBatchNorm<B>,
+    norms: Vec<VirtualBatchNorm<B>>,
+    /// `[R, latent_dim]`: the reference noise.
+    reference: Param<Tensor<B, 2>>,
+}
 
 /// The DCGAN discriminator.
 #[derive(Module, Debug)]
@@ -853,5 +911,56 @@ mod tests {
     #[should_panic = "A DCGAN image size must be s * 2^k"]
     fn odd_image_sizes_are_rejected() {
         DcganConfig::new(1, 27).init::<TB>(&Default::default());
+    }
+
+    /// With virtual batch norm a generated image depends on its own noise (and the fixed
+    /// reference batch) only, in training mode too; the VBN gains get gradients.
+    #[test]
+    fn virtual_batch_norm_makes_samples_independent_of_their_batch() {
+        use burn::backend::Autodiff;
+        type AB = Autodiff<TB>;
+        let device = Default::default();
+        let gan = DcganConfig::dcgan28()
+            .with_virtual_batch_norm(16)
+            .init::<AB>(&device);
+        let z = Tensor::<AB, 2>::random(
+            [2, 100],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let others = Tensor::<AB, 2>::random(
+            [5, 100],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let alone = gan.generate(z.clone());
+        let crowd = gan.generate(Tensor::cat(vec![z, others], 0)).slice([0..2]);
+        let diff = (alone.clone() - crowd).abs().max().into_scalar();
+        assert!(diff < 1e-5, "{diff}");
+        let grads = alone.mean().backward();
+        let v = gan.generator.virtual_norms.as_ref().unwrap();
+        assert!(v.norms[0].gamma.grad(&grads).is_some());
+        assert!(
+            v.reference.grad(&grads).is_none(),
+            "the reference batch is not trained"
+        );
+        // Plain batch norm, by contrast, couples the batch.
+        let bn = DcganConfig::dcgan28().init::<AB>(&device);
+        let z = Tensor::<AB, 2>::random(
+            [2, 100],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let others = Tensor::<AB, 2>::random(
+            [5, 100],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let d = (bn.generate(z.clone())
+            - bn.generate(Tensor::cat(vec![z, others], 0)).slice([0..2]))
+        .abs()
+        .max()
+        .into_scalar();
+        assert!(d > 1e-4, "{d}");
     }
 }
