@@ -142,9 +142,12 @@ struct TrainArgs {
     /// Class-conditional batch norm in a conditional generator (BigGAN): on or off.
     #[arg(long)]
     class_bn: Option<String>,
-    /// ACGAN: weight of the class cross-entropy in both networks' losses.
+    /// ACGAN: weight of the class cross-entropy in both networks' losses (InfoGAN: of the categorical code's information term).
     #[arg(long)]
     class_loss_weight: Option<f64>,
+    /// CGAN: feature maps the label adds to the discriminator's first layer's maps (default 1).
+    #[arg(long)]
+    label_maps: Option<usize>,
     /// Run seed (weights, batch order, noise).
     #[arg(long)]
     seed: Option<u64>,
@@ -562,10 +565,12 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
         other => other,
     };
     if !matches!(model, ModelSpec::Conditional(_))
-        && (args.class_bn.is_some() || args.class_loss_weight.is_some())
+        && (args.class_bn.is_some()
+            || args.class_loss_weight.is_some()
+            || args.label_maps.is_some())
     {
         return Err(invalid(format!(
-            "--class-bn and --class-loss-weight apply to the conditional models (cgan, acgan), not to `{}`",
+            "--class-bn, --class-loss-weight and --label-maps apply to the conditional models (cgan, acgan), not to `{}`",
             args.model
         )));
     }
@@ -610,6 +615,15 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
             }
             if let Some(w) = args.class_loss_weight {
                 c.class_loss_weight = w;
+            }
+            if let Some(k) = args.label_maps {
+                if c.method != crate::conditional::Conditioning::Cgan {
+                    return Err(invalid(format!(
+                        "--label-maps applies to cgan (whose discriminator takes the label), not to `{}`",
+                        args.model
+                    )));
+                }
+                c.label_maps = k;
             }
             c.validate()
         }

@@ -391,6 +391,7 @@ impl<B: Backend> Discriminator<B> {
         let n = x.dims()[0];
         let mut x = x;
         for (l, conv) in self.convs.iter().enumerate() {
+            // ANCHOR: label_maps
             if l == 1 {
                 if let Some(maps) = &self.label_maps {
                     let s = self.first_side;
@@ -399,6 +400,7 @@ impl<B: Backend> Discriminator<B> {
                     x = Tensor::cat(vec![x, maps.reshape([n, k, s, s])], 1);
                 }
             }
+            // ANCHOR_END: label_maps
             x = match &self.spectral {
                 Some(states) => sn_conv2d(conv, &states[l], x),
                 None => conv.forward(x),
@@ -499,6 +501,7 @@ impl<B: Backend> Conditional<B> {
 
     /// InfoGAN's information loss on generated samples: the categorical code's cross-entropy
     /// plus the continuous codes' unit-Gaussian negative log-likelihood (without its constant).
+    // ANCHOR: information_loss
     fn information_loss(
         &self,
         classes: Tensor<B, 2>,
@@ -528,6 +531,7 @@ impl<B: Backend> Conditional<B> {
         out.extra.push(("info_loss", loss.clone().detach()));
         loss
     }
+    // ANCHOR_END: information_loss
 }
 
 impl<B: Backend> Adversarial<B> for Conditional<B> {
@@ -633,6 +637,7 @@ impl<B: Backend> Adversarial<B> for Conditional<B> {
                                 &mut out,
                             );
                     }
+                    // ANCHOR: acgan_d
                     (Some(real_classes), Some(fake_classes)) => {
                         out.extra.push((
                             "class_acc_real",
@@ -644,6 +649,7 @@ impl<B: Backend> Adversarial<B> for Conditional<B> {
                             .push(("class_loss_d", class_loss.clone().detach()));
                         loss = loss + class_loss.mul_scalar(weight);
                     }
+                    // ANCHOR_END: acgan_d
                     _ => {}
                 }
                 out.fake = Some(fake);

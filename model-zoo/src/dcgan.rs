@@ -404,6 +404,7 @@ impl<B: Backend> Generator<B> {
 impl<B: Backend> Generator<B> {
     /// The forward pass with virtual batch norm: the reference noise runs in front of `z`, every
     /// normalisation takes its statistics from it, and its rows are dropped at the end.
+    // ANCHOR: forward_virtual
     fn forward_virtual(&self, v: &VirtualNorms<B>, z: Tensor<B, 2>) -> Tensor<B, 4> {
         let (n, r) = (z.dims()[0], v.reference.dims()[0]);
         let z = Tensor::cat(vec![v.reference.val(), z], 0); // [r + n, latent]
@@ -420,6 +421,7 @@ impl<B: Backend> Generator<B> {
         }
         x.slice([r..r + n])
     }
+    // ANCHOR_END: forward_virtual
 }
 
 /// Virtual batch norms of a DCGAN generator and their reference batch.

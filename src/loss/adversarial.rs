@@ -94,9 +94,11 @@ pub fn generator_loss<B: Backend>(fake_logits: Tensor<B, 2>, kind: GeneratorLoss
 /// # Shapes
 /// - `real`, `fake`: `[n, features]` (the batch sizes may differ)
 /// - output: `[1]`
+// ANCHOR: feature_matching
 pub fn feature_matching<B: Backend>(real: Tensor<B, 2>, fake: Tensor<B, 2>) -> Tensor<B, 1> {
     (real.mean_dim(0) - fake.mean_dim(0)).square().sum()
 }
+// ANCHOR_END: feature_matching
 
 #[cfg(test)]
 mod tests {

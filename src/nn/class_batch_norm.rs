@@ -51,6 +51,7 @@ impl<B: Backend> ClassBatchNorm<B> {
     /// - `x`: `[n, C, ...]`
     /// - `condition`: `[n, condition_dim]` (e.g. the class embeddings of the samples)
     /// - output: the shape of `x`
+    // ANCHOR: class_bn
     pub fn forward<const D: usize>(
         &self,
         x: Tensor<B, D>,
@@ -68,6 +69,7 @@ impl<B: Backend> ClassBatchNorm<B> {
         let bias = condition.matmul(self.bias.val()).reshape([n * c, 1]);
         (normed.clone() * gain + normed + bias).reshape(dims)
     }
+    // ANCHOR_END: class_bn
 }
 
 #[cfg(test)]

@@ -61,6 +61,7 @@ impl<B: Backend> MinibatchDiscrimination<B> {
     /// # Shapes
     /// - `features`: `[n, A]`
     /// - output: `[n, B]`
+    // ANCHOR: closeness
     pub fn closeness(&self, features: Tensor<B, 2>) -> Tensor<B, 2> {
         let n = features.dims()[0];
         let m = features
@@ -70,6 +71,7 @@ impl<B: Backend> MinibatchDiscrimination<B> {
         let l1 = diff.abs().sum_dim(3); // [n, n, B, 1]
         l1.neg().exp().sum_dim(1).reshape([n, self.kernels])
     }
+    // ANCHOR_END: closeness
 
     /// # Shapes
     /// - `features`: `[n, A]`

@@ -59,9 +59,11 @@ pub fn update_history<B: Backend, M: Module<B>>(
     count: Param<Tensor<B, 1>>,
     network: &M,
 ) -> (M, Param<Tensor<B, 1>>) {
+    // ANCHOR: cumulative_mean
     let t = count.val().into_scalar().elem::<f64>();
     // The first update (t = 0) makes the average the current parameters.
     let average = ema_update(average, network, t / (t + 1.0));
+    // ANCHOR_END: cumulative_mean
     let count = Param::initialized(
         count.id,
         count.val().detach().add_scalar(1.0).set_require_grad(false),
