@@ -617,7 +617,7 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
                 c.class_loss_weight = w;
             }
             if let Some(k) = args.label_maps {
-                if c.method != crate::conditional::Conditioning::Cgan {
+                if c.method != burn_gan_zoo::conditional::Conditioning::Cgan {
                     return Err(invalid(format!(
                         "--label-maps applies to cgan (whose discriminator takes the label), not to `{}`",
                         args.model
