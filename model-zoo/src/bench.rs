@@ -142,7 +142,9 @@ pub fn bench_model<B: AutodiffBackend>(
             let optim = GanOptimizer::new(g, d);
             run::<B, Gan<B>>(name, c.init(device), optim, options, device)
         }
-        ModelSpec::Conditional(_) => unreachable!("the benchmark models are unconditional"),
+        ModelSpec::Conditional(_) | ModelSpec::Sgan(_) => {
+            unreachable!("the benchmark models are the unconditional GANs")
+        }
     })
 }
 
@@ -189,6 +191,7 @@ where
                 labels: None,
                 z: normal_noise(n, latent, seed, device),
                 seed,
+                labelled: None,
             };
             let m = model
                 .take()

@@ -145,9 +145,18 @@ struct TrainArgs {
     /// ACGAN: weight of the class cross-entropy in both networks' losses (InfoGAN: of the categorical code's information term).
     #[arg(long)]
     class_loss_weight: Option<f64>,
+    /// ACGAN: the discriminator's class loss also on generated images, as in the paper: on or off (default off, see the book).
+    #[arg(long)]
+    fake_class_loss: Option<String>,
     /// CGAN: feature maps the label adds to the discriminator's first layer's maps (default 1).
     #[arg(long)]
     label_maps: Option<usize>,
+    /// Semi-supervised models: the number of labelled training samples (class-balanced, drawn with the run seed; default 100).
+    #[arg(long)]
+    labelled: Option<usize>,
+    /// Classifier models (sgan): held-out labelled images to measure accuracy on after training (e.g. the t10k files).
+    #[arg(long)]
+    test_data: Option<String>,
     /// Run seed (weights, batch order, noise).
     #[arg(long)]
     seed: Option<u64>,
@@ -243,6 +252,9 @@ pub(crate) struct RunConfig {
     pub(crate) data_shape: [usize; 3],
     pub(crate) data_kind: SampleKind,
     backend: String,
+    /// Held-out labelled images a classifier model (sgan) is tested on after training.
+    #[serde(default)]
+    test_data: Option<String>,
 }
 
 pub(crate) type CliResult<T> = Result<T, Error>;
@@ -383,6 +395,12 @@ fn train(args: TrainArgs) -> CliResult<()> {
                 ModelSpec::Gan(c) => c.generator_loss = loss,
                 ModelSpec::Dcgan(c) => c.generator_loss = loss,
                 ModelSpec::Conditional(c) => c.generator_loss = loss,
+                ModelSpec::Sgan(_) => {
+                    return Err(invalid(format!(
+                        "--generator-loss and --real-target do not apply to `{}`",
+                        args.model
+                    )))
+                }
             }
         }
         if let Some(t) = args.real_target {
@@ -395,6 +413,12 @@ fn train(args: TrainArgs) -> CliResult<()> {
                 ModelSpec::Gan(c) => c.real_target = t,
                 ModelSpec::Dcgan(c) => c.real_target = t,
                 ModelSpec::Conditional(c) => c.real_target = t,
+                ModelSpec::Sgan(_) => {
+                    return Err(invalid(format!(
+                        "--generator-loss and --real-target do not apply to `{}`",
+                        args.model
+                    )))
+                }
             }
         }
         apply_objective_flags(&args, &mut model)?;
@@ -412,6 +436,15 @@ fn train(args: TrainArgs) -> CliResult<()> {
         set(args.sample_every, &mut t.sample_every);
         set(args.eval_every, &mut t.eval_every);
         set(args.eval_samples, &mut t.eval_samples);
+        if let Some(n) = args.labelled {
+            if !matches!(model, ModelSpec::Sgan(_)) {
+                return Err(invalid(format!(
+                    "--labelled applies to the semi-supervised models (sgan, sgan-fm, sgan-supervised), not to `{}`",
+                    args.model
+                )));
+            }
+            t.labelled = n;
+        }
         if let Some(f) = &args.eval_features {
             t.eval_features = f.clone();
         }
@@ -461,6 +494,7 @@ fn train(args: TrainArgs) -> CliResult<()> {
             data_shape: data.shape,
             data_kind: data.kind,
             backend: burn_gan_backends::NAME.into(),
+            test_data: args.test_data.clone(),
         };
         (rc, data)
     };
@@ -532,6 +566,13 @@ fn train(args: TrainArgs) -> CliResult<()> {
             &out,
             resume,
         ),
+        ModelSpec::Sgan(c) => train_model(
+            c.init::<AutodiffBackend>(&device),
+            data,
+            &run_config,
+            &out,
+            resume,
+        ),
     }
 }
 
@@ -567,10 +608,11 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
     if !matches!(model, ModelSpec::Conditional(_))
         && (args.class_bn.is_some()
             || args.class_loss_weight.is_some()
-            || args.label_maps.is_some())
+            || args.label_maps.is_some()
+            || args.fake_class_loss.is_some())
     {
         return Err(invalid(format!(
-            "--class-bn, --class-loss-weight and --label-maps apply to the conditional models (cgan, acgan), not to `{}`",
+            "--class-bn, --class-loss-weight, --label-maps and --fake-class-loss apply to the conditional models (cgan, acgan), not to `{}`",
             args.model
         )));
     }
@@ -584,6 +626,28 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
         ));
     }
     let checked = match model {
+        ModelSpec::Sgan(c) => {
+            if loss.is_some()
+                || spectral_norm.is_some()
+                || args.critic_norm.is_some()
+                || args.gradient_penalty.is_some()
+                || args.r1.is_some()
+                || args.weight_clip.is_some()
+                || args.orthogonal_init.is_some()
+                || args.minibatch_kernels.is_some()
+                || args.minibatch_kernel_dim.is_some()
+                || args.historical_averaging.is_some()
+                || args.virtual_batch_norm.is_some()
+                || ema.is_some()
+            {
+                return Err(invalid(format!(
+                    "`{}` takes --labelled, --test-data and --feature-matching, not the other objective flags",
+                    args.model
+                )));
+            }
+            c.feature_matching = feature_matching.unwrap_or(c.feature_matching);
+            c.validate()
+        }
         ModelSpec::Conditional(c) => {
             if args.minibatch_kernels.is_some()
                 || args.minibatch_kernel_dim.is_some()
@@ -615,6 +679,9 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
             }
             if let Some(w) = args.class_loss_weight {
                 c.class_loss_weight = w;
+            }
+            if let Some(v) = &args.fake_class_loss {
+                c.fake_class_loss = on_off("--fake-class-loss", v)?;
             }
             if let Some(k) = args.label_maps {
                 if c.method != burn_gan_zoo::conditional::Conditioning::Cgan {
@@ -722,6 +789,9 @@ where
     let start = std::time::Instant::now();
     let trained = fit(model, data.clone(), &rc.training, out, resume, &device)?;
     println!("trained in {:.1} s", start.elapsed().as_secs_f64());
+    if let Some(spec) = &rc.test_data {
+        test_classifier(&trained, spec, data.shape, rc.training.steps, out)?;
+    }
     let files = RunFiles::<Backend>::new(out, &data, trained.latent_dim(), &rc.training, &device);
     match data.kind {
         SampleKind::Points => {
@@ -744,6 +814,71 @@ where
         out.join("metrics.jsonl").display()
     );
     Ok(())
+}
+
+/// The accuracy of a classifier model on held-out labelled images, printed and appended to
+/// `metrics.jsonl`.
+fn test_classifier<M: Adversarial<Backend>>(
+    model: &M,
+    spec: &str,
+    shape: [usize; 3],
+    step: usize,
+    out: &Path,
+) -> CliResult<()> {
+    let device = burn_gan_backends::device();
+    let test = DataSpec::parse(spec)?.load(&ImageFolderOptions::default())?;
+    let Some(labels) = &test.labels else {
+        return Err(invalid(format!(
+            "--test-data {spec}: {} has no labels; give an IDX images file with its labels file beside it",
+            test.source
+        )));
+    };
+    if test.shape != shape {
+        return Err(invalid(format!(
+            "--test-data {spec}: samples of shape {:?}, but the model was trained on {shape:?}",
+            test.shape
+        )));
+    }
+    let mut correct = 0usize;
+    let per = test.sample_len();
+    for start in (0..test.len()).step_by(500) {
+        let end = (start + 500).min(test.len());
+        let x = Tensor::<Backend, 4>::from_data(
+            TensorData::new(
+                test.values[start * per..end * per].to_vec(),
+                [end - start, shape[0], shape[1], shape[2]],
+            ),
+            &device,
+        );
+        let Some(logits) = model.classify(x) else {
+            return Err(invalid(
+                "--test-data: this model is not a classifier; it applies to sgan, sgan-fm and sgan-supervised",
+            ));
+        };
+        let predicted: Vec<i64> = logits
+            .argmax(1)
+            .into_data()
+            .convert::<i64>()
+            .to_vec()
+            .expect("class indices");
+        correct += predicted
+            .iter()
+            .zip(&labels[start..end])
+            .filter(|(p, y)| **p as usize == **y)
+            .count();
+    }
+    let accuracy = correct as f64 / test.len() as f64;
+    println!(
+        "test accuracy {:.4} on {} images of {}",
+        accuracy,
+        test.len(),
+        test.source
+    );
+    let path = out.join("metrics.jsonl");
+    let row = serde_json::json!({"step": step, "test_accuracy": accuracy, "test_images": test.len(), "test_data": test.source});
+    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    text.push_str(&format!("{row}\n"));
+    burn_gan::train::write_atomically(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))
 }
 
 fn report_coverage<M: Adversarial<Backend>>(
@@ -784,6 +919,10 @@ pub(crate) fn with_trained<R>(
             &rc,
         ),
         ModelSpec::Conditional(c) => f(
+            &load_weights(c.init::<Backend>(&device), run, n, &device)?,
+            &rc,
+        ),
+        ModelSpec::Sgan(c) => f(
             &load_weights(c.init::<Backend>(&device), run, n, &device)?,
             &rc,
         ),

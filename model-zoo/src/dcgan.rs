@@ -402,6 +402,16 @@ impl<B: Backend> Generator<B> {
 // ANCHOR_END: dcgan_generator
 
 impl<B: Backend> Generator<B> {
+    /// The width of the noise input.
+    pub fn latent_dim(&self) -> usize {
+        self.project.weight.dims()[0]
+    }
+
+    #[cfg(test)]
+    pub(crate) fn project_weight_id(&self) -> ParamId {
+        self.project.weight.id
+    }
+
     /// The forward pass with virtual batch norm: the reference noise runs in front of `z`, every
     /// normalisation takes its statistics from it, and its rows are dropped at the end.
     // ANCHOR: forward_virtual
@@ -687,6 +697,7 @@ mod tests {
                 labels: None,
                 z: Tensor::random([4, 100], Distribution::Default, &device),
                 seed: 1,
+                labelled: None,
             };
             let got = train_step(&ours, batch.clone()).grads;
             let (loss, _) = plain.phase_loss(phase, &batch);
@@ -740,6 +751,7 @@ mod tests {
             labels: None,
             z: Tensor::random([n, 100], Distribution::Default, device),
             seed: 7,
+            labelled: None,
         }
     }
 

@@ -475,6 +475,7 @@ mod tests {
                 &device,
             ),
             seed: 3,
+            labelled: None,
         };
         let want = burn_gan::loss::feature_matching(
             gan.discriminator.features(batch.real.clone()),
@@ -540,6 +541,7 @@ mod tests {
                     &device,
                 ),
                 seed,
+                labelled: None,
             };
             let out = train_step(&gan, batch);
             let stats = out.item.stats();

@@ -8,6 +8,7 @@
 //! | --- | --- | --- |
 //! | `gan` | [`gan::Gan`]: MLP generator, maxout discriminator | Goodfellow et al. 2014 |
 //! | `dcgan` | [`dcgan::Dcgan`]: convolutional, batch norm | Radford et al. 2015 |
+//! | `sgan`, `sgan-fm`, `sgan-supervised` | [`sgan::Sgan`]: a discriminator that is also a classifier | Odena 2016; Salimans et al. 2016 |
 //! | `cgan`, `acgan` | [`conditional::Conditional`]: class-conditional DCGAN networks | Mirza and Osindero 2014; Odena et al. 2017 |
 #![warn(missing_docs)]
 
@@ -16,5 +17,6 @@ pub mod conditional;
 pub mod dcgan;
 pub mod gan;
 pub mod registry;
+pub mod sgan;
 
 pub use registry::{ModelSpec, PRESETS};

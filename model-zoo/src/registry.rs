@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::conditional::{ConditionalConfig, Conditioning};
 use crate::dcgan::{CriticNorm, DcganConfig};
 use crate::gan::GanConfig;
+use crate::sgan::SganConfig;
 use burn_gan::loss::LossFamily;
 
 /// A named configuration of a model family.
@@ -35,6 +36,9 @@ pub const PRESETS: &[Preset] = &[
     Preset { name: "wgan", family: "dcgan", description: "WGAN (Arjovsky 2017): Wasserstein critic (DCGAN, batch norm), weight clipping 0.01, RMSProp 5e-5, 5 critic steps" },
     Preset { name: "wgan-gp", family: "dcgan", description: "WGAN-GP (Gulrajani 2017): layer-norm critic, gradient penalty 10, Adam(1e-4, 0, 0.9), 5 critic steps" },
     Preset { name: "cgan", family: "conditional", description: "conditional GAN (Mirza 2014) on DCGAN networks: label embedding joins z; label maps join D's first layer (labelled data)" },
+    Preset { name: "sgan", family: "sgan", description: "semi-supervised GAN (Odena 2016): K+1-way discriminator/classifier on DCGAN networks (labelled data, --labelled N)" },
+    Preset { name: "sgan-fm", family: "sgan", description: "semi-supervised GAN with K logits and feature matching (Salimans 2016) (labelled data, --labelled N)" },
+    Preset { name: "sgan-supervised", family: "sgan", description: "the SGAN classifier trained on the labelled examples alone: the CNN baseline (--labelled N)" },
     Preset { name: "infogan", family: "conditional", description: "InfoGAN (Chen 2016) on DCGAN networks: 62-d noise, a 10-way categorical and 2 continuous codes recovered by a Q head (no labels needed)" },
     Preset { name: "acgan", family: "conditional", description: "auxiliary-classifier GAN (Odena 2017) on DCGAN networks: D predicts real/fake and the class (labelled data)" },
 ];
@@ -46,6 +50,7 @@ pub fn fill_model_defaults(value: &mut serde_json::Value) {
     let defaults = match value["family"].as_str() {
         Some("dcgan") => serde_json::to_value(DcganConfig::new(1, 28)),
         Some("gan") => serde_json::to_value(GanConfig::toy()),
+        Some("sgan") => serde_json::to_value(SganConfig::new(10, 1, 28)),
         Some("conditional") => {
             serde_json::to_value(ConditionalConfig::new(Conditioning::Cgan, 10, 1, 28))
         }
@@ -69,8 +74,10 @@ pub enum ModelSpec {
     Gan(GanConfig),
     /// DCGAN.
     Dcgan(DcganConfig),
-    /// Class-conditional DCGAN networks (CGAN, ACGAN).
+    /// Class-conditional DCGAN networks (CGAN, ACGAN, InfoGAN).
     Conditional(ConditionalConfig),
+    /// The semi-supervised GAN.
+    Sgan(SganConfig),
 }
 
 fn names() -> String {
@@ -148,6 +155,22 @@ impl ModelSpec {
                 let Self::Dcgan(shape) = base else { unreachable!("dcgan is a DCGAN") };
                 Ok(Self::Conditional(ConditionalConfig::infogan(shape.channels, shape.image_size)))
             }
+            ("sgan" | "sgan-fm" | "sgan-supervised", _) => {
+                let base = Self::for_data("dcgan", data).map_err(|e| e.replacen("model `dcgan`", &format!("model `{name}`"), 1))?;
+                let Some(classes) = data.num_classes.filter(|_| data.labels.is_some()) else {
+                    return Err(format!(
+                        "model `{name}` is semi-supervised and needs labelled data, but {} has no labels; use an IDX images file with its labels file beside it",
+                        data.source
+                    ));
+                };
+                let Self::Dcgan(shape) = base else { unreachable!("dcgan is a DCGAN") };
+                let (c, s) = (shape.channels, shape.image_size);
+                Ok(Self::Sgan(match name {
+                    "sgan" => SganConfig::sgan(classes, c, s),
+                    "sgan-fm" => SganConfig::feature_matching_variant(classes, c, s),
+                    _ => SganConfig::supervised(classes, c, s),
+                }))
+            }
             ("cgan" | "acgan", _) => {
                 let base = Self::for_data("dcgan", data).map_err(|e| e.replacen("model `dcgan`", &format!("model `{name}`"), 1))?;
                 let (Some(classes), Some(_)) = (data.num_classes, &data.labels) else {
@@ -176,6 +199,7 @@ impl ModelSpec {
             Self::Gan(_) => "gan",
             Self::Dcgan(_) => "dcgan",
             Self::Conditional(_) => "conditional",
+            Self::Sgan(_) => "sgan",
         }
     }
 
@@ -243,6 +267,11 @@ impl ModelSpec {
                     ..TrainingConfig::default()
                 }
             }
+            // Semi-supervised: 100 labels unless told otherwise.
+            (Self::Sgan(_), _) => TrainingConfig {
+                labelled: 100,
+                ..TrainingConfig::default()
+            },
             (Self::Dcgan(_), _) | (Self::Conditional(_), _) => TrainingConfig::default(),
         }
     }
@@ -253,6 +282,7 @@ impl ModelSpec {
             Self::Gan(c) => c.to_string(),
             Self::Dcgan(c) => c.to_string(),
             Self::Conditional(c) => c.to_string(),
+            Self::Sgan(c) => c.to_string(),
         }
     }
 }

@@ -1029,3 +1029,118 @@ fn infogan_trains_without_labels_and_draws_latent_traversals() {
     let err = error_line(&["interpolate", "--run", path(&run), "--code", "x"]);
     assert!(err.contains("--code x"), "{err}");
 }
+
+/// `train sgan --labelled N --test-data FILE` trains on labelled, unlabelled and generated images
+/// and reports its accuracy on the held-out images; a labelled count larger than the dataset,
+/// unlabelled data and `--labelled` on another model get one error line each.
+#[test]
+fn sgan_trains_semi_supervised_and_reports_test_accuracy() {
+    let dir = scratch("sgan");
+    let data: Vec<u8> = (0..40 * 28 * 28).map(|i| ((i * 3) % 256) as u8).collect();
+    let labels: Vec<u8> = (0..40).map(|i| (i % 4) as u8).collect();
+    let train = dir.join("train");
+    std::fs::create_dir_all(&train).unwrap();
+    write_idx(
+        &train.join("train-images-idx3-ubyte.gz"),
+        &[40, 28, 28],
+        &data,
+        true,
+    );
+    write_idx(
+        &train.join("train-labels-idx1-ubyte.gz"),
+        &[40],
+        &labels,
+        true,
+    );
+    let test = dir.join("test");
+    std::fs::create_dir_all(&test).unwrap();
+    write_idx(
+        &test.join("t10k-images-idx3-ubyte.gz"),
+        &[40, 28, 28],
+        &data,
+        true,
+    );
+    write_idx(
+        &test.join("t10k-labels-idx1-ubyte.gz"),
+        &[40],
+        &labels,
+        true,
+    );
+    let test_images = test.join("t10k-images-idx3-ubyte.gz");
+    for model in ["sgan", "sgan-fm", "sgan-supervised"] {
+        let run = dir.join(model);
+        let out = burn_gan(&[
+            "train",
+            model,
+            "--data",
+            path(&train),
+            "--labelled",
+            "8",
+            "--steps",
+            "2",
+            "--batch",
+            "8",
+            "--log-every",
+            "1",
+            "--test-data",
+            path(&test_images),
+            "--out",
+            path(&run),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("test accuracy"), "{stdout}");
+        let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+        let last: serde_json::Value =
+            serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+        let acc = last["test_accuracy"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&acc), "{last}");
+        assert_eq!(last["test_images"], 40);
+        let config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap())
+                .unwrap();
+        assert_eq!(config["training"]["labelled"], 8);
+    }
+    let err = error_line(&[
+        "train",
+        "sgan",
+        "--data",
+        path(&train),
+        "--labelled",
+        "41",
+        "--batch",
+        "8",
+        "--out",
+        path(&dir.join("big")),
+    ]);
+    assert!(
+        err.contains("--labelled 41") && err.contains("holds 40"),
+        "{err}"
+    );
+    let unlabelled = dir.join("unlabelled-images-idx3-ubyte.gz");
+    write_idx(&unlabelled, &[40, 28, 28], &data, true);
+    let err = error_line(&[
+        "train",
+        "sgan",
+        "--data",
+        path(&unlabelled),
+        "--out",
+        path(&dir.join("u")),
+    ]);
+    assert!(err.contains("needs labelled data"), "{err}");
+    let err = error_line(&[
+        "train",
+        "dcgan",
+        "--data",
+        path(&train),
+        "--labelled",
+        "8",
+        "--out",
+        path(&dir.join("d")),
+    ]);
+    assert!(err.contains("--labelled applies"), "{err}");
+}

@@ -47,6 +47,7 @@ fn step<B: AutodiffBackend>(model: Dcgan<B>, device: &B::Device) -> (f32, f32, V
         labels: None,
         z: normal_noise(n, 100, seed, device),
         seed,
+        labelled: None,
     };
     // Plain SGD: an update proportional to the gradient keeps backend rounding differences
     // proportional too. (Adam's first step is lr * g / |g|, which turns a gradient of 1e-9 on one

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
 use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
-use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
+use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
 use super::step::{GanBatch, Phase};
@@ -77,6 +77,7 @@ pub(crate) mod stream {
     pub const NOISE: u64 = 2;
     pub const PHASE: u64 = 3;
     pub const VALID: u64 = 4;
+    pub const LABELLED: u64 = 5;
 }
 
 /// Loads training batches in a reproducible order (see the module docs).
@@ -93,6 +94,8 @@ pub struct GanLoader<B: Backend> {
     batches_per_iter: usize,
     cursor: Arc<AtomicUsize>,
     device: B::Device,
+    /// Indices of the labelled subset (semi-supervised training).
+    labelled: Option<Arc<Vec<usize>>>,
 }
 
 impl<B: Backend> GanLoader<B> {
@@ -119,7 +122,23 @@ impl<B: Backend> GanLoader<B> {
             batches_per_iter,
             cursor: Arc::new(AtomicUsize::new(0)),
             device,
+            labelled: None,
         }
+    }
+
+    /// Semi-supervised batches: every batch also carries `batch_size` samples drawn with
+    /// replacement from the labelled samples `indices` (a function of the seed and the batch
+    /// index, so resume replays them).
+    ///
+    /// # Panics
+    /// If the data has no labels or `indices` is empty.
+    pub fn with_labelled(mut self, indices: Vec<usize>) -> Self {
+        assert!(
+            self.data.labels.is_some() && !indices.is_empty(),
+            "Semi-supervised batches need labelled data and at least one labelled sample."
+        );
+        self.labelled = Some(Arc::new(indices));
+        self
     }
 
     /// The global index of the next batch; set it to resume.
@@ -163,9 +182,26 @@ impl<B: Backend> GanLoader<B> {
             Tensor::<B, 1, Int>::from_data(TensorData::new(l, [n]), &self.device)
         });
         let index = index as u64;
+        let labelled = self.labelled.as_ref().map(|pool| {
+            let mut rng = StdRng::seed_from_u64(mix_seed(self.seed, stream::LABELLED, index));
+            let picked: Vec<usize> = (0..n)
+                .map(|_| pool[rng.random_range(0..pool.len())])
+                .collect();
+            let mut values = Vec::with_capacity(n * c * h * w);
+            for &i in &picked {
+                values.extend_from_slice(self.data.sample(i));
+            }
+            let all = self.data.labels.as_ref().expect("checked in with_labelled");
+            let y: Vec<i64> = picked.iter().map(|&i| all[i] as i64).collect();
+            (
+                Tensor::from_data(TensorData::new(values, [n, c, h, w]), &self.device),
+                Tensor::<B, 1, Int>::from_data(TensorData::new(y, [n]), &self.device),
+            )
+        });
         GanBatch {
             phase: Phase::Discriminator,
             real,
+            labelled,
             labels,
             z: normal_noise(
                 n,
@@ -258,7 +294,53 @@ pub fn validation_batch<B: Backend>(
         device.clone(),
     );
     let indices: Vec<usize> = (0..loader.batch_size).collect();
-    loader.batch_of(&indices, 0)
+    let mut batch = loader.batch_of(&indices, 0);
+    // The validation batch's real samples double as its labelled ones (when labelled).
+    batch.labelled = batch
+        .labels
+        .clone()
+        .map(|labels| (batch.real.clone(), labels));
+    batch
+}
+
+/// The labelled subset of semi-supervised training: `count` samples, as equal a number per
+/// class as `count` allows (the first `count % classes` classes get one more), each class's
+/// taken from a permutation of its samples drawn from `seed`. Errors name what is missing.
+pub fn labelled_subset(data: &Samples, count: usize, seed: u64) -> crate::Result<Vec<usize>> {
+    let (Some(labels), Some(classes)) = (&data.labels, data.num_classes) else {
+        return Err(crate::Error::Invalid(format!(
+            "--labelled {count}: {} has no labels; give an IDX images file with its labels file beside it",
+            data.source
+        )));
+    };
+    if count == 0 || count > data.len() {
+        return Err(crate::Error::Invalid(format!(
+            "--labelled {count}: {} holds {} samples; use 1 to {}",
+            data.source,
+            data.len(),
+            data.len()
+        )));
+    }
+    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); classes];
+    for (i, &y) in labels.iter().enumerate() {
+        by_class[y].push(i);
+    }
+    let mut rng = StdRng::seed_from_u64(mix_seed(seed, stream::LABELLED, u64::MAX));
+    let mut picked = Vec::with_capacity(count);
+    for (k, members) in by_class.iter_mut().enumerate() {
+        let want = count / classes + usize::from(k < count % classes);
+        if members.len() < want {
+            return Err(crate::Error::Invalid(format!(
+                "--labelled {count}: class {k} of {} has only {} samples, fewer than the {want} a balanced subset needs",
+                data.source,
+                members.len()
+            )));
+        }
+        members.shuffle(&mut rng);
+        picked.extend_from_slice(&members[..want]);
+    }
+    picked.sort_unstable();
+    Ok(picked)
 }
 
 #[cfg(test)]
@@ -330,6 +412,31 @@ mod tests {
                 .collect::<Vec<_>>()
                 .tap_sort()
         );
+    }
+
+    #[test]
+    fn labelled_subsets_are_balanced_reproducible_and_checked() {
+        let data = Toy::Ring8.samples(400, 0); // 8 classes, 50 each
+        let a = labelled_subset(&data, 20, 1).unwrap();
+        assert_eq!(a, labelled_subset(&data, 20, 1).unwrap());
+        assert_ne!(a, labelled_subset(&data, 20, 2).unwrap());
+        let labels = data.labels.as_ref().unwrap();
+        let mut per_class = [0; 8];
+        for &i in &a {
+            per_class[labels[i]] += 1;
+        }
+        assert_eq!(per_class, [3, 3, 3, 3, 2, 2, 2, 2]);
+        assert!(labelled_subset(&data, 401, 1)
+            .unwrap_err()
+            .to_string()
+            .contains("holds 400"));
+        // Labelled batches come from the subset only, and replay on resume.
+        let l = GanLoader::<TB>::new(Arc::new(data), 16, 3, 7, 1, Default::default())
+            .with_labelled(a.clone());
+        let (x, y) = l.batch(5).labelled.unwrap();
+        assert_eq!(x.dims(), [16, 2, 1, 1]);
+        let (_, y2) = l.batch(5).labelled.unwrap();
+        assert_eq!(y.to_data(), y2.to_data());
     }
 
     trait TapSort {

@@ -72,6 +72,11 @@ pub struct TrainingConfig {
     /// Images on each side of an evaluation.
     #[serde(default = "default_eval_samples")]
     pub eval_samples: usize,
+    /// Semi-supervised training: the number of labelled samples (a class-balanced subset drawn
+    /// with the run seed, [`crate::train::loader::labelled_subset`]); every batch then also
+    /// carries a batch drawn from them, and all of the data serves as unlabelled. 0: off.
+    #[serde(default)]
+    pub labelled: usize,
 }
 
 fn default_eval_features() -> String {
@@ -100,6 +105,7 @@ impl Default for TrainingConfig {
             eval_every: 0,
             eval_features: default_eval_features(),
             eval_samples: default_eval_samples(),
+            labelled: 0,
         }
     }
 }
@@ -576,7 +582,7 @@ where
         .iter()
         .filter(|p| p.takes_fresh_data())
         .count();
-    let train = GanLoader::<B>::new(
+    let mut train = GanLoader::<B>::new(
         data.clone(),
         config.batch_size,
         latent_dim,
@@ -584,6 +590,13 @@ where
         config.checkpoint_every * fresh,
         device.clone(),
     );
+    if config.labelled > 0 {
+        train = train.with_labelled(super::loader::labelled_subset(
+            &data,
+            config.labelled,
+            config.seed,
+        )?);
+    }
     let valid_batch = validation_batch::<B::InnerBackend>(
         &data,
         config.batch_size,
@@ -674,6 +687,10 @@ impl<B: Backend> burn::data::dataloader::DataLoader<B, GanBatch<B>> for FixedLoa
                 labels: b.labels.clone().map(|l| l.to_device(device)),
                 z: b.z.clone().to_device(device),
                 seed: b.seed,
+                labelled: b
+                    .labelled
+                    .clone()
+                    .map(|(x, y)| (x.to_device(device), y.to_device(device))),
             },
         })
     }

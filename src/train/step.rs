@@ -69,6 +69,10 @@ pub struct GanBatch<B: Backend> {
     pub z: Tensor<B, 2>,
     /// A seed for any other randomness of this phase (model-specific codes, fake labels).
     pub seed: u64,
+    /// Semi-supervised training: a batch drawn from the labelled subset (images `[m, c, h, w]`
+    /// and labels `[m]`), while `real` serves as unlabelled data (see
+    /// [`crate::train::TrainingConfig::labelled`]).
+    pub labelled: Option<(Tensor<B, 4>, Tensor<B, 1, Int>)>,
 }
 
 /// What a phase reports. Tensors are detached scalars (`[1]`), read lazily by the dashboard.
@@ -469,6 +473,16 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
         B: AutodiffBackend,
     {
         panic!("{self} does not implement critic_input_gradient_norms, so it cannot train with a gradient penalty")
+    }
+
+    /// Class logits of a model that is also a classifier (the semi-supervised GAN), for
+    /// measuring its accuracy on held-out data; `None` for the others.
+    ///
+    /// # Shapes
+    /// - `x`: `[n, c, h, w]`
+    /// - output: `[n, classes]`
+    fn classify(&self, _x: Tensor<B, 4>) -> Option<Tensor<B, 2>> {
+        None
     }
 
     /// The statistics of a validation batch: both losses on fixed data and noise.

@@ -1,0 +1,435 @@
+//! The semi-supervised GAN: a discriminator that is also a classifier.
+//!
+//! - **SGAN**: Odena 2016, "Semi-Supervised Learning with Generative Adversarial Networks",
+//!   arXiv:1606.01583. The discriminator outputs `K + 1` classes, the data's `K` and "generated";
+//!   it is trained on labelled, unlabelled and generated images (lecture notes, Kitov, "SGAN":
+//!   the NLL of its outputs on the combined minibatch).
+//! - **K-logit variant with feature matching**: Salimans et al. 2016, "Improved Techniques for
+//!   Training GANs", arXiv:1606.03498, section 5: the "generated" logit is fixed at 0, so
+//!   `D(x) = Z(x) / (Z(x) + 1)` with `Z(x) = Σ_k exp(l_k(x))`, and the generator uses feature
+//!   matching.
+//!
+//! Both share one formulation: with class logits `l_1..l_K` and the "generated" logit `l_g`
+//! (learned, or 0), the real-versus-generated logit is `s(x) = logsumexp(l_1..l_K) - l_g`, and
+//! the discriminator minimises
+//! `CE(l(x_labelled), y) + softplus(-s(x_unlabelled)) + softplus(s(G(z)))`,
+//! where the cross-entropy is over all `K + 1` outputs for SGAN and over the `K` classes for the
+//! K-logit variant. The generator minimises `softplus(-s(G(z)))` or, with feature matching, the
+//! distance of the mean penultimate features. `supervised_only` trains the same classifier on the
+//! labelled examples alone: the CNN baseline of Odena's table.
+//!
+//! The generator is DCGAN's; the classifier body is DCGAN's discriminator body (strided
+//! convolutions, batch norm, LeakyReLU) with dropout before its linear head.
+
+use burn::module::{Module, ParamId};
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{Dropout, DropoutConfig, LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::{log_softmax, sigmoid};
+use burn_gan::loss::{classification, cross_entropy, feature_matching, softplus};
+use burn_gan::nn::{dcgan_init, BatchNorm, BatchNormConfig};
+use burn_gan::train::{Adversarial, GanBatch, GanOutput, Network, Phase};
+use serde::{Deserialize, Serialize};
+
+use crate::dcgan::{DcganConfig, Generator};
+
+/// How the discriminator's "generated" output is modelled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SganVariant {
+    /// Odena 2016: `K + 1` learned outputs.
+    #[default]
+    KPlusOne,
+    /// Salimans et al. 2016: `K` outputs, the "generated" logit fixed at 0.
+    KLogits,
+}
+
+/// Configuration of a semi-supervised GAN.
+#[derive(Config, Debug, PartialEq)]
+pub struct SganConfig {
+    /// The number of classes K.
+    pub classes: usize,
+    /// Image channels.
+    pub channels: usize,
+    /// Image side.
+    pub image_size: usize,
+    /// Noise dimension.
+    #[config(default = 100)]
+    pub latent_dim: usize,
+    /// Channels of the first discriminator layer (and the generator's last hidden layer).
+    #[config(default = 64)]
+    pub base_channels: usize,
+    /// `K + 1` outputs or `K` logits.
+    #[config(default = "SganVariant::KPlusOne")]
+    pub variant: SganVariant,
+    /// The generator matches mean features instead of fooling the discriminator.
+    #[config(default = false)]
+    pub feature_matching: bool,
+    /// Train the classifier on the labelled examples alone (the CNN baseline; no generator).
+    #[config(default = false)]
+    pub supervised_only: bool,
+    /// Dropout before the classifier's head.
+    #[config(default = 0.3)]
+    pub dropout: f64,
+    /// Weight of the unsupervised (real versus generated) terms.
+    #[config(default = 1.0)]
+    pub unsupervised_weight: f64,
+}
+
+impl SganConfig {
+    /// Odena's SGAN for images of this shape.
+    pub fn sgan(classes: usize, channels: usize, size: usize) -> Self {
+        Self::new(classes, channels, size)
+    }
+
+    /// Salimans et al.'s K-logit discriminator with feature matching.
+    pub fn feature_matching_variant(classes: usize, channels: usize, size: usize) -> Self {
+        Self::new(classes, channels, size)
+            .with_variant(SganVariant::KLogits)
+            .with_feature_matching(true)
+    }
+
+    /// The same classifier trained on the labelled examples alone.
+    pub fn supervised(classes: usize, channels: usize, size: usize) -> Self {
+        Self::new(classes, channels, size).with_supervised_only(true)
+    }
+
+    /// Refuses settings that cannot train.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.classes < 2 {
+            return Err(format!(
+                "a semi-supervised GAN needs at least 2 classes, got {}",
+                self.classes
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("dropout must be in [0, 1), got {}", self.dropout));
+        }
+        if !(self.unsupervised_weight >= 0.0 && self.unsupervised_weight.is_finite()) {
+            return Err(format!(
+                "unsupervised_weight must be a finite number >= 0, got {}",
+                self.unsupervised_weight
+            ));
+        }
+        Ok(())
+    }
+
+    /// Builds the model.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Sgan<B> {
+        if let Err(e) = self.validate() {
+            panic!("Invalid semi-supervised GAN configuration: {e}.");
+        }
+        let shape = DcganConfig::new(self.channels, self.image_size)
+            .with_latent_dim(self.latent_dim)
+            .with_base_channels(self.base_channels);
+        let (levels, side) = shape.levels();
+        let generator = shape.init::<B>(device).generator;
+        let mut convs = Vec::new();
+        let mut norms = Vec::new();
+        let mut input = self.channels;
+        for l in 0..levels {
+            let out = self.base_channels << l;
+            convs.push(
+                Conv2dConfig::new([input, out], [4, 4])
+                    .with_stride([2, 2])
+                    .with_padding(burn::nn::PaddingConfig2d::Explicit(1, 1, 1, 1))
+                    .with_initializer(dcgan_init())
+                    .init(device),
+            );
+            if l > 0 {
+                norms.push(BatchNormConfig::new(out).init(device));
+            }
+            input = out;
+        }
+        let features = input * side * side;
+        let outputs = match self.variant {
+            SganVariant::KPlusOne => self.classes + 1,
+            SganVariant::KLogits => self.classes,
+        };
+        Sgan {
+            generator,
+            classifier: Classifier {
+                convs,
+                norms,
+                activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
+                dropout: DropoutConfig::new(self.dropout).init(),
+                head: LinearConfig::new(features, outputs)
+                    .with_initializer(dcgan_init())
+                    .init(device),
+            },
+            settings: Settings {
+                classes: self.classes,
+                variant: self.variant,
+                feature_matching: self.feature_matching,
+                supervised_only: self.supervised_only,
+                unsupervised_weight: self.unsupervised_weight,
+            },
+        }
+    }
+}
+
+/// The discriminator/classifier.
+#[derive(Module, Debug)]
+pub struct Classifier<B: Backend> {
+    convs: Vec<Conv2d<B>>,
+    norms: Vec<BatchNorm<B>>,
+    activation: LeakyRelu,
+    dropout: Dropout,
+    head: Linear<B>,
+}
+
+impl<B: Backend> Classifier<B> {
+    /// The penultimate features (what feature matching compares).
+    ///
+    /// # Shapes
+    /// - `x`: `[n, c, h, w]`
+    /// - output: `[n, features]`
+    pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        let mut x = x;
+        for (l, conv) in self.convs.iter().enumerate() {
+            x = conv.forward(x);
+            if l > 0 {
+                x = self.norms[l - 1].forward(x);
+            }
+            x = self.activation.forward(x);
+        }
+        x.flatten(1, 3)
+    }
+
+    /// All outputs: `K + 1` for SGAN, `K` for the K-logit variant.
+    ///
+    /// # Shapes
+    /// - `x`: `[n, c, h, w]`
+    /// - output: `[n, K (+ 1)]`
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.head.forward(self.dropout.forward(self.features(x)))
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Settings {
+    classes: usize,
+    variant: SganVariant,
+    feature_matching: bool,
+    supervised_only: bool,
+    unsupervised_weight: f64,
+}
+
+/// A semi-supervised GAN.
+#[derive(Module, Debug)]
+pub struct Sgan<B: Backend> {
+    /// The DCGAN generator.
+    pub generator: Generator<B>,
+    /// The discriminator/classifier.
+    pub classifier: Classifier<B>,
+    #[module(skip)]
+    settings: Settings,
+}
+
+impl<B: Backend> Sgan<B> {
+    /// The `K` class logits and the real-versus-generated logit `s` of the outputs.
+    // ANCHOR: split
+    fn split(&self, outputs: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
+        let [n, _] = outputs.dims();
+        let k = self.settings.classes;
+        let classes = outputs.clone().slice([0..n, 0..k]);
+        // logsumexp over the classes, stabilised by the row maximum.
+        let max = classes.clone().detach().max_dim(1);
+        let lse = (classes.clone() - max.clone()).exp().sum_dim(1).log() + max; // [n, 1]
+        let s = match self.settings.variant {
+            SganVariant::KPlusOne => lse - outputs.slice([0..n, k..k + 1]),
+            SganVariant::KLogits => lse,
+        };
+        (classes, s)
+    }
+    // ANCHOR_END: split
+
+    /// The supervised cross-entropy: over all `K + 1` outputs (SGAN) or the `K` classes.
+    fn supervised_loss(&self, outputs: Tensor<B, 2>, labels: Tensor<B, 1, Int>) -> Tensor<B, 1> {
+        match self.settings.variant {
+            SganVariant::KPlusOne => {
+                let n = labels.dims()[0];
+                log_softmax(outputs, 1)
+                    .gather(1, labels.reshape([n, 1]))
+                    .mean()
+                    .neg()
+            }
+            SganVariant::KLogits => {
+                let k = self.settings.classes;
+                let n = labels.dims()[0];
+                cross_entropy(outputs.slice([0..n, 0..k]), labels)
+            }
+        }
+    }
+}
+
+impl<B: Backend> Adversarial<B> for Sgan<B> {
+    fn latent_dim(&self) -> usize {
+        self.generator.latent_dim()
+    }
+
+    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        self.generator.forward(z)
+    }
+
+    fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.split(self.classifier.forward(x)).1
+    }
+
+    fn discriminator_features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.classifier.features(x)
+    }
+
+    fn classify(&self, x: Tensor<B, 4>) -> Option<Tensor<B, 2>> {
+        Some(self.split(self.classifier.forward(x)).0)
+    }
+
+    fn network_params(&self, network: Network) -> Vec<ParamId> {
+        burn_gan::train::network_params_of(&self.generator, &self.classifier, network)
+    }
+
+    fn phases(&self, d_steps: usize) -> Vec<Phase> {
+        let mut phases = vec![Phase::Discriminator; d_steps];
+        if !self.settings.supervised_only {
+            phases.push(Phase::Generator);
+        }
+        phases
+    }
+
+    // ANCHOR: phase_loss
+    fn phase_loss(&self, phase: Phase, batch: &GanBatch<B>) -> (Tensor<B, 1>, GanOutput<B>) {
+        let s = self.settings;
+        let n = batch.real.dims()[0];
+        let mut out = GanOutput::new(Some(phase), n);
+        match phase {
+            Phase::Discriminator => {
+                let (x, y) = batch
+                    .labelled
+                    .clone()
+                    .expect("semi-supervised training needs labelled batches (--labelled N)");
+                let outputs = self.classifier.forward(x);
+                let (classes, _) = self.split(outputs.clone());
+                out.extra
+                    .push(("label_acc", classification::accuracy(classes, y.clone())));
+                let supervised = self.supervised_loss(outputs, y);
+                out.extra.push(("sup_loss", supervised.clone().detach()));
+                if s.supervised_only {
+                    out.loss_d = Some(supervised.clone().detach());
+                    return (supervised, out);
+                }
+                let fake = self.generator.forward(batch.z.clone()).detach();
+                let (_, s_real) = self.split(self.classifier.forward(batch.real.clone()));
+                let (_, s_fake) = self.split(self.classifier.forward(fake));
+                out.d_real = Some(sigmoid(s_real.clone().detach()).mean());
+                out.d_fake = Some(sigmoid(s_fake.clone().detach()).mean());
+                let unsupervised = softplus(s_real.neg()).mean() + softplus(s_fake).mean();
+                out.extra
+                    .push(("unsup_loss", unsupervised.clone().detach()));
+                let loss = supervised + unsupervised.mul_scalar(s.unsupervised_weight);
+                out.loss_d = Some(loss.clone().detach());
+                (loss, out)
+            }
+            _ => {
+                let fake = self.generator.forward(batch.z.clone());
+                let loss = if s.feature_matching {
+                    let real = self.classifier.features(batch.real.clone()).detach();
+                    feature_matching(real, self.classifier.features(fake))
+                } else {
+                    let (_, s_fake) = self.split(self.classifier.forward(fake));
+                    softplus(s_fake.neg()).mean()
+                };
+                out.loss_g = Some(loss.clone().detach());
+                (loss, out)
+            }
+        }
+    }
+    // ANCHOR_END: phase_loss
+}
+
+burn_gan::impl_train_steps!(Sgan);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::Autodiff;
+    use burn::tensor::Distribution;
+
+    type TB = burn_gan_backends::Backend;
+    type AB = Autodiff<TB>;
+
+    fn batch(phase: Phase, device: &burn::tensor::Device<AB>) -> GanBatch<AB> {
+        let x =
+            |n| Tensor::<AB, 4>::random([n, 1, 28, 28], Distribution::Uniform(-1.0, 1.0), device);
+        GanBatch {
+            phase,
+            real: x(8),
+            labels: None,
+            z: Tensor::random([8, 100], Distribution::Normal(0.0, 1.0), device),
+            seed: 1,
+            labelled: Some((x(8), Tensor::arange(0..8, device).remainder_scalar(10))),
+        }
+    }
+
+    /// `s` is `logsumexp(classes) - l_g`; with the K-logit variant `D(x) = Z / (Z + 1)`.
+    #[test]
+    fn real_versus_generated_logit_follows_the_formula() {
+        let device = Default::default();
+        for variant in [SganVariant::KPlusOne, SganVariant::KLogits] {
+            let gan = SganConfig::new(3, 1, 28)
+                .with_variant(variant)
+                .init::<TB>(&device);
+            let outputs = Tensor::<TB, 2>::from_floats([[1.0, 2.0, 0.5, -1.0]], &device);
+            let outputs = match variant {
+                SganVariant::KPlusOne => outputs,
+                SganVariant::KLogits => outputs.slice([0..1, 0..3]),
+            };
+            let (classes, s) = gan.split(outputs);
+            assert_eq!(classes.dims(), [1, 3]);
+            let z: f64 = [1.0f64, 2.0, 0.5].iter().map(|v| v.exp()).sum();
+            let want = match variant {
+                SganVariant::KPlusOne => z.ln() + 1.0,
+                SganVariant::KLogits => z.ln(),
+            };
+            let got = s.into_scalar() as f64;
+            assert!((got - want).abs() < 1e-5, "{variant:?}: {got} vs {want}");
+        }
+    }
+
+    /// Both phases give finite losses; the discriminator phase reports its supervised and
+    /// unsupervised parts, and the baseline trains the classifier alone.
+    #[test]
+    fn phases_train_on_labelled_unlabelled_and_generated_images() {
+        let device = Default::default();
+        for config in [
+            SganConfig::sgan(10, 1, 28),
+            SganConfig::feature_matching_variant(10, 1, 28),
+            SganConfig::supervised(10, 1, 28),
+        ] {
+            let gan = config.init::<AB>(&device);
+            let phases = gan.phases(1);
+            assert_eq!(phases.len(), if config.supervised_only { 1 } else { 2 });
+            for phase in phases {
+                let out = burn_gan::train::train_step(&gan, batch(phase, &device));
+                let stats = out.item.stats();
+                assert!(stats.first_non_finite().is_none(), "{stats:?}");
+                let names: Vec<_> = stats.extra.iter().map(|(k, _)| *k).collect();
+                if phase == Phase::Discriminator {
+                    assert!(names.contains(&"sup_loss"));
+                    assert_eq!(names.contains(&"unsup_loss"), !config.supervised_only);
+                }
+                let mut grads = out.grads;
+                let id = match phase {
+                    Phase::Discriminator => gan.classifier.head.weight.id,
+                    _ => gan.generator.project_weight_id(),
+                };
+                assert!(
+                    grads.remove::<TB, 2>(id).is_some(),
+                    "{phase:?}: no gradient"
+                );
+            }
+        }
+        let gan = SganConfig::sgan(10, 1, 28).init::<TB>(&device);
+        let x = Tensor::<TB, 4>::zeros([3, 1, 28, 28], &device);
+        assert_eq!(gan.classify(x).unwrap().dims(), [3, 10]);
+    }
+}
