@@ -38,7 +38,7 @@ use burn::module::{Module, Param, ParamId};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Initializer, LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::{relu, sigmoid, tanh};
+use burn::tensor::activation::{relu, tanh};
 use burn_gan::loss::{classification, cross_entropy, GeneratorLoss, LossFamily};
 use burn_gan::nn::{
     dcgan_init, sn_conv2d, sn_linear, BatchNorm, BatchNormConfig, ClassBatchNorm,
@@ -610,14 +610,7 @@ impl<B: Backend> Adversarial<B> for Conditional<B> {
         let info = s.method == Conditioning::Infogan;
         let n = batch.real.dims()[0];
         let mut out = GanOutput::new(Some(phase), n);
-        let report = |d: &Tensor<B, 2>| -> Tensor<B, 1> {
-            let d = d.clone().detach();
-            if objective.loss.outputs_logits() {
-                sigmoid(d).mean()
-            } else {
-                d.mean()
-            }
-        };
+        let report = |d: &Tensor<B, 2>| objective.loss.mean_output(d);
         let weight = s.class_loss_weight;
         match phase {
             Phase::Discriminator => {

@@ -26,7 +26,7 @@ use burn_gan::nn::{
     VirtualBatchNormConfig,
 };
 use burn_gan::train::ema::{advance, ema_copy, update_counter};
-use burn_gan::train::history::{historical_penalty, update_history};
+use burn_gan::train::history::History;
 use burn_gan::train::{network_params_of, Adversarial, Network, Objective, Penalty};
 
 /// Configuration of a DCGAN.
@@ -349,12 +349,8 @@ impl DcganConfig {
                 generator: ema_copy(&generator),
                 updates: update_counter(device),
             }),
-            history: (self.historical_averaging > 0.0).then(|| History {
-                generator: ema_copy(&generator),
-                discriminator: ema_copy(&discriminator),
-                generator_updates: update_counter(device),
-                discriminator_updates: update_counter(device),
-            }),
+            history: (self.historical_averaging > 0.0)
+                .then(|| History::new(&generator, &discriminator, device)),
             ema_decay: self.ema,
             generator,
             discriminator,
@@ -512,20 +508,11 @@ pub struct Dcgan<B: Backend> {
     /// records).
     ema: Option<Average<B>>,
     /// Historical averages of both networks, when configured (absent from older records).
-    history: Option<History<B>>,
+    history: Option<History<B, Generator<B>, Discriminator<B>>>,
     #[module(skip)]
     ema_decay: f64,
     #[module(skip)]
     objective: Objective,
-}
-
-/// Historical averages of both DCGAN networks (see [`burn_gan::train::history`]).
-#[derive(Module, Debug)]
-pub struct History<B: Backend> {
-    generator: Generator<B>,
-    discriminator: Discriminator<B>,
-    generator_updates: Param<Tensor<B, 1>>,
-    discriminator_updates: Param<Tensor<B, 1>>,
 }
 
 /// The moving average of a DCGAN generator's weights and the number of updates it has had.
@@ -561,21 +548,8 @@ impl<B: Backend> Adversarial<B> for Dcgan<B> {
     }
 
     fn after_update(mut self, network: Network) -> Self {
-        if let Some(mut h) = self.history.take() {
-            match network {
-                Network::Generator => {
-                    (h.generator, h.generator_updates) =
-                        update_history(h.generator, h.generator_updates, &self.generator);
-                }
-                Network::Discriminator => {
-                    (h.discriminator, h.discriminator_updates) = update_history(
-                        h.discriminator,
-                        h.discriminator_updates,
-                        &self.discriminator,
-                    );
-                }
-            }
-            self.history = Some(h);
+        if let Some(h) = self.history.take() {
+            self.history = Some(h.update(network, &self.generator, &self.discriminator));
         }
         if network != Network::Generator {
             return self;
@@ -589,10 +563,7 @@ impl<B: Backend> Adversarial<B> for Dcgan<B> {
 
     fn historical_penalty(&self, network: Network) -> Option<Tensor<B, 1>> {
         let h = self.history.as_ref()?;
-        Some(match network {
-            Network::Generator => historical_penalty(&self.generator, &h.generator),
-            Network::Discriminator => historical_penalty(&self.discriminator, &h.discriminator),
-        })
+        Some(h.penalty(network, &self.generator, &self.discriminator))
     }
 
     fn network_params(&self, network: Network) -> Vec<ParamId> {

@@ -7,7 +7,7 @@
 //! linear.
 
 use burn::backend::Autodiff;
-use burn::module::{Module, Param, ParamId};
+use burn::module::{Module, ParamId};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, tanh};
@@ -16,8 +16,7 @@ use burn_gan::loss::{input_gradient_norms, GeneratorLoss, LossFamily};
 use burn_gan::nn::{
     sn_linear, MinibatchDiscrimination, MinibatchDiscriminationConfig, PowerIteration,
 };
-use burn_gan::train::ema::{ema_copy, update_counter};
-use burn_gan::train::history::{historical_penalty, update_history};
+use burn_gan::train::history::History;
 use burn_gan::train::{network_params_of, Adversarial, Network, Objective, Penalty};
 
 /// Configuration of the original GAN.
@@ -202,12 +201,8 @@ impl GanConfig {
             pieces: self.maxout_pieces,
         };
         Gan {
-            history: (self.historical_averaging > 0.0).then(|| History {
-                generator: ema_copy(&generator),
-                discriminator: ema_copy(&discriminator),
-                generator_updates: update_counter(device),
-                discriminator_updates: update_counter(device),
-            }),
+            history: (self.historical_averaging > 0.0)
+                .then(|| History::new(&generator, &discriminator, device)),
             generator,
             discriminator,
             objective: self.objective(),
@@ -306,18 +301,9 @@ pub struct Gan<B: Backend> {
     /// The discriminator.
     pub discriminator: Discriminator<B>,
     /// Historical averages of both networks, when configured (absent from older records).
-    history: Option<History<B>>,
+    history: Option<History<B, Generator<B>, Discriminator<B>>>,
     #[module(skip)]
     objective: Objective,
-}
-
-/// Historical averages of both networks (see [`burn_gan::train::history`]).
-#[derive(Module, Debug)]
-pub struct History<B: Backend> {
-    generator: Generator<B>,
-    discriminator: Discriminator<B>,
-    generator_updates: Param<Tensor<B, 1>>,
-    discriminator_updates: Param<Tensor<B, 1>>,
 }
 
 // ANCHOR: gan_adversarial
@@ -344,31 +330,15 @@ impl<B: Backend> Adversarial<B> for Gan<B> {
     }
 
     fn after_update(mut self, network: Network) -> Self {
-        if let Some(mut h) = self.history.take() {
-            match network {
-                Network::Generator => {
-                    (h.generator, h.generator_updates) =
-                        update_history(h.generator, h.generator_updates, &self.generator);
-                }
-                Network::Discriminator => {
-                    (h.discriminator, h.discriminator_updates) = update_history(
-                        h.discriminator,
-                        h.discriminator_updates,
-                        &self.discriminator,
-                    );
-                }
-            }
-            self.history = Some(h);
+        if let Some(h) = self.history.take() {
+            self.history = Some(h.update(network, &self.generator, &self.discriminator));
         }
         self
     }
 
     fn historical_penalty(&self, network: Network) -> Option<Tensor<B, 1>> {
         let h = self.history.as_ref()?;
-        Some(match network {
-            Network::Generator => historical_penalty(&self.generator, &h.generator),
-            Network::Discriminator => historical_penalty(&self.discriminator, &h.discriminator),
-        })
+        Some(h.penalty(network, &self.generator, &self.discriminator))
     }
 
     fn network_params(&self, network: Network) -> Vec<ParamId> {
@@ -560,7 +530,7 @@ mod tests {
             .history
             .as_ref()
             .unwrap()
-            .discriminator
+            .discriminator()
             .output
             .weight
             .val()

@@ -48,6 +48,21 @@ impl std::str::FromStr for LossFamily {
 }
 
 impl LossFamily {
+    /// The mean discriminator output as training reports it (`D(x)`, `D(G(z))`): a probability
+    /// for the families whose outputs are logits, the raw score for critics (detached).
+    ///
+    /// # Shapes
+    /// - `d`: `[n, 1]`
+    /// - output: `[1]`
+    pub fn mean_output<B: Backend>(&self, d: &Tensor<B, 2>) -> Tensor<B, 1> {
+        let d = d.clone().detach();
+        if self.outputs_logits() {
+            burn::tensor::activation::sigmoid(d).mean()
+        } else {
+            d.mean()
+        }
+    }
+
     /// The discriminator's (critic's) loss.
     ///
     /// `real_target` applies to [`LossFamily::Standard`] only (one-sided label smoothing).

@@ -12,6 +12,7 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
 
 use super::ema::ema_update;
+use super::step::Network;
 
 /// `||θ - θ̄||²` summed over the trainable (gradient-requiring) parameters of `network`, with
 /// `θ̄` the matching parameters of `average` (same structure). Zero when nothing is trainable.
@@ -69,6 +70,70 @@ pub fn update_history<B: Backend, M: Module<B>>(
         count.val().detach().add_scalar(1.0).set_require_grad(false),
     );
     (average, count)
+}
+
+/// Historical averages of a GAN's two networks, `G` and `D` (a model keeps one as an optional
+/// field and calls [`update`](Self::update) from
+/// [`Adversarial::after_update`](crate::train::Adversarial::after_update) and
+/// [`penalty`](Self::penalty) from
+/// [`Adversarial::historical_penalty`](crate::train::Adversarial::historical_penalty)).
+#[derive(Module, Debug)]
+pub struct History<B: Backend, G: Module<B>, D: Module<B>> {
+    generator: G,
+    discriminator: D,
+    generator_updates: Param<Tensor<B, 1>>,
+    discriminator_updates: Param<Tensor<B, 1>>,
+}
+
+impl<B: Backend, G: Module<B>, D: Module<B>> History<B, G, D> {
+    /// Averages that start at the networks' current parameters.
+    pub fn new(generator: &G, discriminator: &D, device: &B::Device) -> Self {
+        Self {
+            generator: super::ema::ema_copy(generator),
+            discriminator: super::ema::ema_copy(discriminator),
+            generator_updates: super::ema::update_counter(device),
+            discriminator_updates: super::ema::update_counter(device),
+        }
+    }
+
+    /// Folds the current parameters of the network just updated into its average.
+    pub fn update(self, network: Network, generator: &G, discriminator: &D) -> Self {
+        match network {
+            Network::Generator => {
+                let (g, n) = update_history(self.generator, self.generator_updates, generator);
+                Self {
+                    generator: g,
+                    generator_updates: n,
+                    ..self
+                }
+            }
+            Network::Discriminator => {
+                let (d, n) = update_history(
+                    self.discriminator,
+                    self.discriminator_updates,
+                    discriminator,
+                );
+                Self {
+                    discriminator: d,
+                    discriminator_updates: n,
+                    ..self
+                }
+            }
+        }
+    }
+
+    /// `||θ - θ̄||²` of `network`.
+    pub fn penalty(&self, network: Network, generator: &G, discriminator: &D) -> Tensor<B, 1> {
+        match network {
+            Network::Generator => historical_penalty(generator, &self.generator),
+            Network::Discriminator => historical_penalty(discriminator, &self.discriminator),
+        }
+    }
+
+    /// The average of the discriminator (for tests and inspection).
+    pub fn discriminator(&self) -> &D {
+        &self.discriminator
+    }
 }
 
 #[cfg(test)]

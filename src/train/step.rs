@@ -7,9 +7,7 @@ use std::collections::HashSet;
 
 use burn::module::{AutodiffModule, Module, ModuleMapper, Param, ParamId};
 use burn::optim::GradientsParams;
-use burn::tensor::{
-    activation::sigmoid, backend::AutodiffBackend, backend::Backend, Int, Tensor, TensorData,
-};
+use burn::tensor::{backend::AutodiffBackend, backend::Backend, Int, Tensor, TensorData};
 use burn::train::{ItemLazy, TrainOutput};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -413,15 +411,7 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
         let objective = self.objective();
         let n = batch.real.dims()[0];
         let mut out = GanOutput::new(Some(phase), n);
-        // Mean D outputs as probabilities for logits, raw for critics.
-        let report = |d: &Tensor<B, 2>| -> Tensor<B, 1> {
-            let d = d.clone().detach();
-            if objective.loss.outputs_logits() {
-                sigmoid(d).mean()
-            } else {
-                d.mean()
-            }
-        };
+        let report = |d: &Tensor<B, 2>| objective.loss.mean_output(d);
         match phase {
             Phase::Discriminator => {
                 let fake = self.generate(batch.z.clone()).detach();
