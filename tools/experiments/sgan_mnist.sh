@@ -9,6 +9,7 @@
 #
 #   bash tools/experiments/sgan_mnist.sh            # STEPS=2000 MODELS="sgan-supervised sgan"
 #   STEPS=1000 LABELS="100" SEEDS="1" bash tools/experiments/sgan_mnist.sh
+#   BIN=path/to/burn-gan bash tools/experiments/sgan_mnist.sh   # a prebuilt binary
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data/mnist}
@@ -17,8 +18,10 @@ LABELS=${LABELS:-"25 50 100 1000"}
 SEEDS=${SEEDS:-"1 2 3"}
 MODELS=${MODELS:-"sgan-supervised sgan"}
 OUT=${OUT:-runs/sgan-mnist}
-cargo build --release -q
-BIN=target/release/burn-gan
+if [ -z "${BIN:-}" ]; then
+  cargo build --release -q
+  BIN=target/release/burn-gan
+fi
 mkdir -p "$OUT"
 for n in $LABELS; do
   for model in $MODELS; do

@@ -1,0 +1,285 @@
+//! Checks the burn-gan patches of burn-flex (vendor/burn-flex/PATCHES.md) against direct
+//! reference implementations: the batch-parallel transposed convolution with its range-based
+//! col2im, and the slab-wise copy of N-dimensional permuted tensors.
+#![cfg(feature = "flex")]
+
+use burn::tensor::module::conv_transpose2d;
+use burn::tensor::ops::ConvTransposeOptions;
+use burn::tensor::{Tensor, TensorData};
+
+type F = burn::backend::Flex<f32>;
+
+/// Deterministic values in [-1, 1).
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// The transposed convolution by its definition: every input pixel adds its kernel, scaled, at
+/// `i * stride + k * dilation - padding` (f64 accumulation).
+#[allow(clippy::too_many_arguments)]
+fn reference(
+    x: &[f32],
+    [n, c_in, h, w]: [usize; 4],
+    weight: &[f32],
+    [c_out_g, kh, kw]: [usize; 3],
+    bias: Option<&[f32]>,
+    opts: &ConvTransposeOptions<2>,
+) -> (Vec<f32>, [usize; 4]) {
+    let g = opts.groups;
+    let c_in_g = c_in / g;
+    let c_out = c_out_g * g;
+    let out = |i: usize, d: usize| {
+        (i - 1) * opts.stride[d] + opts.dilation[d] * ([kh, kw][d] - 1) + opts.padding_out[d] + 1
+            - 2 * opts.padding[d]
+    };
+    let (oh, ow) = (out(h, 0), out(w, 1));
+    let mut y = vec![0f64; n * c_out * oh * ow];
+    for b in 0..n {
+        for ci in 0..c_in {
+            let grp = ci / c_in_g;
+            for co_g in 0..c_out_g {
+                let co = grp * c_out_g + co_g;
+                for i in 0..h {
+                    for j in 0..w {
+                        let xv = x[((b * c_in + ci) * h + i) * w + j] as f64;
+                        for ki in 0..kh {
+                            for kj in 0..kw {
+                                let yi = (i * opts.stride[0] + ki * opts.dilation[0]) as isize
+                                    - opts.padding[0] as isize;
+                                let yj = (j * opts.stride[1] + kj * opts.dilation[1]) as isize
+                                    - opts.padding[1] as isize;
+                                if yi < 0 || yj < 0 || yi >= oh as isize || yj >= ow as isize {
+                                    continue;
+                                }
+                                let wv = weight[((ci * c_out_g + co_g) * kh + ki) * kw + kj] as f64;
+                                y[((b * c_out + co) * oh + yi as usize) * ow + yj as usize] +=
+                                    xv * wv;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(bias) = bias {
+        for (idx, v) in y.iter_mut().enumerate() {
+            *v += bias[(idx / (oh * ow)) % c_out] as f64;
+        }
+    }
+    (
+        y.into_iter().map(|v| v as f32).collect(),
+        [n, c_out, oh, ow],
+    )
+}
+
+#[test]
+fn flex_conv_transpose2d_matches_the_definition() {
+    let device = Default::default();
+    // (batch, c_in, h, w, c_out per group, kh, kw, stride, padding, padding_out, dilation, groups, bias)
+    #[allow(clippy::type_complexity)]
+    let cases: &[(
+        usize,
+        usize,
+        usize,
+        usize,
+        usize,
+        usize,
+        usize,
+        [usize; 2],
+        [usize; 2],
+        [usize; 2],
+        [usize; 2],
+        usize,
+        bool,
+    )] = &[
+        (
+            8,
+            16,
+            7,
+            7,
+            8,
+            4,
+            4,
+            [2, 2],
+            [1, 1],
+            [0, 0],
+            [1, 1],
+            1,
+            false,
+        ), // DCGAN upsampling
+        (1, 4, 5, 6, 3, 4, 4, [2, 2], [1, 1], [0, 0], [1, 1], 1, true), // a single image
+        (3, 6, 4, 5, 2, 3, 3, [1, 1], [0, 0], [0, 0], [1, 1], 1, true), // stride 1, no padding
+        (2, 4, 6, 5, 3, 3, 2, [3, 2], [2, 1], [1, 1], [1, 1], 2, true), // groups, padding_out
+        (
+            5,
+            3,
+            4,
+            4,
+            2,
+            3,
+            3,
+            [2, 1],
+            [3, 2],
+            [1, 0],
+            [2, 3],
+            1,
+            false,
+        ), // dilation, big padding
+        (
+            4,
+            2,
+            1,
+            1,
+            5,
+            7,
+            7,
+            [1, 1],
+            [0, 0],
+            [0, 0],
+            [1, 1],
+            1,
+            false,
+        ), // 1x1 input (DCGAN's first layer)
+    ];
+    for (
+        case,
+        &(
+            n,
+            c_in,
+            h,
+            w,
+            c_out_g,
+            kh,
+            kw,
+            stride,
+            padding,
+            padding_out,
+            dilation,
+            groups,
+            with_bias,
+        ),
+    ) in cases.iter().enumerate()
+    {
+        let x = values(n * c_in * h * w, case as u64);
+        let wt = values(c_in * c_out_g * kh * kw, 100 + case as u64);
+        let b = values(c_out_g * groups, 200 + case as u64);
+        let opts = ConvTransposeOptions::new(stride, padding, padding_out, dilation, groups);
+        let (want, shape) = reference(
+            &x,
+            [n, c_in, h, w],
+            &wt,
+            [c_out_g, kh, kw],
+            with_bias.then_some(&b[..]),
+            &opts,
+        );
+        let got = conv_transpose2d(
+            Tensor::<F, 4>::from_data(TensorData::new(x, [n, c_in, h, w]), &device),
+            Tensor::<F, 4>::from_data(TensorData::new(wt, [c_in, c_out_g, kh, kw]), &device),
+            with_bias.then(|| {
+                Tensor::<F, 1>::from_data(TensorData::new(b, [c_out_g * groups]), &device)
+            }),
+            opts,
+        );
+        assert_eq!(got.dims(), shape, "case {case}: shape");
+        let got = got.into_data().to_vec::<f32>().unwrap();
+        let worst = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-4, "case {case}: max abs difference {worst}");
+    }
+}
+
+/// Strides of a contiguous tensor of `shape`.
+fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        s[d] = s[d + 1] * shape[d + 1];
+    }
+    s
+}
+
+#[test]
+fn flex_permuted_copies_match_index_arithmetic() {
+    let device = Default::default();
+    // Small ones take the sequential path, the large ones (>= 32,768 elements) the parallel one.
+    let cases: &[(&[usize], &[usize])] = &[
+        (&[2, 3, 4], &[2, 0, 1]),
+        (&[4, 3, 5, 6], &[0, 2, 3, 1]), // NCHW -> NHWC
+        (&[64, 64, 14, 14], &[0, 2, 3, 1]),
+        (&[64, 64, 14, 14], &[1, 0, 2, 3]), // the swap behind convolution weight gradients
+        (&[3, 2, 5, 4, 3], &[4, 2, 0, 3, 1]),
+        (&[2, 3, 2, 4, 3, 5], &[5, 3, 1, 0, 4, 2]),
+        (&[16, 32, 8, 9, 4], &[3, 1, 4, 0, 2]),
+    ];
+    for &(shape, axes) in cases {
+        let n: usize = shape.iter().product();
+        let data: Vec<f32> = (0..n).map(|i| i as f32).collect();
+        let src_strides = contiguous_strides(shape);
+        let out_shape: Vec<usize> = axes.iter().map(|&a| shape[a]).collect();
+        let out_strides = contiguous_strides(&out_shape);
+        let mut want = vec![0f32; n];
+        for (flat, slot) in want.iter_mut().enumerate() {
+            let mut src = 0;
+            for (d, &a) in axes.iter().enumerate() {
+                src += (flat / out_strides[d]) % out_shape[d] * src_strides[a];
+            }
+            *slot = data[src];
+        }
+        let got: Vec<f32> = match shape.len() {
+            3 => Tensor::<F, 3>::from_data(TensorData::new(data, shape.to_vec()), &device)
+                .permute([axes[0], axes[1], axes[2]])
+                .into_data()
+                .to_vec()
+                .unwrap(),
+            4 => Tensor::<F, 4>::from_data(TensorData::new(data, shape.to_vec()), &device)
+                .permute([axes[0], axes[1], axes[2], axes[3]])
+                .into_data()
+                .to_vec()
+                .unwrap(),
+            5 => Tensor::<F, 5>::from_data(TensorData::new(data, shape.to_vec()), &device)
+                .permute([axes[0], axes[1], axes[2], axes[3], axes[4]])
+                .into_data()
+                .to_vec()
+                .unwrap(),
+            _ => Tensor::<F, 6>::from_data(TensorData::new(data, shape.to_vec()), &device)
+                .permute([axes[0], axes[1], axes[2], axes[3], axes[4], axes[5]])
+                .into_data()
+                .to_vec()
+                .unwrap(),
+        };
+        assert_eq!(got, want, "shape {shape:?} permuted by {axes:?}");
+    }
+    // A sliced 4-D view: offset and gaps between slabs.
+    let data: Vec<f32> = (0..(6 * 5 * 7 * 8)).map(|i| i as f32).collect();
+    let t = Tensor::<F, 4>::from_data(TensorData::new(data.clone(), [6, 5, 7, 8]), &device);
+    let got: Vec<f32> = t
+        .slice([1..5, 2..5, 1..6, 3..8])
+        .permute([3, 0, 2, 1])
+        .into_data()
+        .to_vec()
+        .unwrap();
+    let mut want = Vec::new();
+    for l in 3..8 {
+        for i in 1..5 {
+            for k in 1..6 {
+                for j in 2..5 {
+                    want.push(data[((i * 5 + j) * 7 + k) * 8 + l]);
+                }
+            }
+        }
+    }
+    assert_eq!(got, want, "sliced and permuted view");
+}
+
