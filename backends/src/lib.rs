@@ -2,7 +2,7 @@
 //!
 //! | feature | backend | needs |
 //! | --- | --- | --- |
-//! | `flex` (default) | `burn::backend::Flex<f32>`, burn's newer pure-Rust CPU backend (GEMM-based convolutions) | nothing |
+//! | `flex` (default) | `burn::backend::Flex<f32>`, burn's newer pure-Rust CPU backend (GEMM-based convolutions), patched for speed (vendor/burn-flex/PATCHES.md) | nothing |
 //! | `ndarray` | `burn::backend::NdArray<f32>`, pure Rust on the CPU | nothing |
 //! | `ndarray-openblas` | `ndarray` with the system OpenBLAS for matrix products | `libopenblas-dev` at build time |
 //! | `wgpu` | `burn::backend::Wgpu<f32>`, Vulkan/Metal/DX12 through wgpu | a GPU driver, or Mesa's software Vulkan (`mesa-vulkan-drivers`) |

@@ -282,4 +282,3 @@ fn flex_permuted_copies_match_index_arithmetic() {
     }
     assert_eq!(got, want, "sliced and permuted view");
 }
-
