@@ -965,7 +965,7 @@ impl<M: Adversarial<Backend>> Generate for M {
     }
 }
 
-/// Class `i % classes` for samples `start..start + n` (an empty list for unconditional models).
+/// Class `i % classes` for samples `start..start + n`; `None` for unconditional models (0 classes).
 pub(crate) fn cycled_labels(classes: usize, start: usize, n: usize) -> Option<Vec<usize>> {
     (classes > 0).then(|| (start..start + n).map(|i| i % classes).collect())
 }
