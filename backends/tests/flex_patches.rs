@@ -282,3 +282,90 @@ fn flex_permuted_copies_match_index_arithmetic() {
     }
     assert_eq!(got, want, "sliced and permuted view");
 }
+
+#[test]
+fn flex_conv2d_matches_the_definition() {
+    use burn::tensor::module::conv2d;
+    use burn::tensor::ops::ConvOptions;
+    let device = Default::default();
+    // (batch, c_in, h, w, c_out, kh, kw, stride, padding, dilation, groups): DCGAN's layers, a
+    // weight-gradient-shaped convolution (huge dilated kernel), groups, odd sizes.
+    #[allow(clippy::type_complexity)]
+    let cases: &[(
+        usize,
+        usize,
+        usize,
+        usize,
+        usize,
+        usize,
+        usize,
+        [usize; 2],
+        [usize; 2],
+        [usize; 2],
+        usize,
+    )] = &[
+        (8, 16, 14, 14, 32, 4, 4, [2, 2], [1, 1], [1, 1], 1),
+        (3, 1, 28, 28, 8, 4, 4, [2, 2], [1, 1], [1, 1], 1),
+        (4, 6, 14, 14, 5, 7, 7, [1, 1], [1, 1], [2, 2], 1),
+        (2, 6, 9, 7, 4, 3, 3, [1, 2], [0, 1], [1, 1], 2),
+        (1, 3, 5, 6, 2, 2, 3, [1, 1], [0, 0], [1, 1], 1),
+    ];
+    for (case, &(n, c_in, h, w, c_out, kh, kw, stride, padding, dilation, groups)) in
+        cases.iter().enumerate()
+    {
+        let cpg = c_in / groups;
+        let x = values(n * c_in * h * w, 300 + case as u64);
+        let wt = values(c_out * cpg * kh * kw, 400 + case as u64);
+        let bias = values(c_out, 500 + case as u64);
+        let out = |i: usize, d: usize| {
+            (i + 2 * padding[d] - dilation[d] * ([kh, kw][d] - 1) - 1) / stride[d] + 1
+        };
+        let (oh, ow) = (out(h, 0), out(w, 1));
+        let mut want = vec![0f64; n * c_out * oh * ow];
+        for b in 0..n {
+            for co in 0..c_out {
+                let g = co / (c_out / groups);
+                for i in 0..oh {
+                    for j in 0..ow {
+                        let mut acc = bias[co] as f64;
+                        for ci in 0..cpg {
+                            for ki in 0..kh {
+                                for kj in 0..kw {
+                                    let yi = (i * stride[0] + ki * dilation[0]) as isize
+                                        - padding[0] as isize;
+                                    let yj = (j * stride[1] + kj * dilation[1]) as isize
+                                        - padding[1] as isize;
+                                    if yi < 0 || yj < 0 || yi >= h as isize || yj >= w as isize {
+                                        continue;
+                                    }
+                                    let xv = x[((b * c_in + g * cpg + ci) * h + yi as usize) * w
+                                        + yj as usize]
+                                        as f64;
+                                    acc += xv * wt[((co * cpg + ci) * kh + ki) * kw + kj] as f64;
+                                }
+                            }
+                        }
+                        want[((b * c_out + co) * oh + i) * ow + j] = acc;
+                    }
+                }
+            }
+        }
+        let got = conv2d(
+            Tensor::<F, 4>::from_data(TensorData::new(x, [n, c_in, h, w]), &device),
+            Tensor::<F, 4>::from_data(TensorData::new(wt, [c_out, cpg, kh, kw]), &device),
+            Some(Tensor::<F, 1>::from_data(
+                TensorData::new(bias, [c_out]),
+                &device,
+            )),
+            ConvOptions::new(stride, padding, dilation, groups),
+        );
+        assert_eq!(got.dims(), [n, c_out, oh, ow], "case {case}: shape");
+        let got = got.into_data().to_vec::<f32>().unwrap();
+        let worst = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (*a as f64 - b).abs())
+            .fold(0f64, f64::max);
+        assert!(worst < 1e-4, "case {case}: max abs difference {worst}");
+    }
+}
