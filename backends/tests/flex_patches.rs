@@ -82,97 +82,125 @@ fn reference(
     )
 }
 
+/// One transposed convolution to check: input `[n, c_in, h, w]`, kernel `[c_out_g, kh, kw]` per
+/// group.
+struct TransposedCase {
+    input: [usize; 4],
+    kernel: [usize; 3],
+    stride: [usize; 2],
+    padding: [usize; 2],
+    padding_out: [usize; 2],
+    dilation: [usize; 2],
+    groups: usize,
+    bias: bool,
+    what: &'static str,
+}
+
+impl TransposedCase {
+    /// No dilation, one group, no output padding, a bias.
+    fn new(
+        input: [usize; 4],
+        kernel: [usize; 3],
+        stride: usize,
+        padding: usize,
+        what: &'static str,
+    ) -> Self {
+        Self {
+            input,
+            kernel,
+            stride: [stride; 2],
+            padding: [padding; 2],
+            padding_out: [0, 0],
+            dilation: [1, 1],
+            groups: 1,
+            bias: true,
+            what,
+        }
+    }
+}
+
 #[test]
 fn flex_conv_transpose2d_matches_the_definition() {
     let device = Default::default();
-    // (batch, c_in, h, w, c_out per group, kh, kw, stride, padding, padding_out, dilation, groups, bias)
-    #[allow(clippy::type_complexity)]
-    let cases: &[(
-        usize,
-        usize,
-        usize,
-        usize,
-        usize,
-        usize,
-        usize,
-        [usize; 2],
-        [usize; 2],
-        [usize; 2],
-        [usize; 2],
-        usize,
-        bool,
-    )] = &[
-        (
-            8,
-            16,
-            7,
-            7,
-            8,
-            4,
-            4,
-            [2, 2],
-            [1, 1],
-            [0, 0],
-            [1, 1],
-            1,
-            false,
-        ), // DCGAN upsampling
-        (1, 4, 5, 6, 3, 4, 4, [2, 2], [1, 1], [0, 0], [1, 1], 1, true), // a single image
-        (3, 6, 4, 5, 2, 3, 3, [1, 1], [0, 0], [0, 0], [1, 1], 1, true), // stride 1, no padding
-        (2, 4, 6, 5, 3, 3, 2, [3, 2], [2, 1], [1, 1], [1, 1], 2, true), // groups, padding_out
-        (
-            5,
-            3,
-            4,
-            4,
-            2,
-            3,
-            3,
-            [2, 1],
-            [3, 2],
-            [1, 0],
-            [2, 3],
-            1,
-            false,
-        ), // dilation, big padding
-        (
-            4,
-            2,
+    let cases = [
+        TransposedCase {
+            bias: false,
+            ..TransposedCase::new([8, 16, 7, 7], [8, 4, 4], 2, 1, "DCGAN upsampling")
+        },
+        TransposedCase::new([1, 4, 5, 6], [3, 4, 4], 2, 1, "a single image"),
+        TransposedCase::new([3, 6, 4, 5], [2, 3, 3], 1, 0, "stride 1, no padding"),
+        TransposedCase::new(
+            [3, 5, 6, 5],
+            [2, 3, 3],
             1,
             1,
-            5,
-            7,
-            7,
-            [1, 1],
-            [0, 0],
-            [0, 0],
-            [1, 1],
-            1,
-            false,
-        ), // 1x1 input (DCGAN's first layer)
-    ];
-    for (
-        case,
-        &(
-            n,
-            c_in,
-            h,
-            w,
-            c_out_g,
-            kh,
-            kw,
-            stride,
-            padding,
-            padding_out,
-            dilation,
-            groups,
-            with_bias,
+            "stride 1, same size (rows added as one block)",
         ),
-    ) in cases.iter().enumerate()
-    {
-        let x = values(n * c_in * h * w, case as u64);
-        let wt = values(c_in * c_out_g * kh * kw, 100 + case as u64);
-        let b = values(c_out_g * groups, 200 + case as u64);
+        TransposedCase::new(
+            [2, 3, 9, 4],
+            [2, 5, 5],
+            1,
+            2,
+            "stride 1, same size, two columns cut per row",
+        ),
+        TransposedCase {
+            padding_out: [1, 1],
+            ..TransposedCase::new(
+                [2, 4, 6, 5],
+                [3, 3, 3],
+                2,
+                1,
+                "stride 2, output twice the input, odd kernel",
+            )
+        },
+        TransposedCase::new([2, 3, 4, 1], [2, 4, 4], 2, 1, "one input column"),
+        TransposedCase::new(
+            [2, 3, 5, 4],
+            [2, 6, 6],
+            3,
+            0,
+            "stride 3, output three times the input",
+        ),
+        TransposedCase {
+            stride: [3, 2],
+            padding: [2, 1],
+            padding_out: [1, 1],
+            groups: 2,
+            ..TransposedCase::new([2, 4, 6, 5], [3, 3, 2], 1, 0, "groups, padding_out")
+        },
+        TransposedCase {
+            stride: [2, 1],
+            padding: [3, 2],
+            padding_out: [1, 0],
+            dilation: [2, 3],
+            bias: false,
+            ..TransposedCase::new([5, 3, 4, 4], [2, 3, 3], 1, 0, "dilation, big padding")
+        },
+        TransposedCase {
+            bias: false,
+            ..TransposedCase::new(
+                [4, 2, 1, 1],
+                [5, 7, 7],
+                1,
+                0,
+                "1x1 input (DCGAN's first layer)",
+            )
+        },
+    ];
+    for (seed, c) in (0u64..).zip(&cases) {
+        let ([n, c_in, h, w], [c_out_g, kh, kw]) = (c.input, c.kernel);
+        let (stride, padding, padding_out, dilation, groups, with_bias) = (
+            c.stride,
+            c.padding,
+            c.padding_out,
+            c.dilation,
+            c.groups,
+            c.bias,
+        );
+        let case = format!("case {seed} ({})", c.what);
+        let x = values(n * c_in * h * w, seed);
+        let wt = values(c_in * c_out_g * kh * kw, 100 + seed);
+        let b = values(c_out_g * groups, 200 + seed);
         let opts = ConvTransposeOptions::new(stride, padding, padding_out, dilation, groups);
         let (want, shape) = reference(
             &x,
@@ -190,14 +218,14 @@ fn flex_conv_transpose2d_matches_the_definition() {
             }),
             opts,
         );
-        assert_eq!(got.dims(), shape, "case {case}: shape");
+        assert_eq!(got.dims(), shape, "{case}: shape");
         let got = got.into_data().to_vec::<f32>().unwrap();
         let worst = got
             .iter()
             .zip(&want)
             .map(|(a, b)| (a - b).abs())
             .fold(0f32, f32::max);
-        assert!(worst < 1e-4, "case {case}: max abs difference {worst}");
+        assert!(worst < 1e-4, "{case}: max abs difference {worst}");
     }
 }
 

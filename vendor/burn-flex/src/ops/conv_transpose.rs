@@ -318,7 +318,8 @@ fn conv_transpose3d_impl<
             for oc in 0..out_channels_per_group {
                 let out_ch = &mut out_image
                     [(oc_start + oc) * out_spatial..(oc_start + oc + 1) * out_spatial];
-                let cols = &columns[oc * k_spatial * in_spatial..(oc + 1) * k_spatial * in_spatial];
+                let cols =
+                    &mut columns[oc * k_spatial * in_spatial..(oc + 1) * k_spatial * in_spatial];
                 geometry.scatter(cols, out_ch, plane, zero);
             }
         }
@@ -476,7 +477,7 @@ impl Col2Im {
     /// kept the loop from being inlined and vectorised.)
     fn scatter<T: Copy + core::ops::Add<Output = T>>(
         &self,
-        cols: &[T],
+        cols: &mut [T],
         out: &mut [T],
         plane: &mut alloc::vec::Vec<T>,
         zero: T,
@@ -493,14 +494,39 @@ impl Col2Im {
             plane.resize(s[0] * s[1] * s[2] * plane_len, zero);
             &mut plane[..]
         };
+        // Row length of the target (the output or a phase plane). When it equals the input's,
+        // a tap's rows are as far apart in the target as in the columns, so the whole block of
+        // rows is one contiguous add (rows of 7 or 14 are too short to vectorise one by one).
+        // The columns between a tap's valid ranges of consecutive rows would land in the
+        // target's neighbouring positions, so they are zeroed first: each column row belongs
+        // to one tap and is read once, and adding zero leaves the target exact.
+        let target_w = if direct { out_w } else { q[2] };
         let in_spatial = in_d * in_h * in_w;
         for tap in &self.taps {
-            let col = &cols[tap.k_idx * in_spatial..(tap.k_idx + 1) * in_spatial];
+            let col = &mut cols[tap.k_idx * in_spatial..(tap.k_idx + 1) * in_spatial];
             let len = tap.w.1 - tap.w.0;
+            let rows = tap.h.1 - tap.h.0;
+            let flat = target_w == in_w && rows > 1;
             for id in tap.d.0..tap.d.1 {
                 let qd = (id as isize + tap.shift_d) as usize;
+                let qh0 = (tap.h.0 as isize + tap.shift_h) as usize;
+                if flat {
+                    let at = tap.at + (qd * q[1] + qh0) * q[2];
+                    let src_at = (id * in_h + tap.h.0) * in_w + tap.w.0;
+                    let n = (rows - 1) * in_w + len;
+                    let src = &mut col[src_at..src_at + n];
+                    if len < in_w {
+                        for r in 0..rows - 1 {
+                            src[r * in_w + len..(r + 1) * in_w].fill(zero);
+                        }
+                    }
+                    for (d, &v) in target[at..at + n].iter_mut().zip(src.iter()) {
+                        *d = *d + v;
+                    }
+                    continue;
+                }
                 for ih in tap.h.0..tap.h.1 {
-                    let qh = (ih as isize + tap.shift_h) as usize;
+                    let qh = qh0 + (ih - tap.h.0);
                     let at = tap.at + (qd * q[1] + qh) * q[2];
                     let src_at = (id * in_h + ih) * in_w + tap.w.0;
                     let dst = &mut target[at..at + len];
@@ -518,8 +544,26 @@ impl Col2Im {
                 let row = &mut out[(od * out_h + oh) * out_w..(od * out_h + oh + 1) * out_w];
                 let phase_dh = (od % s[0]) * s[1] + oh % s[1];
                 let plane_row = ((od / s[0]) * q[1] + oh / s[1]) * q[2];
+                let src = |pw: usize| {
+                    let at = (phase_dh * s[2] + pw) * plane_len + plane_row;
+                    &plane[at..at + q[2]]
+                };
+                if s[2] == 2 && out_w >= 2 {
+                    // Two phases interleaved pairwise (the common stride): a loop the
+                    // compiler vectorises, unlike the strided one below.
+                    let (even, odd) = (src(0), src(1));
+                    let pairs = out_w / 2;
+                    for ((pair, &a), &b) in row.chunks_exact_mut(2).zip(even).zip(odd).take(pairs) {
+                        pair[0] = a;
+                        pair[1] = b;
+                    }
+                    if out_w % 2 == 1 {
+                        row[out_w - 1] = even[pairs];
+                    }
+                    continue;
+                }
                 for pw in 0..s[2].min(out_w) {
-                    let src = &plane[(phase_dh * s[2] + pw) * plane_len + plane_row..];
+                    let src = src(pw);
                     for (j, slot) in row[pw..].iter_mut().step_by(s[2]).enumerate() {
                         *slot = src[j];
                     }
