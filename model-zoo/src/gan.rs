@@ -176,11 +176,13 @@ impl GanConfig {
         };
         let discriminator = Discriminator {
             spectral: self.spectral_norm.then(|| {
+                // One state per linear piece of every maxout layer (see `apply`).
                 let mut states: Vec<PowerIteration<B>> = d
                     .iter()
-                    .map(|l| {
+                    .flat_map(|l| {
                         let [i, o] = l.weight.dims();
-                        PowerIteration::new(o, i, device)
+                        (0..self.maxout_pieces)
+                            .map(move |_| PowerIteration::new(o / self.maxout_pieces, i, device))
                     })
                     .collect();
                 states.push(PowerIteration::new(
@@ -243,8 +245,8 @@ pub struct Discriminator<B: Backend> {
     output: Linear<B>,
     dropout: Dropout,
     pieces: usize,
-    /// Power-iteration states of a spectrally normalised discriminator: one per hidden layer,
-    /// then the output's (absent from older records).
+    /// Power-iteration states of a spectrally normalised discriminator: one per linear piece of
+    /// each maxout layer (layer-major), then the output's (absent from older records).
     spectral: Option<Vec<PowerIteration<B>>>,
     /// Minibatch discrimination before the output layer (absent from older records).
     minibatch: Option<MinibatchDiscrimination<B>>,
@@ -261,7 +263,11 @@ impl<B: Backend> Discriminator<B> {
             Some(layer) => layer.forward(x), // [n, units + kernels]
             None => x,
         };
-        self.apply(self.hidden.len(), &self.output, self.dropout.forward(x))
+        let x = self.dropout.forward(x);
+        match &self.spectral {
+            Some(states) => sn_linear(&self.output, states.last().expect("the output's state"), x),
+            None => burn_gan::nn::linear(&self.output, x),
+        }
     }
 
     /// The last maxout layer's output (what feature matching compares).
@@ -283,12 +289,37 @@ impl<B: Backend> Discriminator<B> {
         x
     }
 
-    /// Layer `l`: plain tensor operations, differentiable twice (gradient penalties).
+    /// Hidden layer `l` before the max: plain tensor operations, differentiable twice
+    /// (gradient penalties).
+    ///
+    /// With spectral normalisation each linear piece of the maxout layer is normalised on its
+    /// own, which makes every piece, and so their maximum, 1-Lipschitz. Normalising the stacked
+    /// `[in, units * pieces]` matrix instead would divide every piece by the largest singular
+    /// value of the stack, up to `sqrt(pieces)` times its own, and shrink the critic's range
+    /// layer after layer.
     fn apply(&self, l: usize, layer: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        match &self.spectral {
-            Some(states) => sn_linear(layer, &states[l], x),
-            None => burn_gan::nn::linear(layer, x),
-        }
+        let Some(states) = &self.spectral else {
+            return burn_gan::nn::linear(layer, x);
+        };
+        let update = B::ad_enabled(&x.device());
+        let w = layer.weight.val(); // [in, units * pieces], output unit * pieces + piece
+        let [i, width] = w.dims();
+        let units = width / self.pieces;
+        let pieces = w.clone().reshape([i, units, self.pieces]);
+        let sigmas: Vec<Tensor<B, 1>> = (0..self.pieces)
+            .map(|p| {
+                let piece = pieces
+                    .clone()
+                    .slice([0..i, 0..units, p..p + 1])
+                    .reshape([i, units]);
+                states[l * self.pieces + p].sigma(piece.transpose(), update)
+            })
+            .collect();
+        let sigma = Tensor::cat(sigmas, 0).reshape([1, 1, self.pieces]);
+        let mut normalised = layer.clone();
+        normalised.weight =
+            burn::module::Param::initialized(layer.weight.id, (pieces / sigma).reshape([i, width]));
+        burn_gan::nn::linear(&normalised, x)
     }
 }
 // ANCHOR_END: maxout
@@ -393,6 +424,73 @@ mod tests {
         GanConfig::toy()
             .with_maxout_pieces(0)
             .init::<TB>(&Default::default());
+    }
+
+    /// Spectral normalisation divides each linear piece of a maxout layer by its own largest
+    /// singular value (checked against the closed form for a 2-row piece), so every piece,
+    /// and the maximum over them, is 1-Lipschitz.
+    #[test]
+    fn spectral_norm_normalises_each_maxout_piece() {
+        use burn::backend::Autodiff;
+        use burn::tensor::Distribution;
+        type AB = Autodiff<TB>;
+        let device = Default::default();
+        let (pieces, units) = (3, 6);
+        let gan = GanConfig::toy()
+            .with_spectral_norm(true)
+            .with_maxout_pieces(pieces)
+            .with_d_hidden(units)
+            .init::<AB>(&device);
+        let d = &gan.discriminator;
+        let x = Tensor::<AB, 4>::random([5, 2, 1, 1], Distribution::Normal(0.0, 1.0), &device);
+        for _ in 0..60 {
+            let _ = d.forward(x.clone()); // one power iteration per training forward
+        }
+        let layer = &d.hidden[0];
+        let w: Vec<f64> = layer
+            .weight
+            .val()
+            .into_data()
+            .convert::<f64>()
+            .to_vec()
+            .unwrap();
+        let b: Vec<f64> = layer
+            .bias
+            .as_ref()
+            .unwrap()
+            .val()
+            .into_data()
+            .convert::<f64>()
+            .to_vec()
+            .unwrap();
+        let width = units * pieces;
+        let x2: Tensor<AB, 2> = x.clone().flatten(1, 3);
+        let xs: Vec<f64> = x2.clone().into_data().convert::<f64>().to_vec().unwrap();
+        let got: Vec<f64> = d
+            .apply(0, layer, x2)
+            .into_data()
+            .convert::<f64>()
+            .to_vec()
+            .unwrap();
+        for p in 0..pieces {
+            // Piece p is the [2, units] matrix of columns u * pieces + p; its largest singular
+            // value is the square root of the larger eigenvalue of its 2x2 Gram matrix.
+            let col = |r: usize, u: usize| w[r * width + u * pieces + p];
+            let dot = |r: usize, s: usize| (0..units).map(|u| col(r, u) * col(s, u)).sum::<f64>();
+            let (a, c, e) = (dot(0, 0), dot(0, 1), dot(1, 1));
+            let sigma = ((a + e) / 2.0 + (((a - e) / 2.0).powi(2) + c * c).sqrt()).sqrt();
+            for n in 0..5 {
+                for u in 0..units {
+                    let want = (xs[2 * n] * col(0, u) + xs[2 * n + 1] * col(1, u)) / sigma
+                        + b[u * pieces + p];
+                    let have = got[n * width + u * pieces + p];
+                    assert!(
+                        (want - have).abs() < 1e-4,
+                        "piece {p}, sample {n}, unit {u}: {have} vs {want}"
+                    );
+                }
+            }
+        }
     }
 
     /// Minibatch discrimination makes a sample's score depend on the rest of its batch; without
