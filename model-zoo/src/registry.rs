@@ -31,10 +31,10 @@ pub const PRESETS: &[Preset] = &[
     Preset { name: "dcgan28", family: "dcgan", description: "DCGAN for 28x28 gray: the benchmark reference network" },
     Preset { name: "dcgan32", family: "dcgan", description: "DCGAN for 32x32 RGB" },
     Preset { name: "dcgan64", family: "dcgan", description: "DCGAN for 64x64 RGB" },
-    Preset { name: "lsgan", family: "dcgan", description: "least-squares GAN (Mao 2017) on the DCGAN networks sized to the data" },
-    Preset { name: "hinge", family: "dcgan", description: "hinge loss + spectral norm (as in SAGAN/BigGAN): DCGAN generator, spectrally normalised critic without batch norm" },
+    Preset { name: "lsgan", family: "dcgan", description: "least-squares GAN (Mao 2017) on the DCGAN networks sized to the data (on 2-D points: the gan-toy networks)" },
+    Preset { name: "hinge", family: "dcgan", description: "hinge loss + spectral norm (as in SAGAN/BigGAN): DCGAN generator, spectrally normalised critic without batch norm (on 2-D points: gan-toy networks, 5 critic steps)" },
     Preset { name: "wgan", family: "dcgan", description: "WGAN (Arjovsky 2017): Wasserstein critic (DCGAN, batch norm), weight clipping 0.01, RMSProp 5e-5, 5 critic steps" },
-    Preset { name: "wgan-gp", family: "dcgan", description: "WGAN-GP (Gulrajani 2017): layer-norm critic, gradient penalty 10, Adam(1e-4, 0, 0.9), 5 critic steps" },
+    Preset { name: "wgan-gp", family: "dcgan", description: "WGAN-GP (Gulrajani 2017): layer-norm critic, gradient penalty 10, Adam(1e-4, 0, 0.9), 5 critic steps (on 2-D points: gan-toy networks, penalty 0.1, Adam(1e-3, 0.5, 0.9))" },
     Preset { name: "cgan", family: "conditional", description: "conditional GAN (Mirza 2014) on DCGAN networks: label embedding joins z; label maps join D's first layer (labelled data)" },
     Preset { name: "sgan", family: "sgan", description: "semi-supervised GAN (Odena 2016): K+1-way discriminator/classifier on DCGAN networks (labelled data, --labelled N)" },
     Preset { name: "sgan-fm", family: "sgan", description: "semi-supervised GAN with K logits and feature matching (Salimans 2016) (labelled data, --labelled N)" },
@@ -119,6 +119,15 @@ impl ModelSpec {
                 }
                 Ok(Self::Gan(GanConfig::mnist()))
             }
+            // The classic objectives on the toy networks (Gulrajani et al.'s toy code: penalty
+            // weight 0.1 on 2-D data).
+            ("lsgan", SampleKind::Points) => Ok(Self::Gan(GanConfig::toy().with_loss(LossFamily::LeastSquares))),
+            ("hinge", SampleKind::Points) => Ok(Self::Gan(GanConfig::toy().with_loss(LossFamily::Hinge).with_spectral_norm(true))),
+            ("wgan-gp", SampleKind::Points) => Ok(Self::Gan(GanConfig::toy().with_loss(LossFamily::Wasserstein).with_gradient_penalty(0.1))),
+            ("wgan", SampleKind::Points) => Err(format!(
+                "model `wgan` (weight clipping) is registered for images only; for {} use `wgan-gp`, or `gan --loss wasserstein --weight-clip 0.01`",
+                data.source
+            )),
             (_, SampleKind::Points) => Err(format!(
                 "model `{name}` needs image data, but {} holds 2-D points; use `gan` for ring8 and grid25",
                 data.source
@@ -217,7 +226,7 @@ impl ModelSpec {
     pub fn default_training(&self, kind: SampleKind) -> TrainingConfig {
         match (self, kind) {
             // 2-D toy data: small networks, large batches, a higher learning rate decayed to zero.
-            (Self::Gan(_), SampleKind::Points) => TrainingConfig {
+            (Self::Gan(c), SampleKind::Points) if *c == GanConfig::toy() => TrainingConfig {
                 steps: 3000,
                 lr_decay: burn_gan::train::LrDecay::Linear,
                 batch_size: 256,
@@ -228,6 +237,27 @@ impl ModelSpec {
                 sample_every: 500,
                 ..TrainingConfig::default()
             },
+            (Self::Gan(c), SampleKind::Points) => {
+                let toy = Self::Gan(GanConfig::toy()).default_training(kind);
+                if c.gradient_penalty > 0.0 || c.loss == LossFamily::Hinge {
+                    // A critic trained 5 times per generator step (WGAN-GP's n_critic) with
+                    // Adam's beta2 0.9 (Gulrajani et al.), at the toy learning rate.
+                    let adam = OptimizerConfig::Adam {
+                        lr: 1e-3,
+                        beta1: 0.5,
+                        beta2: 0.9,
+                        epsilon: 1e-8,
+                    };
+                    TrainingConfig {
+                        d_steps: 5,
+                        optimizer_g: adam.clone(),
+                        optimizer_d: adam,
+                        ..toy
+                    }
+                } else {
+                    toy
+                }
+            }
             (Self::Gan(_), SampleKind::Image) => TrainingConfig {
                 steps: 5000,
                 batch_size: 100,
@@ -284,5 +314,48 @@ impl ModelSpec {
             Self::Conditional(c) => c.to_string(),
             Self::Sgan(c) => c.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn_gan::data::Toy;
+
+    /// On 2-D points the loss presets build the toy networks with their objective, and the
+    /// critic-based ones train the critic five times per generator step with Adam's beta2 0.9.
+    #[test]
+    fn loss_presets_on_points_use_the_toy_networks() {
+        let data = Toy::Grid25.samples(100, 0);
+        let spec = |name: &str| match ModelSpec::for_data(name, &data) {
+            Ok(ModelSpec::Gan(c)) => c,
+            Ok(_) => panic!("{name}: not the gan family"),
+            Err(e) => panic!("{name}: {e}"),
+        };
+        let gp = spec("wgan-gp");
+        assert_eq!(
+            (gp.loss, gp.gradient_penalty),
+            (LossFamily::Wasserstein, 0.1)
+        );
+        let hinge = spec("hinge");
+        assert!(hinge.loss == LossFamily::Hinge && hinge.spectral_norm);
+        assert_eq!(spec("lsgan").loss, LossFamily::LeastSquares);
+        for name in ["wgan-gp", "hinge"] {
+            let t = ModelSpec::Gan(spec(name)).default_training(SampleKind::Points);
+            assert_eq!(t.d_steps, 5, "{name}");
+            assert!(
+                matches!(t.optimizer_d, OptimizerConfig::Adam { beta2, .. } if beta2 == 0.9),
+                "{name}"
+            );
+        }
+        let plain = ModelSpec::Gan(spec("gan")).default_training(SampleKind::Points);
+        assert_eq!(
+            (plain.d_steps, plain.steps, plain.batch_size),
+            (1, 3000, 256)
+        );
+        let err = ModelSpec::for_data("wgan", &data)
+            .err()
+            .expect("wgan on points");
+        assert!(err.contains("wgan-gp"), "{err}");
     }
 }
