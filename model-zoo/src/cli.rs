@@ -215,6 +215,9 @@ struct SampleArgs {
     /// Conditional models: generate only this class (default: every class in turn, one per column).
     #[arg(long)]
     class: Option<usize>,
+    /// Sample from the trained generator itself, not the moving average of its weights (runs trained with --ema).
+    #[arg(long)]
+    raw_generator: bool,
 }
 
 #[derive(Args)]
@@ -899,6 +902,7 @@ fn report_coverage<M: Adversarial<Backend>>(
 /// Rebuilds the model of a run with its latest weights and calls `f` with it.
 pub(crate) fn with_trained<R>(
     run: &Path,
+    raw_generator: bool,
     f: &mut dyn FnMut(&dyn Generate, &RunConfig) -> CliResult<R>,
 ) -> CliResult<R> {
     let rc = read_run_config(run)?;
@@ -909,19 +913,32 @@ pub(crate) fn with_trained<R>(
         ))
     })?;
     let device = burn_gan_backends::device();
+    let no_average = || {
+        invalid(format!(
+            "--raw-generator: {} keeps no moving average of its generator (train with --ema 0.999 to have one), so it samples from the generator already",
+            run.display()
+        ))
+    };
     match &rc.model {
+        ModelSpec::Gan(_) | ModelSpec::Sgan(_) if raw_generator => Err(no_average()),
         ModelSpec::Gan(c) => f(
             &load_weights(c.init::<Backend>(&device), run, n, &device)?,
             &rc,
         ),
-        ModelSpec::Dcgan(c) => f(
-            &load_weights(c.init::<Backend>(&device), run, n, &device)?,
-            &rc,
-        ),
-        ModelSpec::Conditional(c) => f(
-            &load_weights(c.init::<Backend>(&device), run, n, &device)?,
-            &rc,
-        ),
+        ModelSpec::Dcgan(c) => {
+            let model = load_weights(c.init::<Backend>(&device), run, n, &device)?;
+            match raw_generator {
+                true => f(&model.without_average().ok_or_else(no_average)?, &rc),
+                false => f(&model, &rc),
+            }
+        }
+        ModelSpec::Conditional(c) => {
+            let model = load_weights(c.init::<Backend>(&device), run, n, &device)?;
+            match raw_generator {
+                true => f(&model.without_average().ok_or_else(no_average)?, &rc),
+                false => f(&model, &rc),
+            }
+        }
         ModelSpec::Sgan(c) => f(
             &load_weights(c.init::<Backend>(&device), run, n, &device)?,
             &rc,
@@ -982,7 +999,7 @@ fn sample(args: SampleArgs) -> CliResult<()> {
         }
     }
     let device = burn_gan_backends::device();
-    with_trained(&args.run, &mut |model, rc| {
+    with_trained(&args.run, args.raw_generator, &mut |model, rc| {
         let z = match args.truncation {
             Some(t) => {
                 truncated_normal_noise::<Backend>(args.n, model.latent(), args.seed, t, &device)
@@ -1057,7 +1074,7 @@ fn interpolate(args: InterpolateArgs) -> CliResult<()> {
     }
     let device = burn_gan_backends::device();
     let out = args.out.clone().unwrap_or_else(|| args.run.clone());
-    with_trained(&args.run, &mut |model, rc| {
+    with_trained(&args.run, false, &mut |model, rc| {
         if rc.data_kind != SampleKind::Image {
             return Err(invalid(format!(
                 "{}: interpolation strips are drawn for image models; this run generates 2-D points (use `sample`)",

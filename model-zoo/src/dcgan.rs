@@ -515,6 +515,14 @@ pub struct Dcgan<B: Backend> {
     objective: Objective,
 }
 
+impl<B: Backend> Dcgan<B> {
+    /// The model without its generator average, so that it samples from the trained generator
+    /// itself; `None` when it keeps no average.
+    pub fn without_average(mut self) -> Option<Self> {
+        self.ema.take().map(|_| self)
+    }
+}
+
 /// The moving average of a DCGAN generator's weights and the number of updates it has had.
 #[derive(Module, Debug)]
 pub struct Average<B: Backend> {

@@ -55,6 +55,9 @@ pub struct EvalArgs {
     /// Images per forward pass.
     #[arg(long, default_value_t = 50)]
     batch: usize,
+    /// A run folder as --fake: generate with the trained generator itself, not the moving average of its weights (runs trained with --ema).
+    #[arg(long)]
+    raw_generator: bool,
     /// Seed of the noise when generating from a run.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -64,13 +67,19 @@ pub struct EvalArgs {
 }
 
 /// Reads a set of images (IDX, image folder, or a run folder to sample from).
-fn load_set(spec: &str, channels: usize, n: Option<usize>, seed: u64) -> CliResult<PixelSet> {
+fn load_set(
+    spec: &str,
+    channels: usize,
+    n: Option<usize>,
+    seed: u64,
+    raw_generator: bool,
+) -> CliResult<PixelSet> {
     let (path, range) = split_range(spec)?;
     let p = Path::new(path);
     if p.join("config.json").is_file() {
         let n = n.unwrap_or(10_000);
         let device = burn_gan_backends::device();
-        return with_trained(p, &mut |model, rc| {
+        return with_trained(p, raw_generator, &mut |model, rc| {
             if rc.data_kind != SampleKind::Image {
                 return Err(invalid(format!(
                     "{}: the run generates 2-D points, not images",
@@ -98,6 +107,11 @@ fn load_set(spec: &str, channels: usize, n: Option<usize>, seed: u64) -> CliResu
                 ),
             ))
         });
+    }
+    if raw_generator {
+        return Err(invalid(format!(
+            "--raw-generator: {spec} is not a run folder (no config.json); it applies when --fake names a run"
+        )));
     }
     let options = ImageFolderOptions {
         size: None,
@@ -178,8 +192,14 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
             "--channels {channels}: use 1 (gray) or 3 (RGB)"
         )));
     }
-    let real = load_set(&args.real, channels, args.n, args.seed)?;
-    let fake = load_set(&args.fake, channels, args.n.or(Some(real.len())), args.seed)?;
+    let real = load_set(&args.real, channels, args.n, args.seed, false)?;
+    let fake = load_set(
+        &args.fake,
+        channels,
+        args.n.or(Some(real.len())),
+        args.seed,
+        args.raw_generator,
+    )?;
     if real.shape != fake.shape {
         return Err(invalid(format!(
             "the real images ({}) are {:?} (channels, height, width) but the generated ones ({}) are {:?}; compare sets of one size",
@@ -211,7 +231,10 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
         // the test set); the feature metrics below use all of --real either way.
         let per: usize = real.shape.iter().product();
         let (validation, test) = match &args.validation {
-            Some(spec) => (load_set(spec, channels, None, args.seed)?, real.clone()),
+            Some(spec) => (
+                load_set(spec, channels, None, args.seed, false)?,
+                real.clone(),
+            ),
             None => {
                 let half = real.len() / 2;
                 let part = |range: std::ops::Range<usize>, name: &str| PixelSet {

@@ -888,6 +888,37 @@ fn conditional_models_train_sample_a_class_and_refuse_bad_input() {
         assert!(grid.is_file());
     }
 
+    // `--raw-generator` samples the trained generator instead of its average (same noise, other
+    // images); a run without an average says so.
+    let sample_png = |run: &str, raw: bool| -> Vec<u8> {
+        let png = dir.join(format!("{run}-raw-{raw}.png"));
+        let run = dir.join(run);
+        let mut args = vec!["sample", "--run", path(&run), "--n", "4"];
+        args.extend(["--out", path(&png)]);
+        if raw {
+            args.push("--raw-generator");
+        }
+        let out = burn_gan(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read(&png).unwrap()
+    };
+    assert_ne!(sample_png("acgan", false), sample_png("acgan", true));
+    let err = error_line(&[
+        "sample",
+        "--run",
+        path(&dir.join("cgan")),
+        "--raw-generator",
+        "--out",
+        path(&dir.join("z.png")),
+    ]);
+    assert!(
+        err.contains("--raw-generator") && err.contains("--ema"),
+        "{err}"
+    );
     let err = error_line(&[
         "sample",
         "--run",
