@@ -53,6 +53,8 @@ enum Command {
     TrainClassifier(crate::evaluate::TrainClassifierArgs),
     /// Measure training and sampling speed and peak memory on the compiled backend.
     Bench(crate::benchmark::BenchArgs),
+    /// Plot metrics a run logged (metrics.jsonl) over its steps, one panel per metric.
+    Plot(PlotArgs),
     /// List the models.
     Models,
     /// Print the compiled backend and versions.
@@ -221,6 +223,19 @@ struct SampleArgs {
 }
 
 #[derive(Args)]
+struct PlotArgs {
+    /// Run folder.
+    #[arg(long)]
+    run: PathBuf,
+    /// Metrics, comma-separated, one panel each (e.g. w_distance,fid; any key of metrics.jsonl).
+    #[arg(long, default_value = "loss_d,loss_g")]
+    metrics: String,
+    /// Output PNG (default: <run>/plot.png).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
 struct InterpolateArgs {
     /// Run folder.
     #[arg(long)]
@@ -292,6 +307,7 @@ pub fn main() -> ExitCode {
         Some(Command::Eval(args)) => crate::evaluate::eval(args),
         Some(Command::TrainClassifier(args)) => crate::evaluate::train_classifier(args),
         Some(Command::Bench(args)) => crate::benchmark::bench(args),
+        Some(Command::Plot(args)) => plot(args),
         Some(Command::Models) => {
             for p in PRESETS {
                 println!("{:<10} {}", p.name, p.description);
@@ -985,6 +1001,56 @@ impl<M: Adversarial<Backend>> Generate for M {
 /// Class `i % classes` for samples `start..start + n`; `None` for unconditional models (0 classes).
 pub(crate) fn cycled_labels(classes: usize, start: usize, n: usize) -> Option<Vec<usize>> {
     (classes > 0).then(|| (start..start + n).map(|i| i % classes).collect())
+}
+
+/// `burn-gan plot`: the metrics a run logged, over its steps, stacked on one x axis.
+fn plot(args: PlotArgs) -> CliResult<()> {
+    let path = args.run.join("metrics.jsonl");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        invalid(format!(
+            "{}: {e}; point --run at a run folder that has logged metrics",
+            path.display()
+        ))
+    })?;
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let mut panels = Vec::new();
+    for name in args
+        .metrics
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
+        let points: Vec<(f64, f64)> = rows
+            .iter()
+            .filter_map(|r| Some((r["step"].as_f64()?, r[name].as_f64()?)))
+            .collect();
+        if points.is_empty() {
+            let mut keys: Vec<&str> = rows
+                .iter()
+                .filter_map(|r| r.as_object())
+                .flat_map(|o| o.keys().map(String::as_str))
+                .filter(|k| *k != "step")
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            return Err(invalid(format!(
+                "--metrics {name}: {} logs no `{name}`; it has {}",
+                path.display(),
+                keys.join(", ")
+            )));
+        }
+        panels.push((name, vec![burn_gan::viz::Series { name, points }]));
+    }
+    if panels.is_empty() {
+        return Err(invalid("--metrics: name at least one metric, e.g. fid"));
+    }
+    let out = args.out.unwrap_or_else(|| args.run.join("plot.png"));
+    burn_gan::viz::stacked_plots(&panels, "step", &out)?;
+    println!("{}", out.display());
+    Ok(())
 }
 
 fn sample(args: SampleArgs) -> CliResult<()> {

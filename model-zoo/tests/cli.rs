@@ -771,6 +771,28 @@ fn wgan_gp_trains_and_logs_its_penalty_and_bad_objectives_are_refused() {
     }
     assert!(last["penalty"].as_f64().unwrap() >= 0.0);
 
+    // `plot` draws the logged critic estimate and penalty, one panel each; an unknown metric
+    // gets one error line naming the ones the run has.
+    let png = dir.join("critic.png");
+    let out = burn_gan(&[
+        "plot",
+        "--run",
+        path(&run),
+        "--metrics",
+        "w_distance,penalty",
+        "--out",
+        path(&png),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = image::open(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (900, 600));
+    let err = error_line(&["plot", "--run", path(&run), "--metrics", "fid"]);
+    assert!(err.contains("fid") && err.contains("w_distance"), "{err}");
+
     // Incompatible objectives: (model, flags, words the error line must contain).
     let cases: &[(&str, &[&str], &[&str])] = &[
         (

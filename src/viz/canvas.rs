@@ -79,6 +79,11 @@ impl Canvas {
         }
     }
 
+    /// Width in pixels.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
     /// Sets one pixel (ignored outside the canvas).
     pub fn set(&mut self, x: usize, y: usize, rgb: [u8; 3]) {
         if x < self.width && y < self.height {

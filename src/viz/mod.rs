@@ -123,32 +123,65 @@ pub struct Series<'a> {
 /// Writes a line plot of several series with axes, tick labels and a legend.
 pub fn line_plot(series: &[Series], x_label: &str, title: &str, path: &Path) -> Result<()> {
     let (w, h) = (900usize, 460usize);
-    let (left, right, top, bottom) = (70usize, 170usize, 36usize, 44usize);
     let mut canvas = Canvas::new(w, h, [255, 255, 255]);
-    let finite = series
-        .iter()
-        .flat_map(|s| s.points.iter())
-        .filter(|(x, y)| x.is_finite() && y.is_finite());
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for &(x, y) in finite {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(y);
-        y1 = y1.max(y);
+    let x_range = range(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
+    draw_panel(&mut canvas, 0, h, series, x_range, x_label, title);
+    canvas.save(path)
+}
+
+/// Writes panels stacked vertically over one shared x axis (e.g. a critic's estimate above
+/// FID, both over training steps): each `(title, series)` gets its own y axis.
+pub fn stacked_plots(panels: &[(&str, Vec<Series>)], x_label: &str, path: &Path) -> Result<()> {
+    let (w, h) = (900usize, 300usize);
+    let mut canvas = Canvas::new(w, h * panels.len().max(1), [255, 255, 255]);
+    let x_range = range(
+        panels
+            .iter()
+            .flat_map(|(_, series)| series.iter().flat_map(|s| s.points.iter().map(|p| p.0))),
+    );
+    for (k, (title, series)) in panels.iter().enumerate() {
+        draw_panel(&mut canvas, k * h, h, series, x_range, x_label, title);
     }
-    if x0 > x1 {
-        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+    canvas.save(path)
+}
+
+/// The finite minimum and maximum of `values`, widened when empty or flat.
+fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::MAX, f64::MIN);
+    for v in values.filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
     }
-    if x1 - x0 < 1e-12 {
-        x1 = x0 + 1.0;
+    if lo > hi {
+        return (0.0, 1.0);
     }
-    if y1 - y0 < 1e-12 {
-        y0 -= 0.5;
-        y1 += 0.5;
+    if hi - lo < 1e-12 {
+        return (lo - 0.5, hi + 0.5);
     }
+    (lo, hi)
+}
+
+/// One plot with axes, tick labels, legend and title in rows `y_off..y_off + h` of `canvas`.
+fn draw_panel(
+    canvas: &mut Canvas,
+    y_off: usize,
+    h: usize,
+    series: &[Series],
+    (x0, x1): (f64, f64),
+    x_label: &str,
+    title: &str,
+) {
+    let w = canvas.width();
+    let (left, right, top, bottom) = (70usize, 170usize, y_off + 36, 44usize);
+    let bottom_y = y_off + h - bottom;
+    let (y0, y1) = range(
+        series
+            .iter()
+            .flat_map(|s| s.points.iter().filter(|p| p.0.is_finite()).map(|p| p.1)),
+    );
     let pad = (y1 - y0) * 0.05;
     let (y0, y1) = (y0 - pad, y1 + pad);
-    let (pw, ph) = ((w - left - right) as f64, (h - top - bottom) as f64);
+    let (pw, ph) = ((w - left - right) as f64, (bottom_y - top) as f64);
     let px = |x: f64| left as f64 + (x - x0) / (x1 - x0) * pw;
     let py = |y: f64| top as f64 + (y1 - y) / (y1 - y0) * ph;
     for i in 0..=4 {
@@ -159,13 +192,13 @@ pub fn line_plot(series: &[Series], x_label: &str, title: &str, path: &Path) -> 
         canvas.text(4, yy.saturating_sub(5), &short(yv), [0, 0, 0], 2);
         canvas.text(
             xx.saturating_sub(12),
-            h - bottom + 8,
+            bottom_y + 8,
             &short(xv),
             [0, 0, 0],
             2,
         );
     }
-    canvas.rect_outline(left, top, w - right, h - bottom, [0, 0, 0]);
+    canvas.rect_outline(left, top, w - right, bottom_y, [0, 0, 0]);
     for (k, s) in series.iter().enumerate() {
         let colour = PALETTE[k % PALETTE.len()];
         let pts: Vec<(f64, f64)> = s
@@ -181,15 +214,14 @@ pub fn line_plot(series: &[Series], x_label: &str, title: &str, path: &Path) -> 
         canvas.fill_rect(w - right + 12, ly, w - right + 30, ly + 10, colour);
         canvas.text(w - right + 36, ly, s.name, [0, 0, 0], 2);
     }
-    canvas.text(left, 10, title, [0, 0, 0], 2);
+    canvas.text(left, y_off + 10, title, [0, 0, 0], 2);
     canvas.text(
         left + (w - left - right) / 2 - 20,
-        h - 18,
+        y_off + h - 18,
         x_label,
         [0, 0, 0],
         2,
     );
-    canvas.save(path)
 }
 
 fn short(v: f64) -> String {
@@ -236,5 +268,34 @@ mod tests {
         let img = image::open(&path).unwrap().to_rgb8();
         let has = |c: [u8; 3]| img.pixels().any(|p| p.0 == c);
         assert!(has(PALETTE[0]) && has(PALETTE[1]));
+    }
+
+    /// Stacked panels share the x axis and each draws its own series: the first panel's curve
+    /// lies in the top half of the image, the second's in the bottom half.
+    #[test]
+    fn stacked_plots_draw_one_panel_per_metric() {
+        let dir = std::env::temp_dir().join(format!("burn-gan-viz-{}", std::process::id()));
+        let path = dir.join("stacked.png");
+        let s = |name, k: f64| Series {
+            name,
+            points: (0..10).map(|i| (i as f64 * 100.0, k * i as f64)).collect(),
+        };
+        stacked_plots(
+            &[
+                ("critic", vec![s("w_distance", 0.1)]),
+                ("fid", vec![s("fid", 30.0)]),
+            ],
+            "step",
+            &path,
+        )
+        .unwrap();
+        let img = image::open(&path).unwrap().to_rgb8();
+        assert_eq!((img.width(), img.height()), (900, 600));
+        let colour_rows: Vec<u32> = img
+            .enumerate_pixels()
+            .filter(|(_, _, p)| p.0 == PALETTE[0])
+            .map(|(_, y, _)| y)
+            .collect();
+        assert!(colour_rows.iter().any(|&y| y < 300) && colour_rows.iter().any(|&y| y >= 300));
     }
 }
