@@ -153,6 +153,9 @@ struct TrainArgs {
     /// CGAN: feature maps the label adds to the discriminator's first layer's maps (default 1).
     #[arg(long)]
     label_maps: Option<usize>,
+    /// CGAN: add a projection term (Miyato and Koyama 2018) to the discriminator's logit: on or off.
+    #[arg(long)]
+    projection: Option<String>,
     /// Semi-supervised models: the number of labelled training samples (class-balanced, drawn with the run seed; default 100).
     #[arg(long)]
     labelled: Option<usize>,
@@ -628,10 +631,11 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
         && (args.class_bn.is_some()
             || args.class_loss_weight.is_some()
             || args.label_maps.is_some()
+            || args.projection.is_some()
             || args.fake_class_loss.is_some())
     {
         return Err(invalid(format!(
-            "--class-bn, --class-loss-weight, --label-maps and --fake-class-loss apply to the conditional models (cgan, acgan), not to `{}`",
+            "--class-bn, --class-loss-weight, --label-maps, --projection and --fake-class-loss apply to the conditional models (cgan, acgan), not to `{}`",
             args.model
         )));
     }
@@ -710,6 +714,15 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
                     )));
                 }
                 c.label_maps = k;
+            }
+            if let Some(v) = &args.projection {
+                if c.method != burn_gan_zoo::conditional::Conditioning::Cgan {
+                    return Err(invalid(format!(
+                        "--projection applies to cgan (whose discriminator takes the label), not to `{}`",
+                        args.model
+                    )));
+                }
+                c.projection = on_off("--projection", v)?;
             }
             c.validate()
         }

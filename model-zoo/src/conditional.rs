@@ -104,6 +104,10 @@ pub struct ConditionalConfig {
     /// CGAN: label feature maps concatenated with the discriminator's first layer's maps.
     #[config(default = 1)]
     pub label_maps: usize,
+    /// CGAN: a projection discriminator term (Miyato and Koyama 2018) added to the real/fake
+    /// logit: the inner product of a learned class embedding with the discriminator's features.
+    #[config(default = false)]
+    pub projection: bool,
     /// ACGAN: weight of the class cross-entropy in both losses; InfoGAN: lambda, the weight of
     /// the categorical code's term of the information loss.
     #[config(default = 1.0)]
@@ -165,6 +169,11 @@ impl ConditionalConfig {
         }
         if self.label_maps == 0 {
             return Err("label_maps must be at least 1".into());
+        }
+        if self.projection && self.method != Conditioning::Cgan {
+            return Err(
+                "the projection term belongs to CGAN's discriminator, which takes the label".into(),
+            );
         }
         self.objective()
             .validate(!self.spectral_norm, self.spectral_norm)
@@ -297,6 +306,9 @@ impl ConditionalConfig {
                     device,
                 )
             }),
+            // Zero at the start: the projection term grows from the class signal alone.
+            projection: (cgan && self.projection)
+                .then(|| Initializer::Zeros.init([self.classes, features], device)),
             spectral: self.spectral_norm.then_some(spectral),
             activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
             head: linear(features, 1),
@@ -377,6 +389,9 @@ pub struct Discriminator<B: Backend> {
     norms: Vec<BatchNorm<B>>,
     /// CGAN: `[classes, label_maps * s1 * s1]`, the label's feature maps (`s1` = half the image).
     label_maps: Option<Param<Tensor<B, 2>>>,
+    /// CGAN with a projection term: `[classes, features]`, the class embedding whose inner
+    /// product with the features is added to the logit (absent from older records).
+    projection: Option<Param<Tensor<B, 2>>>,
     /// Power-iteration states: one per convolution, the head's, the classifier's.
     spectral: Option<Vec<PowerIteration<B>>>,
     activation: LeakyRelu,
@@ -427,7 +442,13 @@ impl<B: Backend> Discriminator<B> {
             Some(states) => sn_linear(layer, &states[k + i], f),
             None => burn_gan::nn::linear(layer, f),
         };
-        let logits = head(&self.head, 0, features.clone());
+        let mut logits = head(&self.head, 0, features.clone());
+        // ANCHOR: projection
+        if let Some(embedding) = &self.projection {
+            let e = embedding.val().select(0, labels); // [n, features]
+            logits = logits + (e * features.clone()).sum_dim(1);
+        }
+        // ANCHOR_END: projection
         let classes = self
             .classifier
             .as_ref()
@@ -711,6 +732,59 @@ mod tests {
 
     type TB = burn_gan_backends::Backend;
     type AB = Autodiff<TB>;
+
+    /// The projection term adds `e_y . features` to the logit: with the label maps zeroed, the
+    /// logit moves away from the projection-free one by an amount that depends on the label and
+    /// doubles when the embedding doubles. It starts at zero.
+    #[test]
+    fn projection_adds_the_class_embedding_inner_product() {
+        use burn::tensor::Distribution;
+        let device = Default::default();
+        let model = ConditionalConfig::new(Conditioning::Cgan, 3, 1, 28)
+            .with_projection(true)
+            .init::<TB>(&device);
+        let mut d = model.discriminator;
+        let proj = d.projection.take().expect("a projection embedding");
+        assert_eq!(proj.val().abs().max().into_scalar(), 0.0, "starts at zero");
+        let maps = d.label_maps.take().expect("CGAN's label maps");
+        d.label_maps = Some(Param::initialized(maps.id, maps.val().zeros_like()));
+        let x = Tensor::<TB, 4>::random([2, 1, 28, 28], Distribution::Normal(0.0, 1.0), &device);
+        let logit = |d: &Discriminator<TB>, class: i64| -> Vec<f32> {
+            let labels = Tensor::<TB, 1, Int>::from_ints([class, class], &device);
+            d.forward(x.clone(), labels).0.into_data().to_vec().unwrap()
+        };
+        let plain = logit(&d, 0);
+        assert_eq!(
+            plain,
+            logit(&d, 2),
+            "without projection the label does nothing"
+        );
+        let e = Tensor::<TB, 2>::random(proj.dims(), Distribution::Normal(0.0, 0.01), &device);
+        let with = |scale: f32| {
+            let mut d = d.clone();
+            d.projection = Some(Param::initialized(proj.id, e.clone() * scale));
+            d
+        };
+        let shift = |d: &Discriminator<TB>, class| -> Vec<f32> {
+            logit(d, class)
+                .iter()
+                .zip(&plain)
+                .map(|(a, b)| a - b)
+                .collect()
+        };
+        let (one, two) = (with(1.0), with(2.0));
+        for class in [0, 2] {
+            let (s1, s2) = (shift(&one, class), shift(&two, class));
+            for (a, b) in s1.iter().zip(&s2) {
+                assert!(a.abs() > 1e-6, "class {class}: no shift");
+                assert!(
+                    (2.0 * a - b).abs() < 1e-4 * (1.0 + b.abs()),
+                    "class {class}: {a} vs {b}"
+                );
+            }
+        }
+        assert_ne!(shift(&one, 0), shift(&one, 2));
+    }
 
     fn batch(phase: Phase, n: usize, device: &burn::tensor::Device<AB>) -> GanBatch<AB> {
         GanBatch {

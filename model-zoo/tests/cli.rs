@@ -999,6 +999,12 @@ fn conditional_models_train_sample_a_class_and_refuse_bad_input() {
             &["not available", "cgan"],
         ),
         ("acgan", &["--ema", "1.5"], &["--ema 1.5"]),
+        ("acgan", &["--projection", "on"], &["--projection", "cgan"]),
+        (
+            "dcgan",
+            &["--projection", "on"],
+            &["--projection", "conditional"],
+        ),
         ("gan", &["--ema", "0.999"], &["--ema"]),
     ];
     for (k, (model, flags, needles)) in cases.iter().enumerate() {
