@@ -66,6 +66,16 @@ pub fn fill_model_defaults(value: &mut serde_json::Value) {
     }
 }
 
+/// `base` with 5 critic steps per generator step and `optimizer` for both networks.
+fn critic_steps(optimizer: OptimizerConfig, base: TrainingConfig) -> TrainingConfig {
+    TrainingConfig {
+        d_steps: 5,
+        optimizer_g: optimizer.clone(),
+        optimizer_d: optimizer,
+        ..base
+    }
+}
+
 /// A model configuration of any family, as stored in `config.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "family", content = "config", rename_all = "lowercase")]
@@ -242,18 +252,7 @@ impl ModelSpec {
                 if c.gradient_penalty > 0.0 || c.loss == LossFamily::Hinge {
                     // A critic trained 5 times per generator step (WGAN-GP's n_critic) with
                     // Adam's beta2 0.9 (Gulrajani et al.), at the toy learning rate.
-                    let adam = OptimizerConfig::Adam {
-                        lr: 1e-3,
-                        beta1: 0.5,
-                        beta2: 0.9,
-                        epsilon: 1e-8,
-                    };
-                    TrainingConfig {
-                        d_steps: 5,
-                        optimizer_g: adam.clone(),
-                        optimizer_d: adam,
-                        ..toy
-                    }
+                    critic_steps(OptimizerConfig::adam_with_betas(1e-3, 0.5, 0.9), toy)
                 } else {
                     toy
                 }
@@ -283,20 +282,10 @@ impl ModelSpec {
                 ..TrainingConfig::default()
             },
             // WGAN-GP (Gulrajani et al. 2017, algorithm 1): Adam(1e-4, 0, 0.9), n_critic 5.
-            (Self::Dcgan(c), _) if c.gradient_penalty > 0.0 => {
-                let adam = OptimizerConfig::Adam {
-                    lr: 1e-4,
-                    beta1: 0.0,
-                    beta2: 0.9,
-                    epsilon: 1e-8,
-                };
-                TrainingConfig {
-                    d_steps: 5,
-                    optimizer_g: adam.clone(),
-                    optimizer_d: adam,
-                    ..TrainingConfig::default()
-                }
-            }
+            (Self::Dcgan(c), _) if c.gradient_penalty > 0.0 => critic_steps(
+                OptimizerConfig::adam_with_betas(1e-4, 0.0, 0.9),
+                TrainingConfig::default(),
+            ),
             // Semi-supervised: 100 labels unless told otherwise.
             (Self::Sgan(_), _) => TrainingConfig {
                 labelled: 100,

@@ -71,6 +71,16 @@ impl OptimizerConfig {
         }
     }
 
+    /// Adam with these moment decays and PyTorch's epsilon 1e-8.
+    pub fn adam_with_betas(lr: f64, beta1: f32, beta2: f32) -> Self {
+        Self::Adam {
+            lr,
+            beta1,
+            beta2,
+            epsilon: 1e-8,
+        }
+    }
+
     /// The learning rate.
     pub fn lr(&self) -> f64 {
         match self {
