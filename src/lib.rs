@@ -27,6 +27,17 @@ pub mod viz;
 
 pub use error::{Error, Result};
 
+/// The values of a tensor as `f64`, in row-major order, whatever the backend's float type
+/// (for checks, reports and plots; it reads the tensor back from the device).
+pub fn tensor_values<B: burn::tensor::backend::Backend, const D: usize>(
+    t: burn::tensor::Tensor<B, D>,
+) -> Vec<f64> {
+    t.into_data()
+        .convert::<f64>()
+        .to_vec()
+        .expect("converted to f64")
+}
+
 /// The backend of the inline unit tests (f64 for tight numerical checks).
 #[cfg(test)]
 pub(crate) type TestBackend = burn::backend::NdArray<f64>;

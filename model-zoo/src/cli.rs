@@ -18,6 +18,8 @@ use burn_gan::{viz, Error};
 use burn_gan_backends::{AutodiffBackend, Backend};
 use burn_gan_zoo::dcgan::CriticNorm;
 use burn_gan_zoo::registry::{ModelSpec, PRESETS};
+use burn_gan_zoo::sgan::SganNetworks;
+use burn_gan_zoo::GeneratorAverage;
 use clap::{Args, Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 
@@ -159,6 +161,9 @@ struct TrainArgs {
     /// Semi-supervised models: the number of labelled training samples (class-balanced, drawn with the run seed; default 100).
     #[arg(long)]
     labelled: Option<usize>,
+    /// Semi-supervised models: the networks, dcgan (default) or mlp (Salimans et al.'s MNIST setup: weight-normalised MLPs with Gaussian noise, unsupervised terms weighted 1/2, batch 100, Adam 3e-3).
+    #[arg(long)]
+    networks: Option<String>,
     /// Classifier models (sgan): held-out labelled images to measure accuracy on after training (e.g. the t10k files).
     #[arg(long)]
     test_data: Option<String>,
@@ -458,6 +463,12 @@ fn train(args: TrainArgs) -> CliResult<()> {
         set(args.sample_every, &mut t.sample_every);
         set(args.eval_every, &mut t.eval_every);
         set(args.eval_samples, &mut t.eval_samples);
+        if args.networks.is_some() && !matches!(model, ModelSpec::Sgan(_)) {
+            return Err(invalid(format!(
+                "--networks applies to the semi-supervised models (sgan, sgan-fm, sgan-supervised), not to `{}`",
+                args.model
+            )));
+        }
         if let Some(n) = args.labelled {
             if !matches!(model, ModelSpec::Sgan(_)) {
                 return Err(invalid(format!(
@@ -664,11 +675,20 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
                 || ema.is_some()
             {
                 return Err(invalid(format!(
-                    "`{}` takes --labelled, --test-data and --feature-matching, not the other objective flags",
+                    "`{}` takes --labelled, --test-data, --networks and --feature-matching, not the other objective flags",
                     args.model
                 )));
             }
             c.feature_matching = feature_matching.unwrap_or(c.feature_matching);
+            if let Some(v) = &args.networks {
+                match v
+                    .parse()
+                    .map_err(|e: String| invalid(format!("--networks: {e}")))?
+                {
+                    SganNetworks::Mlp => *c = c.clone().with_mlp_networks(),
+                    SganNetworks::Dcgan => c.networks = SganNetworks::Dcgan,
+                }
+            }
             c.validate()
         }
         ModelSpec::Conditional(c) => {
@@ -948,30 +968,31 @@ pub(crate) fn with_trained<R>(
             run.display()
         ))
     };
+    let at = (run, n, raw_generator);
     match &rc.model {
-        ModelSpec::Gan(_) | ModelSpec::Sgan(_) if raw_generator => Err(no_average()),
-        ModelSpec::Gan(c) => f(
-            &load_weights(c.init::<Backend>(&device), run, n, &device)?,
-            &rc,
-        ),
-        ModelSpec::Dcgan(c) => {
-            let model = load_weights(c.init::<Backend>(&device), run, n, &device)?;
-            match raw_generator {
-                true => f(&model.without_average().ok_or_else(no_average)?, &rc),
-                false => f(&model, &rc),
-            }
-        }
-        ModelSpec::Conditional(c) => {
-            let model = load_weights(c.init::<Backend>(&device), run, n, &device)?;
-            match raw_generator {
-                true => f(&model.without_average().ok_or_else(no_average)?, &rc),
-                false => f(&model, &rc),
-            }
-        }
-        ModelSpec::Sgan(c) => f(
-            &load_weights(c.init::<Backend>(&device), run, n, &device)?,
-            &rc,
-        ),
+        ModelSpec::Gan(c) => load_and_call(c.init(&device), at, &no_average, &rc, f),
+        ModelSpec::Dcgan(c) => load_and_call(c.init(&device), at, &no_average, &rc, f),
+        ModelSpec::Conditional(c) => load_and_call(c.init(&device), at, &no_average, &rc, f),
+        ModelSpec::Sgan(c) => load_and_call(c.init(&device), at, &no_average, &rc, f),
+    }
+}
+
+/// Loads checkpoint `n` of `run` into `model` and hands it (or, with `raw_generator`, the model
+/// without its generator average) to `f`.
+fn load_and_call<M, R>(
+    model: M,
+    (run, n, raw_generator): (&Path, usize, bool),
+    no_average: &dyn Fn() -> Error,
+    rc: &RunConfig,
+    f: &mut dyn FnMut(&dyn Generate, &RunConfig) -> CliResult<R>,
+) -> CliResult<R>
+where
+    M: Adversarial<Backend> + GeneratorAverage,
+{
+    let model = load_weights(model, run, n, &burn_gan_backends::device())?;
+    match raw_generator {
+        true => f(&model.without_average().ok_or_else(no_average)?, rc),
+        false => f(&model, rc),
     }
 }
 
@@ -1025,10 +1046,6 @@ fn plot(args: PlotArgs) -> CliResult<()> {
             path.display()
         ))
     })?;
-    let rows: Vec<serde_json::Value> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
     let mut panels = Vec::new();
     for name in args
         .metrics
@@ -1036,23 +1053,12 @@ fn plot(args: PlotArgs) -> CliResult<()> {
         .map(str::trim)
         .filter(|m| !m.is_empty())
     {
-        let points: Vec<(f64, f64)> = rows
-            .iter()
-            .filter_map(|r| Some((r["step"].as_f64()?, r[name].as_f64()?)))
-            .collect();
+        let points = burn_gan::train::metric_points(&text, name);
         if points.is_empty() {
-            let mut keys: Vec<&str> = rows
-                .iter()
-                .filter_map(|r| r.as_object())
-                .flat_map(|o| o.keys().map(String::as_str))
-                .filter(|k| *k != "step")
-                .collect();
-            keys.sort_unstable();
-            keys.dedup();
             return Err(invalid(format!(
                 "--metrics {name}: {} logs no `{name}`; it has {}",
                 path.display(),
-                keys.join(", ")
+                burn_gan::train::metric_names(&text).join(", ")
             )));
         }
         panels.push((name, vec![burn_gan::viz::Series { name, points }]));

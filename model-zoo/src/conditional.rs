@@ -496,12 +496,6 @@ pub struct Conditional<B: Backend> {
 }
 
 impl<B: Backend> Conditional<B> {
-    /// The model without its generator average, so that it samples from the trained generator
-    /// itself; `None` when it keeps no average.
-    pub fn without_average(mut self) -> Option<Self> {
-        self.ema.take().map(|_| self)
-    }
-
     /// Labels `i % classes` for `n` samples.
     fn cycled(&self, n: usize, device: &B::Device) -> Tensor<B, 1, Int> {
         Tensor::arange(0..n as i64, device).remainder_scalar(self.settings.classes as i64)
@@ -569,6 +563,12 @@ impl<B: Backend> Conditional<B> {
         loss
     }
     // ANCHOR_END: information_loss
+}
+
+impl<B: Backend> crate::GeneratorAverage for Conditional<B> {
+    fn without_average(mut self) -> Option<Self> {
+        self.ema.take().map(|_| self)
+    }
 }
 
 impl<B: Backend> Adversarial<B> for Conditional<B> {

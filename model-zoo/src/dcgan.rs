@@ -515,13 +515,7 @@ pub struct Dcgan<B: Backend> {
     objective: Objective,
 }
 
-impl<B: Backend> Dcgan<B> {
-    /// The model without its generator average, so that it samples from the trained generator
-    /// itself; `None` when it keeps no average.
-    pub fn without_average(mut self) -> Option<Self> {
-        self.ema.take().map(|_| self)
-    }
-}
+impl<B: Backend> Dcgan<B> {}
 
 /// The moving average of a DCGAN generator's weights and the number of updates it has had.
 #[derive(Module, Debug)]
@@ -529,6 +523,12 @@ pub struct Average<B: Backend> {
     generator: Generator<B>,
     /// `[1]`: updates so far (for the warm-up of the decay).
     updates: Param<Tensor<B, 1>>,
+}
+
+impl<B: Backend> crate::GeneratorAverage for Dcgan<B> {
+    fn without_average(mut self) -> Option<Self> {
+        self.ema.take().map(|_| self)
+    }
 }
 
 impl<B: Backend> Adversarial<B> for Dcgan<B> {

@@ -337,6 +337,13 @@ pub struct Gan<B: Backend> {
     objective: Objective,
 }
 
+/// No average: samples come from the trained generator.
+impl<B: Backend> crate::GeneratorAverage for Gan<B> {
+    fn without_average(self) -> Option<Self> {
+        None
+    }
+}
+
 // ANCHOR: gan_adversarial
 impl<B: Backend> Adversarial<B> for Gan<B> {
     fn latent_dim(&self) -> usize {
@@ -447,31 +454,12 @@ mod tests {
             let _ = d.forward(x.clone()); // one power iteration per training forward
         }
         let layer = &d.hidden[0];
-        let w: Vec<f64> = layer
-            .weight
-            .val()
-            .into_data()
-            .convert::<f64>()
-            .to_vec()
-            .unwrap();
-        let b: Vec<f64> = layer
-            .bias
-            .as_ref()
-            .unwrap()
-            .val()
-            .into_data()
-            .convert::<f64>()
-            .to_vec()
-            .unwrap();
+        let w = burn_gan::tensor_values(layer.weight.val());
+        let b = burn_gan::tensor_values(layer.bias.as_ref().unwrap().val());
         let width = units * pieces;
         let x2: Tensor<AB, 2> = x.clone().flatten(1, 3);
-        let xs: Vec<f64> = x2.clone().into_data().convert::<f64>().to_vec().unwrap();
-        let got: Vec<f64> = d
-            .apply(0, layer, x2)
-            .into_data()
-            .convert::<f64>()
-            .to_vec()
-            .unwrap();
+        let xs = burn_gan::tensor_values(x2.clone());
+        let got = burn_gan::tensor_values(d.apply(0, layer, x2));
         for p in 0..pieces {
             // Piece p is the [2, units] matrix of columns u * pieces + p; its largest singular
             // value is the square root of the larger eigenvalue of its 2x2 Gram matrix.

@@ -20,3 +20,10 @@ pub mod registry;
 pub mod sgan;
 
 pub use registry::{ModelSpec, PRESETS};
+
+/// A model that may keep a moving average of its generator's weights to sample from.
+pub trait GeneratorAverage: Sized {
+    /// The model without its generator average, so that it samples from the trained generator
+    /// itself; `None` when it keeps no average.
+    fn without_average(self) -> Option<Self>;
+}

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::conditional::{ConditionalConfig, Conditioning};
 use crate::dcgan::{CriticNorm, DcganConfig};
 use crate::gan::GanConfig;
-use crate::sgan::SganConfig;
+use crate::sgan::{SganConfig, SganNetworks};
 use burn_gan::loss::LossFamily;
 
 /// A named configuration of a model family.
@@ -286,6 +286,14 @@ impl ModelSpec {
                 OptimizerConfig::adam_with_betas(1e-4, 0.0, 0.9),
                 TrainingConfig::default(),
             ),
+            // Salimans et al.'s MNIST setup: batch 100, Adam(3e-3, 0.5) for both networks.
+            (Self::Sgan(c), _) if c.networks == SganNetworks::Mlp => TrainingConfig {
+                labelled: 100,
+                batch_size: 100,
+                optimizer_g: OptimizerConfig::adam(3e-3),
+                optimizer_d: OptimizerConfig::adam(3e-3),
+                ..TrainingConfig::default()
+            },
             // Semi-supervised: 100 labels unless told otherwise.
             (Self::Sgan(_), _) => TrainingConfig {
                 labelled: 100,

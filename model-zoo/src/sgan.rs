@@ -18,16 +18,24 @@
 //! distance of the mean penultimate features. `supervised_only` trains the same classifier on the
 //! labelled examples alone: the CNN baseline of Odena's table.
 //!
-//! The generator is DCGAN's; the classifier body is DCGAN's discriminator body (strided
-//! convolutions, batch norm, LeakyReLU) with dropout before its linear head.
+//! Two sets of networks ([`SganNetworks`]):
+//! - `Dcgan` (default): the generator is DCGAN's; the classifier body is DCGAN's discriminator
+//!   body (strided convolutions, batch norm, LeakyReLU) with dropout before its linear head.
+//! - `Mlp`: Salimans et al.'s MNIST networks (their code's `train_mnist_feature_matching.py`).
+//!   The classifier is a weight-normalised MLP 1000-500-250-250-250 with ReLUs and Gaussian
+//!   noise before every layer (0.3 on the input, seen in `[0, 1]`, 0.5 after); feature matching
+//!   compares its last hidden layer. The generator is an MLP 500-500 with softplus and batch
+//!   norm and a weight-normalised output layer.
 
 use burn::module::{Module, ParamId};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Dropout, DropoutConfig, LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::{log_softmax, sigmoid};
+use burn::tensor::activation::{log_softmax, relu, sigmoid};
 use burn_gan::loss::{classification, cross_entropy, feature_matching, softplus};
-use burn_gan::nn::{dcgan_init, BatchNorm, BatchNormConfig};
+use burn_gan::nn::{
+    dcgan_init, BatchNorm, BatchNormConfig, GaussianNoise, WeightNormLinear, WeightNormLinearConfig,
+};
 use burn_gan::train::{Adversarial, GanBatch, GanOutput, Network, Phase};
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +51,34 @@ pub enum SganVariant {
     /// Salimans et al. 2016: `K` outputs, the "generated" logit fixed at 0.
     KLogits,
 }
+
+/// Which networks a semi-supervised GAN is built from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SganNetworks {
+    /// DCGAN's generator and discriminator body, sized to the images.
+    #[default]
+    Dcgan,
+    /// Salimans et al. 2016's MNIST networks: weight-normalised MLPs with Gaussian noise.
+    Mlp,
+}
+
+impl std::str::FromStr for SganNetworks {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "dcgan" => Ok(Self::Dcgan),
+            "mlp" => Ok(Self::Mlp),
+            other => Err(format!("unknown networks `{other}`; use dcgan or mlp")),
+        }
+    }
+}
+
+/// Salimans et al.'s MNIST classifier: hidden widths.
+const MLP_CLASSIFIER: [usize; 5] = [1000, 500, 250, 250, 250];
+/// Salimans et al.'s MNIST generator: hidden widths.
+const MLP_GENERATOR: [usize; 2] = [500, 500];
 
 /// Configuration of a semi-supervised GAN.
 #[derive(Config, Debug, PartialEq)]
@@ -74,6 +110,9 @@ pub struct SganConfig {
     /// Weight of the unsupervised (real versus generated) terms.
     #[config(default = 1.0)]
     pub unsupervised_weight: f64,
+    /// The networks: DCGAN's or Salimans et al.'s MLPs.
+    #[config(default = "SganNetworks::Dcgan")]
+    pub networks: SganNetworks,
 }
 
 impl SganConfig {
@@ -92,6 +131,13 @@ impl SganConfig {
     /// The same classifier trained on the labelled examples alone.
     pub fn supervised(classes: usize, channels: usize, size: usize) -> Self {
         Self::new(classes, channels, size).with_supervised_only(true)
+    }
+
+    /// Salimans et al.'s MNIST setup on these networks: the MLPs, and the unsupervised terms
+    /// weighted by 1/2 (their loss is `L_lab + (softplus(-s_real) + softplus(s_fake)) / 2`).
+    pub fn with_mlp_networks(self) -> Self {
+        self.with_networks(SganNetworks::Mlp)
+            .with_unsupervised_weight(0.5)
     }
 
     /// Refuses settings that cannot train.
@@ -119,6 +165,41 @@ impl SganConfig {
         if let Err(e) = self.validate() {
             panic!("Invalid semi-supervised GAN configuration: {e}.");
         }
+        let outputs = match self.variant {
+            SganVariant::KPlusOne => self.classes + 1,
+            SganVariant::KLogits => self.classes,
+        };
+        let (generator, classifier) = match self.networks {
+            SganNetworks::Dcgan => {
+                let (generator, classifier) = self.init_dcgan(outputs, device);
+                (
+                    SganGenerator::Dcgan(generator),
+                    Classifier::Conv(classifier),
+                )
+            }
+            SganNetworks::Mlp => (
+                SganGenerator::Mlp(self.init_mlp_generator(device)),
+                Classifier::Mlp(self.init_mlp_classifier(outputs, device)),
+            ),
+        };
+        Sgan {
+            generator,
+            classifier,
+            settings: Settings {
+                classes: self.classes,
+                variant: self.variant,
+                feature_matching: self.feature_matching,
+                supervised_only: self.supervised_only,
+                unsupervised_weight: self.unsupervised_weight,
+            },
+        }
+    }
+
+    fn init_dcgan<B: Backend>(
+        &self,
+        outputs: usize,
+        device: &B::Device,
+    ) -> (Generator<B>, ConvClassifier<B>) {
         let shape = DcganConfig::new(self.channels, self.image_size)
             .with_latent_dim(self.latent_dim)
             .with_base_channels(self.base_channels);
@@ -142,35 +223,79 @@ impl SganConfig {
             input = out;
         }
         let features = input * side * side;
-        let outputs = match self.variant {
-            SganVariant::KPlusOne => self.classes + 1,
-            SganVariant::KLogits => self.classes,
+        let classifier = ConvClassifier {
+            convs,
+            norms,
+            activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            head: LinearConfig::new(features, outputs)
+                .with_initializer(dcgan_init())
+                .init(device),
         };
-        Sgan {
-            generator,
-            classifier: Classifier {
-                convs,
-                norms,
-                activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
-                dropout: DropoutConfig::new(self.dropout).init(),
-                head: LinearConfig::new(features, outputs)
-                    .with_initializer(dcgan_init())
+        (generator, classifier)
+    }
+
+    // ANCHOR: mlp
+    /// Salimans et al.'s classifier. Their code initialises each layer from the data so that its
+    /// pre-activations start with unit variance (and the output with 0.1); without a data pass
+    /// at construction, the lengths `g` are set to what gives about that on MNIST: 2 for the
+    /// first layer (pixels in `[0, 1]` plus noise have a root mean square of about 0.44), 1.2 for
+    /// the hidden ones (ReLU outputs plus noise 0.5, about 0.85) and 0.1 for the head.
+    fn init_mlp_classifier<B: Backend>(
+        &self,
+        outputs: usize,
+        device: &B::Device,
+    ) -> MlpClassifier<B> {
+        let mut input = self.channels * self.image_size * self.image_size;
+        let mut layers = Vec::new();
+        for (l, &width) in MLP_CLASSIFIER.iter().enumerate() {
+            let scale = if l == 0 { 2.0 } else { 1.2 };
+            layers.push(
+                WeightNormLinearConfig::new(input, width)
+                    .with_scale(scale)
                     .init(device),
-            },
-            settings: Settings {
-                classes: self.classes,
-                variant: self.variant,
-                feature_matching: self.feature_matching,
-                supervised_only: self.supervised_only,
-                unsupervised_weight: self.unsupervised_weight,
-            },
+            );
+            input = width;
+        }
+        MlpClassifier {
+            layers,
+            input_noise: GaussianNoise::new(0.3),
+            hidden_noise: GaussianNoise::new(0.5),
+            head: WeightNormLinearConfig::new(input, outputs)
+                .with_scale(0.1)
+                .init(device),
         }
     }
+
+    /// Salimans et al.'s generator: softplus layers with batch norm, a weight-normalised output
+    /// layer (tanh here for images in `[-1, 1]`, their sigmoid for `[0, 1]`).
+    fn init_mlp_generator<B: Backend>(&self, device: &B::Device) -> MlpGenerator<B> {
+        let mut input = self.latent_dim;
+        let mut layers = Vec::new();
+        let mut norms = Vec::new();
+        for &width in &MLP_GENERATOR {
+            layers.push(LinearConfig::new(input, width).init(device));
+            norms.push(BatchNormConfig::new(width).init(device));
+            input = width;
+        }
+        MlpGenerator {
+            layers,
+            norms,
+            output: WeightNormLinearConfig::new(
+                input,
+                self.channels * self.image_size * self.image_size,
+            )
+            .init(device),
+            latent_dim: self.latent_dim,
+            shape: [self.channels, self.image_size, self.image_size],
+        }
+    }
+    // ANCHOR_END: mlp
 }
 
-/// The discriminator/classifier.
+/// The DCGAN-bodied discriminator/classifier.
 #[derive(Module, Debug)]
-pub struct Classifier<B: Backend> {
+pub struct ConvClassifier<B: Backend> {
     convs: Vec<Conv2d<B>>,
     norms: Vec<BatchNorm<B>>,
     activation: LeakyRelu,
@@ -178,13 +303,8 @@ pub struct Classifier<B: Backend> {
     head: Linear<B>,
 }
 
-impl<B: Backend> Classifier<B> {
-    /// The penultimate features (what feature matching compares).
-    ///
-    /// # Shapes
-    /// - `x`: `[n, c, h, w]`
-    /// - output: `[n, features]`
-    pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+impl<B: Backend> ConvClassifier<B> {
+    fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let mut x = x;
         for (l, conv) in self.convs.iter().enumerate() {
             x = conv.forward(x);
@@ -196,13 +316,126 @@ impl<B: Backend> Classifier<B> {
         x.flatten(1, 3)
     }
 
+    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.head.forward(self.dropout.forward(self.features(x)))
+    }
+}
+
+/// Salimans et al.'s MLP discriminator/classifier.
+#[derive(Module, Debug)]
+pub struct MlpClassifier<B: Backend> {
+    layers: Vec<WeightNormLinear<B>>,
+    input_noise: GaussianNoise,
+    hidden_noise: GaussianNoise,
+    head: WeightNormLinear<B>,
+}
+
+impl<B: Backend> MlpClassifier<B> {
+    fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        // Their data are in [0, 1], and the input noise is relative to that range.
+        let mut x = self
+            .input_noise
+            .forward(x.flatten(1, 3).add_scalar(1.0).mul_scalar(0.5));
+        for (l, layer) in self.layers.iter().enumerate() {
+            if l > 0 {
+                x = self.hidden_noise.forward(x);
+            }
+            x = relu(layer.forward(x));
+        }
+        x
+    }
+
+    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.head
+            .forward(self.hidden_noise.forward(self.features(x)))
+    }
+}
+
+/// The discriminator/classifier of either set of networks.
+#[derive(Module, Debug)]
+pub enum Classifier<B: Backend> {
+    /// DCGAN's discriminator body with dropout and a linear head.
+    Conv(ConvClassifier<B>),
+    /// Salimans et al.'s weight-normalised MLP with Gaussian noise.
+    Mlp(MlpClassifier<B>),
+}
+
+impl<B: Backend> Classifier<B> {
+    /// The penultimate features (what feature matching compares).
+    ///
+    /// # Shapes
+    /// - `x`: `[n, c, h, w]`
+    /// - output: `[n, features]`
+    pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        match self {
+            Self::Conv(c) => c.features(x),
+            Self::Mlp(c) => c.features(x),
+        }
+    }
+
     /// All outputs: `K + 1` for SGAN, `K` for the K-logit variant.
     ///
     /// # Shapes
     /// - `x`: `[n, c, h, w]`
     /// - output: `[n, K (+ 1)]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.head.forward(self.dropout.forward(self.features(x)))
+        match self {
+            Self::Conv(c) => c.forward(x),
+            Self::Mlp(c) => c.forward(x),
+        }
+    }
+}
+
+/// Salimans et al.'s MLP generator.
+#[derive(Module, Debug)]
+pub struct MlpGenerator<B: Backend> {
+    layers: Vec<Linear<B>>,
+    norms: Vec<BatchNorm<B>>,
+    output: WeightNormLinear<B>,
+    latent_dim: usize,
+    shape: [usize; 3],
+}
+
+impl<B: Backend> MlpGenerator<B> {
+    fn forward(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        let mut x = z;
+        for (layer, norm) in self.layers.iter().zip(&self.norms) {
+            let h = softplus(layer.forward(x));
+            let [n, f] = h.dims();
+            x = norm.forward(h.reshape([n, f, 1, 1])).reshape([n, f]);
+        }
+        let [c, h, w] = self.shape;
+        let n = x.dims()[0];
+        self.output.forward(x).tanh().reshape([n, c, h, w])
+    }
+}
+
+/// The generator of either set of networks.
+#[derive(Module, Debug)]
+pub enum SganGenerator<B: Backend> {
+    /// DCGAN's generator.
+    Dcgan(Generator<B>),
+    /// Salimans et al.'s MLP generator.
+    Mlp(MlpGenerator<B>),
+}
+
+impl<B: Backend> SganGenerator<B> {
+    /// The noise dimension.
+    pub fn latent_dim(&self) -> usize {
+        match self {
+            Self::Dcgan(g) => g.latent_dim(),
+            Self::Mlp(g) => g.latent_dim,
+        }
+    }
+
+    /// # Shapes
+    /// - `z`: `[n, latent_dim]`
+    /// - output: `[n, c, h, w]`, values in `[-1, 1]`
+    pub fn forward(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        match self {
+            Self::Dcgan(g) => g.forward(z),
+            Self::Mlp(g) => g.forward(z),
+        }
     }
 }
 
@@ -218,8 +451,8 @@ struct Settings {
 /// A semi-supervised GAN.
 #[derive(Module, Debug)]
 pub struct Sgan<B: Backend> {
-    /// The DCGAN generator.
-    pub generator: Generator<B>,
+    /// The generator.
+    pub generator: SganGenerator<B>,
     /// The discriminator/classifier.
     pub classifier: Classifier<B>,
     #[module(skip)]
@@ -260,6 +493,13 @@ impl<B: Backend> Sgan<B> {
                 cross_entropy(outputs.slice([0..n, 0..k]), labels)
             }
         }
+    }
+}
+
+/// No average: samples come from the trained generator.
+impl<B: Backend> crate::GeneratorAverage for Sgan<B> {
+    fn without_average(self) -> Option<Self> {
+        None
     }
 }
 
@@ -404,6 +644,8 @@ mod tests {
             SganConfig::sgan(10, 1, 28),
             SganConfig::feature_matching_variant(10, 1, 28),
             SganConfig::supervised(10, 1, 28),
+            SganConfig::feature_matching_variant(10, 1, 28).with_mlp_networks(),
+            SganConfig::supervised(10, 1, 28).with_mlp_networks(),
         ] {
             let gan = config.init::<AB>(&device);
             let phases = gan.phases(1);
@@ -418,9 +660,11 @@ mod tests {
                     assert_eq!(names.contains(&"unsup_loss"), !config.supervised_only);
                 }
                 let mut grads = out.grads;
-                let id = match phase {
-                    Phase::Discriminator => gan.classifier.head.weight.id,
-                    _ => gan.generator.project_weight_id(),
+                let id = match (phase, &gan.classifier, &gan.generator) {
+                    (Phase::Discriminator, Classifier::Conv(c), _) => c.head.weight.id,
+                    (Phase::Discriminator, Classifier::Mlp(c), _) => c.head.direction.id,
+                    (_, _, SganGenerator::Dcgan(g)) => g.project_weight_id(),
+                    (_, _, SganGenerator::Mlp(g)) => g.output.direction.id,
                 };
                 assert!(
                     grads.remove::<TB, 2>(id).is_some(),
@@ -431,5 +675,34 @@ mod tests {
         let gan = SganConfig::sgan(10, 1, 28).init::<TB>(&device);
         let x = Tensor::<TB, 4>::zeros([3, 1, 28, 28], &device);
         assert_eq!(gan.classify(x).unwrap().dims(), [3, 10]);
+    }
+
+    /// Salimans et al.'s networks: a 250-d feature layer, images in [-1, 1] from the MLP
+    /// generator, Gaussian noise while training only (the classifier is deterministic in
+    /// evaluation and not while training), and their loss weights.
+    #[test]
+    fn mlp_networks_follow_salimans_et_al() {
+        let device = Default::default();
+        let config = SganConfig::feature_matching_variant(10, 1, 28).with_mlp_networks();
+        assert_eq!(config.unsupervised_weight, 0.5);
+        let gan = config.init::<TB>(&device);
+        let x = Tensor::<TB, 4>::random([4, 1, 28, 28], Distribution::Uniform(-1.0, 1.0), &device);
+        assert_eq!(gan.discriminator_features(x.clone()).dims(), [4, 250]);
+        let a = gan.classify(x.clone()).unwrap().into_data();
+        let b = gan.classify(x.clone()).unwrap().into_data();
+        assert_eq!(a, b, "noise in evaluation");
+        let images = gan.generate(Tensor::random(
+            [5, 100],
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        ));
+        assert_eq!(images.dims(), [5, 1, 28, 28]);
+        let v = images.into_data().to_vec::<f32>().unwrap();
+        assert!(v.iter().all(|p| p.abs() <= 1.0 && p.is_finite()));
+        let trained = config.init::<AB>(&device);
+        let x = Tensor::<AB, 4>::from_inner(x);
+        let a = trained.classify(x.clone()).unwrap().into_data();
+        let b = trained.classify(x).unwrap().into_data();
+        assert_ne!(a, b, "no noise while training");
     }
 }

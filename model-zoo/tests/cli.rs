@@ -1126,11 +1126,18 @@ fn sgan_trains_semi_supervised_and_reports_test_accuracy() {
         true,
     );
     let test_images = test.join("t10k-images-idx3-ubyte.gz");
-    for model in ["sgan", "sgan-fm", "sgan-supervised"] {
-        let run = dir.join(model);
+    for (model, networks) in [
+        ("sgan", "dcgan"),
+        ("sgan-fm", "dcgan"),
+        ("sgan-supervised", "dcgan"),
+        ("sgan-fm", "mlp"),
+    ] {
+        let run = dir.join(format!("{model}-{networks}"));
         let out = burn_gan(&[
             "train",
             model,
+            "--networks",
+            networks,
             "--data",
             path(&train),
             "--labelled",
@@ -1163,6 +1170,7 @@ fn sgan_trains_semi_supervised_and_reports_test_accuracy() {
             serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap())
                 .unwrap();
         assert_eq!(config["training"]["labelled"], 8);
+        assert_eq!(config["model"]["config"]["networks"], networks);
     }
     let err = error_line(&[
         "train",
@@ -1202,4 +1210,29 @@ fn sgan_trains_semi_supervised_and_reports_test_accuracy() {
         path(&dir.join("d")),
     ]);
     assert!(err.contains("--labelled applies"), "{err}");
+    let err = error_line(&[
+        "train",
+        "dcgan",
+        "--data",
+        path(&train),
+        "--networks",
+        "mlp",
+        "--out",
+        path(&dir.join("n")),
+    ]);
+    assert!(err.contains("--networks applies"), "{err}");
+    let err = error_line(&[
+        "train",
+        "sgan",
+        "--data",
+        path(&train),
+        "--networks",
+        "resnet",
+        "--out",
+        path(&dir.join("r")),
+    ]);
+    assert!(
+        err.contains("--networks") && err.contains("use dcgan or mlp"),
+        "{err}"
+    );
 }

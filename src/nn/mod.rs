@@ -8,6 +8,7 @@ mod layer_norm;
 mod minibatch;
 mod spectral_norm;
 mod virtual_batch_norm;
+mod weight_norm;
 
 pub use batch_norm::{BatchNorm, BatchNormConfig};
 pub use class_batch_norm::{ClassBatchNorm, ClassBatchNormConfig};
@@ -15,6 +16,7 @@ pub use layer_norm::{LayerNorm2d, LayerNorm2dConfig};
 pub use minibatch::{MinibatchDiscrimination, MinibatchDiscriminationConfig};
 pub use spectral_norm::{sn_conv2d, sn_linear, PowerIteration, SnConv2d, SnLinear};
 pub use virtual_batch_norm::{VirtualBatchNorm, VirtualBatchNormConfig};
+pub use weight_norm::{GaussianNoise, WeightNormLinear, WeightNormLinearConfig};
 
 use burn::module::{ModuleVisitor, Param};
 use burn::prelude::*;

@@ -93,9 +93,7 @@ mod tests {
 
     type TB = crate::TestBackend;
 
-    fn values<const D: usize>(t: Tensor<TB, D>) -> Vec<f64> {
-        t.into_data().convert::<f64>().to_vec().unwrap()
-    }
+    use crate::tensor_values as values;
 
     /// An example's output does not depend on the other examples of its batch (only on the
     /// reference), and the reference rows are normalised to zero mean and unit variance.

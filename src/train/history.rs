@@ -157,25 +157,13 @@ mod tests {
     fn average_is_the_cumulative_mean_and_the_penalty_pulls_towards_it() {
         let device = Default::default();
         let layer: Linear<AB> = LinearConfig::new(2, 3).init(&device);
-        let w0: Vec<f64> = layer
-            .weight
-            .val()
-            .into_data()
-            .convert::<f64>()
-            .to_vec()
-            .unwrap();
+        let w0 = crate::tensor_values(layer.weight.val());
         let (mut avg, mut count) = (ema_copy(&layer), update_counter::<AB>(&device));
         // Parameters w0, w0 + 1, w0 + 5: the average is w0 + 2.
         for by in [0.0, 1.0, 5.0] {
             (avg, count) = update_history(avg, count, &shifted(&layer, by));
         }
-        let a: Vec<f64> = avg
-            .weight
-            .val()
-            .into_data()
-            .convert::<f64>()
-            .to_vec()
-            .unwrap();
+        let a = crate::tensor_values(avg.weight.val());
         for (x, w) in a.iter().zip(&w0) {
             assert!((x - (w + 2.0)).abs() < 1e-6, "{x} vs {}", w + 2.0);
         }
@@ -185,14 +173,7 @@ mod tests {
         let penalty = historical_penalty(&now, &avg);
         assert!((penalty.clone().into_scalar() - 54.0).abs() < 1e-6);
         let grads = penalty.backward();
-        let g: Vec<f64> = now
-            .weight
-            .grad(&grads)
-            .unwrap()
-            .into_data()
-            .convert::<f64>()
-            .to_vec()
-            .unwrap();
+        let g = crate::tensor_values(now.weight.grad(&grads).unwrap());
         assert!(g.iter().all(|v| (v - 6.0).abs() < 1e-6), "{g:?}");
     }
 }

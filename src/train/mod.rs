@@ -37,7 +37,9 @@ pub use checkpoint::{latest_checkpoint, write_atomically, AtomicRecorder};
 pub use loader::{normal_noise, truncated_normal_noise, GanLoader};
 pub use metrics::PlainRenderer;
 pub use optim::{GanOptimizer, OptimizerConfig};
-pub use run::{fit, load_weights, toy_coverage, RunFiles, TrainingConfig};
+pub use run::{
+    fit, load_weights, metric_names, metric_points, toy_coverage, RunFiles, TrainingConfig,
+};
 pub use schedule::{LrDecay, LrSchedule};
 pub use step::{
     network_params_of, train_step, Adversarial, GanBatch, GanOutput, GanStats, Network, Objective,

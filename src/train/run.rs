@@ -177,6 +177,29 @@ fn shapes<B: Backend, M: Module<B>>(module: &M) -> Vec<Vec<usize>> {
     s.0
 }
 
+/// The `(step, value)` points of metric `key` in the text of a `metrics.jsonl` (lines without it,
+/// or that are not JSON, are skipped).
+pub fn metric_points(text: &str, key: &str) -> Vec<(f64, f64)> {
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|r| Some((r["step"].as_f64()?, r[key].as_f64()?)))
+        .collect()
+}
+
+/// The names of the metrics logged in the text of a `metrics.jsonl`, sorted, without `step`.
+pub fn metric_names(text: &str) -> Vec<String> {
+    let mut keys: Vec<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|r| r.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()))
+        .flatten()
+        .filter(|k| k != "step")
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 /// Loads the model weights of checkpoint `n` of `run` into `model`, or explains why not (a
 /// missing or corrupt file, or a checkpoint of another network).
 pub fn load_weights<B: Backend, M: Module<B>>(
@@ -410,11 +433,7 @@ impl<B: Backend> RunFiles<B> {
     fn plot_evaluations(&self) -> Result<()> {
         let path = self.metrics_path();
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let points: Vec<(f64, f64)> = text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|r| Some((r["step"].as_f64()?, r["fid"].as_f64()?)))
-            .collect();
+        let points = metric_points(&text, "fid");
         viz::line_plot(
             &[viz::Series {
                 name: "fid",
@@ -753,4 +772,24 @@ pub(crate) fn argmax(values: &[f32]) -> usize {
             }
         })
         .0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_points_and_names_read_a_metrics_log() {
+        let text = "{\"step\":50,\"loss_d\":1.5}\n\
+                    not json\n\
+                    {\"step\":100,\"loss_d\":1.25,\"fid\":80.0}\n\
+                    {\"step\":150,\"loss_g\":0.5}\n";
+        assert_eq!(
+            metric_points(text, "loss_d"),
+            vec![(50.0, 1.5), (100.0, 1.25)]
+        );
+        assert_eq!(metric_points(text, "fid"), vec![(100.0, 80.0)]);
+        assert!(metric_points(text, "kid").is_empty());
+        assert_eq!(metric_names(text), vec!["fid", "loss_d", "loss_g"]);
+    }
 }
