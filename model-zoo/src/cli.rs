@@ -125,7 +125,7 @@ struct TrainArgs {
     /// BigGAN's orthogonal initialisation of a DCGAN-family model: on or off.
     #[arg(long)]
     orthogonal_init: Option<String>,
-    /// Minibatch discrimination (Salimans 2016) in the discriminator: the number of kernels B (0 turns it off; gan and dcgan families).
+    /// Minibatch discrimination (Salimans 2016) in the discriminator: the number of kernels B (0 turns it off; gan, dcgan and conditional families).
     #[arg(long)]
     minibatch_kernels: Option<usize>,
     /// Minibatch discrimination: the dimension C of each kernel (default 5).
@@ -692,14 +692,12 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
             c.validate()
         }
         ModelSpec::Conditional(c) => {
-            if args.minibatch_kernels.is_some()
-                || args.minibatch_kernel_dim.is_some()
-                || feature_matching.is_some()
+            if feature_matching.is_some()
                 || args.historical_averaging.is_some()
                 || args.virtual_batch_norm.is_some()
             {
                 return Err(invalid(format!(
-                    "--minibatch-kernels, --minibatch-kernel-dim, --feature-matching, --historical-averaging and --virtual-batch-norm apply to the gan and dcgan families, not to `{}`",
+                    "--feature-matching, --historical-averaging and --virtual-batch-norm apply to the gan and dcgan families, not to `{}`",
                     args.model
                 )));
             }
@@ -710,13 +708,15 @@ fn apply_objective_flags(args: &TrainArgs, model: &mut ModelSpec) -> CliResult<(
                 || args.orthogonal_init.is_some()
             {
                 return Err(invalid(format!(
-                    "--critic-norm, --gradient-penalty, --r1, --weight-clip and --orthogonal-init are not available for `{}`; it takes --loss, --spectral-norm, --ema, --class-bn and --class-loss-weight",
+                    "--critic-norm, --gradient-penalty, --r1, --weight-clip and --orthogonal-init are not available for `{}`; it takes --loss, --spectral-norm, --ema, --class-bn, --class-loss-weight and --minibatch-kernels",
                     args.model
                 )));
             }
             c.loss = loss.unwrap_or(c.loss);
             c.spectral_norm = spectral_norm.unwrap_or(c.spectral_norm);
             c.ema = ema.unwrap_or(c.ema);
+            c.minibatch_kernels = args.minibatch_kernels.unwrap_or(c.minibatch_kernels);
+            c.minibatch_kernel_dim = args.minibatch_kernel_dim.unwrap_or(c.minibatch_kernel_dim);
             if let Some(v) = &args.class_bn {
                 c.class_batch_norm = on_off("--class-bn", v)?;
             }

@@ -42,7 +42,7 @@ use burn::tensor::activation::{relu, tanh};
 use burn_gan::loss::{classification, cross_entropy, GeneratorLoss, LossFamily};
 use burn_gan::nn::{
     dcgan_init, sn_conv2d, sn_linear, BatchNorm, BatchNormConfig, ClassBatchNorm,
-    ClassBatchNormConfig, PowerIteration,
+    ClassBatchNormConfig, MinibatchDiscrimination, MinibatchDiscriminationConfig, PowerIteration,
 };
 use burn_gan::train::ema::{advance, ema_copy, update_counter};
 use burn_gan::train::{
@@ -127,6 +127,14 @@ pub struct ConditionalConfig {
     /// Decay of the generator's weight average used for sampling (0: none; e.g. 0.999).
     #[config(default = 0.0)]
     pub ema: f64,
+    /// Minibatch discrimination (Salimans et al. 2016) on the discriminator's flattened
+    /// features before its real/fake head: the number of kernels B (0: none). Against a
+    /// generator that ignores its noise and draws one image per class.
+    #[config(default = 0)]
+    pub minibatch_kernels: usize,
+    /// Minibatch discrimination: the dimension C of each kernel.
+    #[config(default = 5)]
+    pub minibatch_kernel_dim: usize,
 }
 
 impl ConditionalConfig {
@@ -169,6 +177,9 @@ impl ConditionalConfig {
         }
         if self.label_maps == 0 {
             return Err("label_maps must be at least 1".into());
+        }
+        if self.minibatch_kernels > 0 && self.minibatch_kernel_dim == 0 {
+            return Err("minibatch_kernel_dim must be at least 1".into());
         }
         if self.projection && self.method != Conditioning::Cgan {
             return Err(
@@ -286,7 +297,11 @@ impl ConditionalConfig {
             .into_iter()
             .map(|(rows, cols)| PowerIteration::new(rows, cols, device))
             .collect();
-        spectral.push(PowerIteration::new(1, features, device));
+        spectral.push(PowerIteration::new(
+            1,
+            features + self.minibatch_kernels,
+            device,
+        ));
         if !cgan {
             spectral.push(PowerIteration::new(self.classes, features, device));
         }
@@ -311,7 +326,12 @@ impl ConditionalConfig {
                 .then(|| Initializer::Zeros.init([self.classes, features], device)),
             spectral: self.spectral_norm.then_some(spectral),
             activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
-            head: linear(features, 1),
+            minibatch: (self.minibatch_kernels > 0).then(|| {
+                MinibatchDiscriminationConfig::new(features, self.minibatch_kernels)
+                    .with_kernel_dim(self.minibatch_kernel_dim)
+                    .init(device)
+            }),
+            head: linear(features + self.minibatch_kernels, 1),
             classifier: (!cgan).then(|| linear(features, self.classes)),
             continuous: (self.continuous_codes > 0)
                 .then(|| linear(features, self.continuous_codes)),
@@ -395,6 +415,8 @@ pub struct Discriminator<B: Backend> {
     /// Power-iteration states: one per convolution, the head's, the classifier's.
     spectral: Option<Vec<PowerIteration<B>>>,
     activation: LeakyRelu,
+    /// Minibatch discrimination before the real/fake head (absent from older records).
+    minibatch: Option<MinibatchDiscrimination<B>>,
     head: Linear<B>,
     /// ACGAN: the auxiliary classifier; InfoGAN: Q's categorical head.
     classifier: Option<Linear<B>>,
@@ -442,7 +464,11 @@ impl<B: Backend> Discriminator<B> {
             Some(states) => sn_linear(layer, &states[k + i], f),
             None => burn_gan::nn::linear(layer, f),
         };
-        let mut logits = head(&self.head, 0, features.clone());
+        let batch_features = match &self.minibatch {
+            Some(layer) => layer.forward(features.clone()),
+            None => features.clone(),
+        };
+        let mut logits = head(&self.head, 0, batch_features);
         // ANCHOR: projection
         if let Some(embedding) = &self.projection {
             let e = embedding.val().select(0, labels); // [n, features]
@@ -784,6 +810,50 @@ mod tests {
             }
         }
         assert_ne!(shift(&one, 0), shift(&one, 2));
+    }
+
+    /// With minibatch discrimination a sample's real/fake logit depends on the rest of its
+    /// batch (a batch of copies of one image scores differently from a varied batch), the
+    /// class heads do not, and the discriminator phase trains the kernel tensor.
+    #[test]
+    fn minibatch_discrimination_couples_the_real_fake_logit_to_the_batch() {
+        use burn::tensor::Distribution;
+        let device = Default::default();
+        for method in [Conditioning::Cgan, Conditioning::Acgan] {
+            let model = ConditionalConfig::new(method, 10, 1, 28)
+                .with_minibatch_kernels(20)
+                .init::<TB>(&device);
+            let x =
+                Tensor::<TB, 4>::random([4, 1, 28, 28], Distribution::Normal(0.0, 1.0), &device);
+            let labels = Tensor::<TB, 1, Int>::from_ints([3, 3, 3, 3], &device);
+            let copies = x.clone().slice([0..1]).repeat_dim(0, 4);
+            let (varied, classes_v, _) = model.discriminator.forward(x, labels.clone());
+            let (same, classes_s, _) = model.discriminator.forward(copies, labels);
+            let first = |t: Tensor<TB, 2>| burn_gan::tensor_values(t.slice([0..1]));
+            assert!(
+                (first(varied)[0] - first(same)[0]).abs() > 1e-6,
+                "{method:?}: the first sample's logit ignores its batch"
+            );
+            if let (Some(v), Some(s)) = (classes_v, classes_s) {
+                let (v, s) = (first(v), first(s));
+                for (a, b) in v.iter().zip(&s) {
+                    assert!((a - b).abs() < 1e-5, "{method:?}: class logits coupled");
+                }
+            }
+            let model = ConditionalConfig::new(method, 10, 1, 28)
+                .with_minibatch_kernels(20)
+                .init::<AB>(&device);
+            let out = burn_gan::train::train_step(&model, batch(Phase::Discriminator, 8, &device));
+            assert!(out.item.stats().first_non_finite().is_none());
+            let t = model.discriminator.minibatch.as_ref().unwrap().t.id;
+            assert!(
+                {
+                    let mut grads = out.grads;
+                    grads.remove::<TB, 2>(t).is_some()
+                },
+                "{method:?}: T not trained"
+            );
+        }
     }
 
     fn batch(phase: Phase, n: usize, device: &burn::tensor::Device<AB>) -> GanBatch<AB> {

@@ -177,6 +177,41 @@ fn shapes<B: Backend, M: Module<B>>(module: &M) -> Vec<Vec<usize>> {
     s.0
 }
 
+/// Intra-class FID (Miyato and Koyama 2018): the mean over classes of the FID between the real
+/// and the generated images of one class. Unlike FID over all images, it sees a conditional
+/// generator that draws one image per class (right classes, no variety within them). `None` when
+/// some class has fewer than 2 images on either side.
+pub fn intra_class_fid(
+    real: &Extracted,
+    real_labels: &[usize],
+    fake: &Extracted,
+    fake_labels: &[usize],
+    classes: usize,
+) -> Result<Option<f64>> {
+    let dim = real.dim;
+    let rows = |e: &Extracted, labels: &[usize], k: usize| -> Vec<f32> {
+        labels
+            .iter()
+            .enumerate()
+            .filter(|(_, &l)| l == k)
+            .flat_map(|(i, _)| e.features[i * dim..(i + 1) * dim].iter().copied())
+            .collect()
+    };
+    let mut total = 0.0;
+    for k in 0..classes {
+        let (r, f) = (rows(real, real_labels, k), rows(fake, fake_labels, k));
+        if r.len() < 2 * dim || f.len() < 2 * dim {
+            return Ok(None);
+        }
+        total += frechet_distance(
+            &GaussianStats::from_features(&r, dim)?,
+            &GaussianStats::from_features(&f, dim)?,
+        )?
+        .value;
+    }
+    Ok(Some(total / classes as f64))
+}
+
 /// The `(step, value)` points of metric `key` in the text of a `metrics.jsonl` (lines without it,
 /// or that are not JSON, are skipped).
 pub fn metric_points(text: &str, key: &str) -> Vec<(f64, f64)> {
@@ -248,6 +283,8 @@ pub struct RunFiles<B: Backend> {
 struct Evaluator<B: Backend> {
     net: FeatureNet<B>,
     real: Extracted,
+    /// The classes of the real images, when the data has labels.
+    real_labels: Option<Vec<usize>>,
     noise: Tensor<B, 2>,
     device: B::Device,
 }
@@ -287,6 +324,7 @@ impl<B: Backend> Evaluator<B> {
         Ok(Self {
             net,
             real,
+            real_labels: data.labels.as_ref().map(|l| l[..n].to_vec()),
             noise: normal_noise(n, latent_dim, mix_seed(config.seed, 77, 0), device),
             device: device.clone(),
         })
@@ -406,6 +444,14 @@ impl<B: Backend> RunFiles<B> {
                 if model.supervised_classes() {
                     let hits = (0..n).filter(|&i| predicted[i] == i % classes).count();
                     row.insert("class_accuracy".into(), (hits as f64 / n as f64).into());
+                    if let Some(real_labels) = &e.real_labels {
+                        let fake_labels: Vec<usize> = (0..n).map(|i| i % classes).collect();
+                        if let Some(v) =
+                            intra_class_fid(&e.real, real_labels, &fake, &fake_labels, classes)?
+                        {
+                            row.insert("intra_fid".into(), v.into());
+                        }
+                    }
                 } else {
                     // A learned code: how purely each code value maps to one class.
                     let codes: Vec<usize> = (0..n).map(|i| i % classes).collect();
@@ -777,6 +823,48 @@ pub(crate) fn argmax(values: &[f32]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Copies of the real features score 0; one point per class (collapse) scores the classes'
+    /// variance; swapped classes score their distance; too few images per class give `None`.
+    #[test]
+    fn intra_class_fid_sees_collapse_within_classes() {
+        use rand::{rngs::StdRng, Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(3);
+        let dim = 2;
+        let labels: Vec<usize> = (0..400).map(|i| i % 2).collect();
+        let mut features = Vec::new();
+        for &l in &labels {
+            for _ in 0..dim {
+                // Uniform(-sqrt(3), sqrt(3)): variance 1 around the class mean 0 or 5.
+                features.push(5.0 * l as f32 + rng.random_range(-1.732f32..1.732));
+            }
+        }
+        let real = Extracted {
+            features: features.clone(),
+            dim,
+            probabilities: None,
+        };
+        let same = intra_class_fid(&real, &labels, &real, &labels, 2)
+            .unwrap()
+            .unwrap();
+        assert!(same.abs() < 1e-6, "{same}");
+        let collapsed = Extracted {
+            features: labels.iter().flat_map(|&l| [5.0 * l as f32; 2]).collect(),
+            dim,
+            probabilities: None,
+        };
+        let v = intra_class_fid(&real, &labels, &collapsed, &labels, 2)
+            .unwrap()
+            .unwrap();
+        assert!((v - 2.0).abs() < 0.3, "collapse: {v}");
+        let swapped: Vec<usize> = labels.iter().map(|l| 1 - l).collect();
+        let v = intra_class_fid(&real, &labels, &real, &swapped, 2)
+            .unwrap()
+            .unwrap();
+        assert!((v - 50.0).abs() < 3.0, "swapped classes: {v}");
+        let few = intra_class_fid(&real, &labels, &real, &labels[..3], 2).unwrap();
+        assert!(few.is_none());
+    }
 
     #[test]
     fn metric_points_and_names_read_a_metrics_log() {

@@ -10,6 +10,9 @@
 #   bash tools/experiments/sgan_mnist.sh            # STEPS=2000 MODELS="sgan-supervised sgan"
 #   STEPS=1000 LABELS="100" SEEDS="1" bash tools/experiments/sgan_mnist.sh
 #   BIN=path/to/burn-gan bash tools/experiments/sgan_mnist.sh   # a prebuilt binary
+#   NETWORKS=mlp MODELS="sgan-supervised sgan-fm" STEPS=3000 LABELS="25 50 100" \
+#     bash tools/experiments/sgan_mnist.sh   # Salimans et al.'s networks (runs in runs/sgan-mnist-mlp)
+#   TABLE_ONLY=1 ...                          # print the table of finished runs only
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data/mnist}
@@ -17,8 +20,11 @@ STEPS=${STEPS:-2000}
 LABELS=${LABELS:-"25 50 100 1000"}
 SEEDS=${SEEDS:-"1 2 3"}
 MODELS=${MODELS:-"sgan-supervised sgan"}
-OUT=${OUT:-runs/sgan-mnist}
-if [ -z "${BIN:-}" ]; then
+NETWORKS=${NETWORKS:-dcgan}
+if [ "$NETWORKS" = dcgan ]; then OUT=${OUT:-runs/sgan-mnist}; else OUT=${OUT:-runs/sgan-mnist-$NETWORKS}; fi
+if [ -n "${TABLE_ONLY:-}" ]; then
+  BIN=true
+elif [ -z "${BIN:-}" ]; then
   cargo build --release -q
   BIN=target/release/burn-gan
 fi
@@ -28,8 +34,9 @@ for n in $LABELS; do
     for seed in $SEEDS; do
       run="$OUT/$model-$n-s$seed"
       [ -f "$run/metrics.jsonl" ] && grep -q test_accuracy "$run/metrics.jsonl" && continue
+      [ -n "${TABLE_ONLY:-}" ] && continue
       rm -rf "$run"
-      "$BIN" train "$model" --data "$DATA/train-images-idx3-ubyte.gz" --labelled "$n" \
+      "$BIN" train "$model" --networks "$NETWORKS" --data "$DATA/train-images-idx3-ubyte.gz" --labelled "$n" \
         --test-data "$DATA/t10k-images-idx3-ubyte.gz" --steps "$STEPS" --seed "$seed" \
         --log-every 100 --out "$run" > "$run.log" 2>&1
     done
@@ -46,12 +53,19 @@ for n in labels:
     for m in models:
         accs = []
         for s in seeds:
-            for line in open(f"{out}/{m}-{n}-s{s}/metrics.jsonl"):
-                r = json.loads(line)
-                if "test_accuracy" in r:
-                    accs.append(r["test_accuracy"])
+            try:
+                for line in open(f"{out}/{m}-{n}-s{s}/metrics.jsonl"):
+                    r = json.loads(line)
+                    if "test_accuracy" in r:
+                        accs.append(r["test_accuracy"])
+            except FileNotFoundError:
+                pass
+        if not accs:
+            cells.append("-")
+            continue
         sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
-        cells.append(f"{statistics.mean(accs):.3f} ± {sd:.3f} ({len(accs)})")
+        runs = ", ".join(f"{a:.3f}" for a in accs)
+        cells.append(f"{statistics.mean(accs):.3f} ± {sd:.3f} ({runs})")
     p = paper.get(n, ("", ""))
     print(f"| {n} | " + " | ".join(cells) + f" | {p[0]} | {p[1]} |")
 PY
