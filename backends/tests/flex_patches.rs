@@ -337,6 +337,11 @@ fn flex_conv2d_matches_the_definition() {
         (4, 6, 14, 14, 5, 7, 7, [1, 1], [1, 1], [2, 2], 1),
         (2, 6, 9, 7, 4, 3, 3, [1, 2], [0, 1], [1, 1], 2),
         (1, 3, 5, 6, 2, 2, 3, [1, 1], [0, 0], [1, 1], 1),
+        // Tiles that span images at uneven boundaries (7x7 outputs, 23 images), with groups,
+        // and tiles of the 512-position cap (14x14 outputs, 40 images).
+        (23, 8, 14, 14, 16, 4, 4, [2, 2], [1, 1], [1, 1], 1),
+        (20, 4, 6, 6, 6, 3, 3, [1, 1], [1, 1], [1, 1], 2),
+        (40, 2, 28, 28, 3, 4, 4, [2, 2], [1, 1], [1, 1], 1),
     ];
     for (case, &(n, c_in, h, w, c_out, kh, kw, stride, padding, dilation, groups)) in
         cases.iter().enumerate()

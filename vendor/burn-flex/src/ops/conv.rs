@@ -296,6 +296,7 @@ fn conv3d_impl<T: bytemuck::Pod + Clone + Copy + burn_backend::Element + Send + 
     // Tile size for processing output pixels. Larger = better GEMM utilization,
     // smaller = more parallelism and better cache usage. 512 is a good balance.
     const TILE_SIZE: usize = 512;
+    #[cfg(not(feature = "rayon"))]
     let num_tiles = spatial_out.div_ceil(TILE_SIZE);
 
     // Flatten kernel [c_out, c_in, kd, kh, kw] -> [c_out, kd, kh, kw, c_in]
@@ -345,26 +346,43 @@ fn conv3d_impl<T: bytemuck::Pod + Clone + Copy + burn_backend::Element + Send + 
             let mut dst = vec![zero; batch_size * channels_out * spatial_out];
             let dst_ptr = crate::ops::SendMutPtr::new(dst.as_mut_ptr());
 
-            // Process batches and tiles in parallel (nested parallelism)
-            (0..batch_size).into_par_iter().for_each(|b| {
-                (0..num_tiles).into_par_iter().for_each(|tile_idx| {
-                    let tile_start = tile_idx * TILE_SIZE;
-                    let tile_end = (tile_start + TILE_SIZE).min(spatial_out);
-                    let tile_size = tile_end - tile_start;
-
-                    // Process each group separately
-                    for g in 0..groups {
-                        let in_c_start = g * channels_per_group;
-                        let out_c_start = g * out_channels_per_group;
-
-                        // Build im2col for this tile and group
-                        let mut col_tile = vec![zero; col_len * tile_size];
-
+            // burn-gan patch (PATCHES.md): a tile spans the flattened (image, output position)
+            // index, so that a convolution with few output positions per image (7x7 in
+            // DCGAN's discriminator, and 4x4 in burn's weight gradient of a 4x4 convolution,
+            // which is a convolution whose "images" are the input channels) still multiplies
+            // wide matrices: one GEMM per tile of up to TILE_SIZE positions from several
+            // images, instead of one GEMM per image with N = 16 or 49. Results are written
+            // back as one contiguous run per (channel, image segment).
+            let total = batch_size * spatial_out;
+            let threads = rayon::current_num_threads().max(1);
+            let tile = total.div_ceil(2 * threads).clamp(64, TILE_SIZE).min(total);
+            let num_tiles = total.div_ceil(tile);
+            (0..num_tiles).into_par_iter().for_each(|tile_idx| {
+                let tile_start = tile_idx * tile;
+                let tile_end = (tile_start + tile).min(total);
+                let tile_size = tile_end - tile_start;
+                // (image, first position, last position + 1, offset in the tile)
+                let mut segments = Vec::new();
+                let mut at = tile_start;
+                while at < tile_end {
+                    let b = at / spatial_out;
+                    let end = ((b + 1) * spatial_out).min(tile_end);
+                    segments.push((b, at - b * spatial_out, end - b * spatial_out, at - tile_start));
+                    at = end;
+                }
+                let mut col_tile = vec![zero; col_len * tile_size];
+                for g in 0..groups {
+                    let in_c_start = g * channels_per_group;
+                    let out_c_start = g * out_channels_per_group;
+                    if g > 0 {
+                        col_tile.fill(zero);
+                    }
+                    for &(b, start, end, offset) in &segments {
                         im2col_3d_tile(
-                            &mut col_tile,
+                            &mut col_tile[offset * col_len..],
                             &x_nhwc,
-                            tile_start,
-                            tile_end,
+                            start,
+                            end,
                             out_h,
                             out_w,
                             kernel_d,
@@ -388,38 +406,35 @@ fn conv3d_impl<T: bytemuck::Pod + Clone + Copy + burn_backend::Element + Send + 
                             in_c_start,
                             nhwc_stride,
                         );
-
-                        // Get weight slice for this group
-                        let w_start = out_c_start * col_len;
-                        let w_end = w_start + out_channels_per_group * col_len;
-                        let w_group = &w_flat[w_start..w_end];
-
-                        // GEMM: w_group[out_c_per_group, col_len] @ col_tile[tile_size, col_len]^T
-                        let result = gemm_fn(
-                            w_group,
-                            &col_tile,
-                            out_channels_per_group,
-                            col_len,
-                            tile_size,
-                        );
-
-                        // Write results to output for this group's output channels
-                        for (local_idx, global_idx) in (tile_start..tile_end).enumerate() {
-                            for c_out in 0..out_channels_per_group {
-                                let dst_idx = b * channels_out * spatial_out
-                                    + (out_c_start + c_out) * spatial_out
-                                    + global_idx;
-                                let res_idx = c_out * tile_size + local_idx;
-                                unsafe {
-                                    debug_assert!(
-                                        dst_idx < batch_size * channels_out * spatial_out
-                                    );
-                                    dst_ptr.write(dst_idx, result[res_idx]);
-                                }
+                    }
+                    let w_start = out_c_start * col_len;
+                    let w_group = &w_flat[w_start..w_start + out_channels_per_group * col_len];
+                    // GEMM: w_group[out_c_per_group, col_len] @ col_tile[tile_size, col_len]^T
+                    let result = gemm_fn(
+                        w_group,
+                        &col_tile,
+                        out_channels_per_group,
+                        col_len,
+                        tile_size,
+                    );
+                    for c_out in 0..out_channels_per_group {
+                        let row = &result[c_out * tile_size..(c_out + 1) * tile_size];
+                        for &(b, start, end, offset) in &segments {
+                            let dst_idx = b * channels_out * spatial_out
+                                + (out_c_start + c_out) * spatial_out
+                                + start;
+                            debug_assert!(dst_idx + (end - start) <= batch_size * channels_out * spatial_out);
+                            // Safety: each (image, channel, position) belongs to one tile.
+                            unsafe {
+                                std::ptr::copy_nonoverlapping(
+                                    row[offset..offset + end - start].as_ptr(),
+                                    dst_ptr.ptr_add(dst_idx),
+                                    end - start,
+                                );
                             }
                         }
                     }
-                });
+                }
             });
             dst
         }
