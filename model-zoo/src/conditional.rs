@@ -464,10 +464,14 @@ impl<B: Backend> Discriminator<B> {
             Some(states) => sn_linear(layer, &states[k + i], f),
             None => burn_gan::nn::linear(layer, f),
         };
+        // ANCHOR: minibatch
+        // Minibatch discrimination feeds the real/fake head only; the class heads and the
+        // projection see the sample's own features.
         let batch_features = match &self.minibatch {
             Some(layer) => layer.forward(features.clone()),
             None => features.clone(),
         };
+        // ANCHOR_END: minibatch
         let mut logits = head(&self.head, 0, batch_features);
         // ANCHOR: projection
         if let Some(embedding) = &self.projection {
