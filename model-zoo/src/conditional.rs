@@ -44,7 +44,7 @@ use burn_gan::nn::{
     dcgan_init, sn_conv2d, sn_linear, BatchNorm, BatchNormConfig, ClassBatchNorm,
     ClassBatchNormConfig, MinibatchDiscrimination, MinibatchDiscriminationConfig, PowerIteration,
 };
-use burn_gan::train::ema::{advance, ema_copy, update_counter};
+use burn_gan::train::ema::Average;
 use burn_gan::train::{
     network_params_of, Adversarial, GanBatch, GanOutput, Network, Objective, Phase,
 };
@@ -337,10 +337,7 @@ impl ConditionalConfig {
                 .then(|| linear(features, self.continuous_codes)),
             first_side,
         };
-        let ema = (self.ema > 0.0).then(|| Average {
-            generator: ema_copy(&generator),
-            updates: update_counter(device),
-        });
+        let ema = (self.ema > 0.0).then(|| Average::new(&generator, device));
         Conditional {
             generator,
             discriminator,
@@ -491,14 +488,6 @@ impl<B: Backend> Discriminator<B> {
 /// The discriminator's outputs: real/fake logits, class logits, continuous codes.
 pub type Outputs<B> = (Tensor<B, 2>, Option<Tensor<B, 2>>, Option<Tensor<B, 2>>);
 
-/// The moving average of the generator's weights and the number of updates it has had.
-#[derive(Module, Debug)]
-pub struct Average<B: Backend> {
-    generator: Generator<B>,
-    /// `[1]`: updates so far (for the warm-up of the decay).
-    updates: Param<Tensor<B, 1>>,
-}
-
 /// Settings that are not tensors.
 #[derive(Clone, Copy, Debug)]
 struct Settings {
@@ -520,7 +509,7 @@ pub struct Conditional<B: Backend> {
     /// The discriminator.
     pub discriminator: Discriminator<B>,
     /// The generator's weight average, when configured.
-    ema: Option<Average<B>>,
+    ema: Option<Average<B, Generator<B>>>,
     #[module(skip)]
     settings: Settings,
 }
@@ -644,10 +633,8 @@ impl<B: Backend> Adversarial<B> for Conditional<B> {
         if network != Network::Generator {
             return self;
         }
-        if let Some(Average { generator, updates }) = self.ema.take() {
-            let (generator, updates) =
-                advance(generator, updates, &self.generator, self.settings.ema);
-            self.ema = Some(Average { generator, updates });
+        if let Some(average) = self.ema.take() {
+            self.ema = Some(average.advance(&self.generator, self.settings.ema));
         }
         self
     }

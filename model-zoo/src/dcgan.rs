@@ -25,7 +25,7 @@ use burn_gan::nn::{
     MinibatchDiscrimination, MinibatchDiscriminationConfig, PowerIteration, VirtualBatchNorm,
     VirtualBatchNormConfig,
 };
-use burn_gan::train::ema::{advance, ema_copy, update_counter};
+use burn_gan::train::ema::Average;
 use burn_gan::train::history::History;
 use burn_gan::train::{network_params_of, Adversarial, Network, Objective, Penalty};
 
@@ -345,10 +345,7 @@ impl DcganConfig {
             head: linear(top * side * side + self.minibatch_kernels, 1),
         };
         Dcgan {
-            ema: (self.ema > 0.0).then(|| Average {
-                generator: ema_copy(&generator),
-                updates: update_counter(device),
-            }),
+            ema: (self.ema > 0.0).then(|| Average::new(&generator, device)),
             history: (self.historical_averaging > 0.0)
                 .then(|| History::new(&generator, &discriminator, device)),
             ema_decay: self.ema,
@@ -506,7 +503,7 @@ pub struct Dcgan<B: Backend> {
     pub discriminator: Discriminator<B>,
     /// The moving average of the generator's weights, when configured (absent from older
     /// records).
-    ema: Option<Average<B>>,
+    ema: Option<Average<B, Generator<B>>>,
     /// Historical averages of both networks, when configured (absent from older records).
     history: Option<History<B, Generator<B>, Discriminator<B>>>,
     #[module(skip)]
@@ -516,14 +513,6 @@ pub struct Dcgan<B: Backend> {
 }
 
 impl<B: Backend> Dcgan<B> {}
-
-/// The moving average of a DCGAN generator's weights and the number of updates it has had.
-#[derive(Module, Debug)]
-pub struct Average<B: Backend> {
-    generator: Generator<B>,
-    /// `[1]`: updates so far (for the warm-up of the decay).
-    updates: Param<Tensor<B, 1>>,
-}
 
 impl<B: Backend> crate::GeneratorAverage for Dcgan<B> {
     fn without_average(mut self) -> Option<Self> {
@@ -562,9 +551,8 @@ impl<B: Backend> Adversarial<B> for Dcgan<B> {
         if network != Network::Generator {
             return self;
         }
-        if let Some(Average { generator, updates }) = self.ema.take() {
-            let (generator, updates) = advance(generator, updates, &self.generator, self.ema_decay);
-            self.ema = Some(Average { generator, updates });
+        if let Some(average) = self.ema.take() {
+            self.ema = Some(average.advance(&self.generator, self.ema_decay));
         }
         self
     }

@@ -108,6 +108,32 @@ pub fn advance<B: Backend, M: Module<B>>(
     (ema, updates)
 }
 
+/// A network's moving average and the number of updates it has had: what a model keeps (as an
+/// optional field, so that it is saved in its checkpoints) to sample from.
+#[derive(Module, Debug)]
+pub struct Average<B: Backend, M: Module<B>> {
+    /// The averaged network.
+    pub generator: M,
+    /// `[1]`: updates so far (for the warm-up of the decay).
+    pub updates: Param<Tensor<B, 1>>,
+}
+
+impl<B: Backend, M: Module<B>> Average<B, M> {
+    /// An average that starts at `network`'s current parameters (see [`ema_copy`]).
+    pub fn new(network: &M, device: &B::Device) -> Self {
+        Self {
+            generator: ema_copy(network),
+            updates: update_counter(device),
+        }
+    }
+
+    /// Moves the average towards `network` (see [`advance`]).
+    pub fn advance(self, network: &M, decay: f64) -> Self {
+        let (generator, updates) = advance(self.generator, self.updates, network, decay);
+        Self { generator, updates }
+    }
+}
+
 /// A fresh update counter for [`advance`].
 pub fn update_counter<B: Backend>(device: &B::Device) -> Param<Tensor<B, 1>> {
     Param::initialized(
