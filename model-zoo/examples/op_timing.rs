@@ -32,6 +32,8 @@ fn time(name: &str, gflop: f64, mut f: impl FnMut(f32) -> f32) {
 }
 
 fn main() {
+    // The allocator settings of the `burn-gan` program, so that timings exclude page faults.
+    burn_gan_zoo::bench::keep_freed_memory();
     let d = burn_gan_backends::device();
     println!(
         "backend {}, {} threads",
