@@ -169,22 +169,23 @@ impl SganConfig {
             SganVariant::KPlusOne => self.classes + 1,
             SganVariant::KLogits => self.classes,
         };
-        let (generator, classifier) = match self.networks {
+        let (mut generator, mut classifier, mut mlp_generator, mut mlp_classifier) =
+            (None, None, None, None);
+        match self.networks {
             SganNetworks::Dcgan => {
-                let (generator, classifier) = self.init_dcgan(outputs, device);
-                (
-                    SganGenerator::Dcgan(generator),
-                    Classifier::Conv(classifier),
-                )
+                let (g, c) = self.init_dcgan(outputs, device);
+                (generator, classifier) = (Some(g), Some(c));
             }
-            SganNetworks::Mlp => (
-                SganGenerator::Mlp(self.init_mlp_generator(device)),
-                Classifier::Mlp(self.init_mlp_classifier(outputs, device)),
-            ),
-        };
+            SganNetworks::Mlp => {
+                mlp_generator = Some(self.init_mlp_generator(device));
+                mlp_classifier = Some(self.init_mlp_classifier(outputs, device));
+            }
+        }
         Sgan {
             generator,
             classifier,
+            mlp_generator,
+            mlp_classifier,
             settings: Settings {
                 classes: self.classes,
                 variant: self.variant,
@@ -199,7 +200,7 @@ impl SganConfig {
         &self,
         outputs: usize,
         device: &B::Device,
-    ) -> (Generator<B>, ConvClassifier<B>) {
+    ) -> (Generator<B>, Classifier<B>) {
         let shape = DcganConfig::new(self.channels, self.image_size)
             .with_latent_dim(self.latent_dim)
             .with_base_channels(self.base_channels);
@@ -223,7 +224,7 @@ impl SganConfig {
             input = out;
         }
         let features = input * side * side;
-        let classifier = ConvClassifier {
+        let classifier = Classifier {
             convs,
             norms,
             activation: LeakyReluConfig::new().with_negative_slope(0.2).init(),
@@ -293,9 +294,9 @@ impl SganConfig {
     // ANCHOR_END: mlp
 }
 
-/// The DCGAN-bodied discriminator/classifier.
+/// The discriminator/classifier on DCGAN's body.
 #[derive(Module, Debug)]
-pub struct ConvClassifier<B: Backend> {
+pub struct Classifier<B: Backend> {
     convs: Vec<Conv2d<B>>,
     norms: Vec<BatchNorm<B>>,
     activation: LeakyRelu,
@@ -303,7 +304,7 @@ pub struct ConvClassifier<B: Backend> {
     head: Linear<B>,
 }
 
-impl<B: Backend> ConvClassifier<B> {
+impl<B: Backend> Classifier<B> {
     fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let mut x = x;
         for (l, conv) in self.convs.iter().enumerate() {
@@ -351,41 +352,6 @@ impl<B: Backend> MlpClassifier<B> {
     }
 }
 
-/// The discriminator/classifier of either set of networks.
-#[derive(Module, Debug)]
-pub enum Classifier<B: Backend> {
-    /// DCGAN's discriminator body with dropout and a linear head.
-    Conv(ConvClassifier<B>),
-    /// Salimans et al.'s weight-normalised MLP with Gaussian noise.
-    Mlp(MlpClassifier<B>),
-}
-
-impl<B: Backend> Classifier<B> {
-    /// The penultimate features (what feature matching compares).
-    ///
-    /// # Shapes
-    /// - `x`: `[n, c, h, w]`
-    /// - output: `[n, features]`
-    pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        match self {
-            Self::Conv(c) => c.features(x),
-            Self::Mlp(c) => c.features(x),
-        }
-    }
-
-    /// All outputs: `K + 1` for SGAN, `K` for the K-logit variant.
-    ///
-    /// # Shapes
-    /// - `x`: `[n, c, h, w]`
-    /// - output: `[n, K (+ 1)]`
-    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        match self {
-            Self::Conv(c) => c.forward(x),
-            Self::Mlp(c) => c.forward(x),
-        }
-    }
-}
-
 /// Salimans et al.'s MLP generator.
 #[derive(Module, Debug)]
 pub struct MlpGenerator<B: Backend> {
@@ -410,35 +376,6 @@ impl<B: Backend> MlpGenerator<B> {
     }
 }
 
-/// The generator of either set of networks.
-#[derive(Module, Debug)]
-pub enum SganGenerator<B: Backend> {
-    /// DCGAN's generator.
-    Dcgan(Generator<B>),
-    /// Salimans et al.'s MLP generator.
-    Mlp(MlpGenerator<B>),
-}
-
-impl<B: Backend> SganGenerator<B> {
-    /// The noise dimension.
-    pub fn latent_dim(&self) -> usize {
-        match self {
-            Self::Dcgan(g) => g.latent_dim(),
-            Self::Mlp(g) => g.latent_dim,
-        }
-    }
-
-    /// # Shapes
-    /// - `z`: `[n, latent_dim]`
-    /// - output: `[n, c, h, w]`, values in `[-1, 1]`
-    pub fn forward(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
-        match self {
-            Self::Dcgan(g) => g.forward(z),
-            Self::Mlp(g) => g.forward(z),
-        }
-    }
-}
-
 #[derive(Clone, Copy, Debug)]
 struct Settings {
     classes: usize,
@@ -448,18 +385,52 @@ struct Settings {
     unsupervised_weight: f64,
 }
 
-/// A semi-supervised GAN.
+/// A semi-supervised GAN: one generator and one classifier, on DCGAN's networks or on
+/// Salimans et al.'s MLPs. (Optional fields rather than an enum keep the records of runs made
+/// before the MLPs existed loadable: their `generator` and `classifier` are the DCGAN ones, and
+/// the MLP fields are absent.)
 #[derive(Module, Debug)]
 pub struct Sgan<B: Backend> {
-    /// The generator.
-    pub generator: SganGenerator<B>,
-    /// The discriminator/classifier.
-    pub classifier: Classifier<B>,
+    /// DCGAN's generator (`SganNetworks::Dcgan`).
+    pub generator: Option<Generator<B>>,
+    /// The classifier on DCGAN's body (`SganNetworks::Dcgan`).
+    pub classifier: Option<Classifier<B>>,
+    /// Salimans et al.'s generator (`SganNetworks::Mlp`).
+    pub mlp_generator: Option<MlpGenerator<B>>,
+    /// Salimans et al.'s classifier (`SganNetworks::Mlp`).
+    pub mlp_classifier: Option<MlpClassifier<B>>,
     #[module(skip)]
     settings: Settings,
 }
 
 impl<B: Backend> Sgan<B> {
+    /// Generated images in `[-1, 1]`, `[n, c, h, w]`.
+    pub fn generator_forward(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        match (&self.generator, &self.mlp_generator) {
+            (Some(g), _) => g.forward(z),
+            (None, Some(g)) => g.forward(z),
+            (None, None) => unreachable!("a semi-supervised GAN is built with one generator"),
+        }
+    }
+
+    /// All outputs of the classifier: `K + 1` for SGAN, `K` for the K-logit variant.
+    pub fn classifier_forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        match (&self.classifier, &self.mlp_classifier) {
+            (Some(c), _) => c.forward(x),
+            (None, Some(c)) => c.forward(x),
+            (None, None) => unreachable!("a semi-supervised GAN is built with one classifier"),
+        }
+    }
+
+    /// The classifier's penultimate features (what feature matching compares), `[n, features]`.
+    pub fn classifier_features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        match (&self.classifier, &self.mlp_classifier) {
+            (Some(c), _) => c.features(x),
+            (None, Some(c)) => c.features(x),
+            (None, None) => unreachable!("a semi-supervised GAN is built with one classifier"),
+        }
+    }
+
     /// The `K` class logits and the real-versus-generated logit `s` of the outputs.
     // ANCHOR: split
     fn split(&self, outputs: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
@@ -505,27 +476,38 @@ impl<B: Backend> crate::GeneratorAverage for Sgan<B> {
 
 impl<B: Backend> Adversarial<B> for Sgan<B> {
     fn latent_dim(&self) -> usize {
-        self.generator.latent_dim()
+        match (&self.generator, &self.mlp_generator) {
+            (Some(g), _) => g.latent_dim(),
+            (None, Some(g)) => g.latent_dim,
+            (None, None) => unreachable!("a semi-supervised GAN is built with one generator"),
+        }
     }
 
     fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
-        self.generator.forward(z)
+        self.generator_forward(z)
     }
 
     fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.split(self.classifier.forward(x)).1
+        self.split(self.classifier_forward(x)).1
     }
 
     fn discriminator_features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.classifier.features(x)
+        self.classifier_features(x)
     }
 
     fn classify(&self, x: Tensor<B, 4>) -> Option<Tensor<B, 2>> {
-        Some(self.split(self.classifier.forward(x)).0)
+        Some(self.split(self.classifier_forward(x)).0)
     }
 
     fn network_params(&self, network: Network) -> Vec<ParamId> {
-        burn_gan::train::network_params_of(&self.generator, &self.classifier, network)
+        let mut ids =
+            burn_gan::train::network_params_of(&self.generator, &self.classifier, network);
+        ids.extend(burn_gan::train::network_params_of(
+            &self.mlp_generator,
+            &self.mlp_classifier,
+            network,
+        ));
+        ids
     }
 
     fn phases(&self, d_steps: usize) -> Vec<Phase> {
@@ -547,7 +529,7 @@ impl<B: Backend> Adversarial<B> for Sgan<B> {
                     .labelled
                     .clone()
                     .expect("semi-supervised training needs labelled batches (--labelled N)");
-                let outputs = self.classifier.forward(x);
+                let outputs = self.classifier_forward(x);
                 let (classes, _) = self.split(outputs.clone());
                 out.extra
                     .push(("label_acc", classification::accuracy(classes, y.clone())));
@@ -557,9 +539,9 @@ impl<B: Backend> Adversarial<B> for Sgan<B> {
                     out.loss_d = Some(supervised.clone().detach());
                     return (supervised, out);
                 }
-                let fake = self.generator.forward(batch.z.clone()).detach();
-                let (_, s_real) = self.split(self.classifier.forward(batch.real.clone()));
-                let (_, s_fake) = self.split(self.classifier.forward(fake));
+                let fake = self.generator_forward(batch.z.clone()).detach();
+                let (_, s_real) = self.split(self.classifier_forward(batch.real.clone()));
+                let (_, s_fake) = self.split(self.classifier_forward(fake));
                 out.d_real = Some(sigmoid(s_real.clone().detach()).mean());
                 out.d_fake = Some(sigmoid(s_fake.clone().detach()).mean());
                 let unsupervised = softplus(s_real.neg()).mean() + softplus(s_fake).mean();
@@ -570,12 +552,12 @@ impl<B: Backend> Adversarial<B> for Sgan<B> {
                 (loss, out)
             }
             _ => {
-                let fake = self.generator.forward(batch.z.clone());
+                let fake = self.generator_forward(batch.z.clone());
                 let loss = if s.feature_matching {
-                    let real = self.classifier.features(batch.real.clone()).detach();
-                    feature_matching(real, self.classifier.features(fake))
+                    let real = self.classifier_features(batch.real.clone()).detach();
+                    feature_matching(real, self.classifier_features(fake))
                 } else {
-                    let (_, s_fake) = self.split(self.classifier.forward(fake));
+                    let (_, s_fake) = self.split(self.classifier_forward(fake));
                     softplus(s_fake.neg()).mean()
                 };
                 out.loss_g = Some(loss.clone().detach());
@@ -660,11 +642,15 @@ mod tests {
                     assert_eq!(names.contains(&"unsup_loss"), !config.supervised_only);
                 }
                 let mut grads = out.grads;
-                let id = match (phase, &gan.classifier, &gan.generator) {
-                    (Phase::Discriminator, Classifier::Conv(c), _) => c.head.weight.id,
-                    (Phase::Discriminator, Classifier::Mlp(c), _) => c.head.direction.id,
-                    (_, _, SganGenerator::Dcgan(g)) => g.project_weight_id(),
-                    (_, _, SganGenerator::Mlp(g)) => g.output.direction.id,
+                let id = match phase {
+                    Phase::Discriminator => match (&gan.classifier, &gan.mlp_classifier) {
+                        (Some(c), _) => c.head.weight.id,
+                        (_, c) => c.as_ref().unwrap().head.direction.id,
+                    },
+                    _ => match (&gan.generator, &gan.mlp_generator) {
+                        (Some(g), _) => g.project_weight_id(),
+                        (_, g) => g.as_ref().unwrap().output.direction.id,
+                    },
                 };
                 assert!(
                     grads.remove::<TB, 2>(id).is_some(),
