@@ -376,6 +376,54 @@ impl<B: Backend> MlpGenerator<B> {
     }
 }
 
+/// What the model needs of either generator.
+trait GeneratorNet<B: Backend> {
+    fn noise_dim(&self) -> usize;
+    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4>;
+}
+
+impl<B: Backend> GeneratorNet<B> for Generator<B> {
+    fn noise_dim(&self) -> usize {
+        self.latent_dim()
+    }
+    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        self.forward(z)
+    }
+}
+
+impl<B: Backend> GeneratorNet<B> for MlpGenerator<B> {
+    fn noise_dim(&self) -> usize {
+        self.latent_dim
+    }
+    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        self.forward(z)
+    }
+}
+
+/// What the model needs of either classifier.
+trait ClassifierNet<B: Backend> {
+    fn penultimate(&self, x: Tensor<B, 4>) -> Tensor<B, 2>;
+    fn outputs(&self, x: Tensor<B, 4>) -> Tensor<B, 2>;
+}
+
+impl<B: Backend> ClassifierNet<B> for Classifier<B> {
+    fn penultimate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.features(x)
+    }
+    fn outputs(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.forward(x)
+    }
+}
+
+impl<B: Backend> ClassifierNet<B> for MlpClassifier<B> {
+    fn penultimate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.features(x)
+    }
+    fn outputs(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.forward(x)
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Settings {
     classes: usize,
@@ -404,31 +452,37 @@ pub struct Sgan<B: Backend> {
 }
 
 impl<B: Backend> Sgan<B> {
-    /// Generated images in `[-1, 1]`, `[n, c, h, w]`.
-    pub fn generator_forward(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+    /// The generator the model was built with.
+    fn generator_net(&self) -> &dyn GeneratorNet<B> {
         match (&self.generator, &self.mlp_generator) {
-            (Some(g), _) => g.forward(z),
-            (None, Some(g)) => g.forward(z),
+            (Some(g), _) => g,
+            (None, Some(g)) => g,
             (None, None) => unreachable!("a semi-supervised GAN is built with one generator"),
         }
     }
 
-    /// All outputs of the classifier: `K + 1` for SGAN, `K` for the K-logit variant.
-    pub fn classifier_forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+    /// The classifier the model was built with.
+    fn classifier_net(&self) -> &dyn ClassifierNet<B> {
         match (&self.classifier, &self.mlp_classifier) {
-            (Some(c), _) => c.forward(x),
-            (None, Some(c)) => c.forward(x),
+            (Some(c), _) => c,
+            (None, Some(c)) => c,
             (None, None) => unreachable!("a semi-supervised GAN is built with one classifier"),
         }
     }
 
+    /// Generated images in `[-1, 1]`, `[n, c, h, w]`.
+    pub fn generator_forward(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        self.generator_net().generate(z)
+    }
+
+    /// All outputs of the classifier: `K + 1` for SGAN, `K` for the K-logit variant.
+    pub fn classifier_forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.classifier_net().outputs(x)
+    }
+
     /// The classifier's penultimate features (what feature matching compares), `[n, features]`.
     pub fn classifier_features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        match (&self.classifier, &self.mlp_classifier) {
-            (Some(c), _) => c.features(x),
-            (None, Some(c)) => c.features(x),
-            (None, None) => unreachable!("a semi-supervised GAN is built with one classifier"),
-        }
+        self.classifier_net().penultimate(x)
     }
 
     /// The `K` class logits and the real-versus-generated logit `s` of the outputs.
@@ -476,11 +530,7 @@ impl<B: Backend> crate::GeneratorAverage for Sgan<B> {
 
 impl<B: Backend> Adversarial<B> for Sgan<B> {
     fn latent_dim(&self) -> usize {
-        match (&self.generator, &self.mlp_generator) {
-            (Some(g), _) => g.latent_dim(),
-            (None, Some(g)) => g.latent_dim,
-            (None, None) => unreachable!("a semi-supervised GAN is built with one generator"),
-        }
+        self.generator_net().noise_dim()
     }
 
     fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
