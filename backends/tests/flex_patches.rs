@@ -402,3 +402,115 @@ fn flex_conv2d_matches_the_definition() {
         assert!(worst < 1e-4, "case {case}: max abs difference {worst}");
     }
 }
+
+/// Patch 6: element-wise loops split across threads from 64k elements. Every case runs below
+/// the threshold (sequential) and above it with an odd length (parallel, uneven last chunk),
+/// inside a 4-thread pool so the parallel paths run on any machine, and is compared with the
+/// same f32 expression evaluated per element here.
+#[test]
+fn flex_parallel_elementwise_ops_match_per_element_arithmetic() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        for &(rows, cols) in &[(37usize, 29usize), (997, 211)] {
+            elementwise_case(rows, cols);
+        }
+    });
+}
+
+fn elementwise_case(rows: usize, cols: usize) {
+    let device = Default::default();
+    let n = rows * cols;
+    let a = values(n, 11);
+    let b: Vec<f32> = values(n, 12).iter().map(|v| v + 1.5).collect(); // in [0.5, 2.5)
+    let col = values(rows, 13);
+    let row = values(cols, 14);
+    let x = Tensor::<F, 2>::from_data(TensorData::new(a.clone(), [rows, cols]), &device);
+    let y = Tensor::<F, 2>::from_data(TensorData::new(b.clone(), [rows, cols]), &device);
+    let read = |t: Tensor<F, 2>| t.into_data().to_vec::<f32>().unwrap();
+    let map2 = |f: &dyn Fn(f32, f32) -> f32| -> Vec<f32> {
+        a.iter().zip(&b).map(|(&p, &q)| f(p, q)).collect()
+    };
+    let map1 = |f: &dyn Fn(f32) -> f32| -> Vec<f32> { a.iter().map(|&p| f(p)).collect() };
+    let case = format!("{rows}x{cols}");
+
+    // Unary maps: in place (unique) and allocating (the input is still shared).
+    assert_eq!(read(x.clone().exp()), map1(&|p| p.exp()), "exp {case}");
+    assert_eq!(read(x.clone().tanh()), map1(&|p| p.tanh()), "tanh {case}");
+    let t = x.clone().transpose();
+    let want_t: Vec<f32> = (0..cols)
+        .flat_map(|j| (0..rows).map(move |i| (i, j)))
+        .map(|(i, j)| a[i * cols + j].abs().sqrt())
+        .collect();
+    assert_eq!(
+        read(t.abs().sqrt()),
+        want_t,
+        "sqrt(abs) of a transposed view {case}"
+    );
+    // Scalar ops, in place and allocating.
+    let unique = Tensor::<F, 2>::from_data(TensorData::new(a.clone(), [rows, cols]), &device);
+    assert_eq!(
+        read(unique.mul_scalar(0.3)),
+        map1(&|p| p * 0.3),
+        "mul_scalar {case}"
+    );
+    assert_eq!(
+        read(x.clone().add_scalar(2.0)),
+        map1(&|p| p + 2.0),
+        "add_scalar {case}"
+    );
+    // Binary ops: the SIMD in-place kernel, and a custom op through the generic path.
+    let unique = Tensor::<F, 2>::from_data(TensorData::new(a.clone(), [rows, cols]), &device);
+    assert_eq!(read(unique - y.clone()), map2(&|p, q| p - q), "sub {case}");
+    assert_eq!(
+        read(x.clone() * y.clone()),
+        map2(&|p, q| p * q),
+        "mul {case}"
+    );
+    assert_eq!(
+        read(y.clone().powf(x.clone())),
+        map2(&|p, q| q.powf(p)),
+        "powf {case}"
+    );
+    // Broadcasts: one scalar per row ([rows, 1]) and one shared row ([1, cols]).
+    let per_row = Tensor::<F, 2>::from_data(TensorData::new(col.clone(), [rows, 1]), &device);
+    let shared = Tensor::<F, 2>::from_data(TensorData::new(row.clone(), [1, cols]), &device);
+    let want: Vec<f32> = (0..n).map(|k| a[k] - col[k / cols]).collect();
+    assert_eq!(read(x.clone() - per_row), want, "per-row broadcast {case}");
+    let want: Vec<f32> = (0..n).map(|k| a[k] * row[k % cols]).collect();
+    assert_eq!(
+        read(x.clone() * shared),
+        want,
+        "shared-row broadcast {case}"
+    );
+    // Comparison, mask_where, and the activations built on them.
+    let mask = x.clone().lower_elem(0.0);
+    let got = mask.clone().into_data().to_vec::<bool>().unwrap();
+    assert_eq!(
+        got,
+        a.iter().map(|&p| p < 0.0).collect::<Vec<_>>(),
+        "lower_elem {case}"
+    );
+    assert_eq!(
+        read(x.clone().mask_where(mask, y.clone())),
+        map2(&|p, q| if p < 0.0 { q } else { p }),
+        "mask_where {case}"
+    );
+    assert_eq!(
+        read(burn::tensor::activation::leaky_relu(x.clone(), 0.2)),
+        map1(&|p| if p >= 0.0 { p } else { 0.2 * p }),
+        "leaky_relu {case}"
+    );
+    // Row sums (the last-dim reduction), against f64.
+    let sums = read(x.clone().sum_dim(1));
+    assert_eq!(sums.len(), rows);
+    for (r, &s) in sums.iter().enumerate() {
+        let want: f64 = a[r * cols..(r + 1) * cols].iter().map(|&p| p as f64).sum();
+        assert!(
+            (s as f64 - want).abs() < 1e-4,
+            "sum_dim row {r} {case}: {s} vs {want}"
+        );
+    }
+}

@@ -100,6 +100,8 @@ pub mod conv;
 pub mod conv_transpose;
 pub mod cumulative;
 pub mod deform_conv;
+// burn-gan patch 6: element-wise loops split across threads.
+pub(crate) mod elementwise_par;
 pub mod expand;
 pub mod fft;
 pub mod flip;

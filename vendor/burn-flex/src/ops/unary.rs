@@ -8,6 +8,7 @@ use burn_std::{BoolDType, Bytes, bf16, f16};
 use num_traits::Float;
 
 use crate::layout::StridedBlocks;
+use crate::ops::elementwise_par::{for_each_chunk_mut, map_collect};
 use crate::{FlexTensor, Layout};
 
 /// Apply a float predicate element-wise, producing a boolean tensor.
@@ -22,21 +23,22 @@ pub fn float_predicate<F32P, F64P>(
     f64_pred: F64P,
 ) -> FlexTensor
 where
-    F32P: Fn(f32) -> bool + Copy,
-    F64P: Fn(f64) -> bool + Copy,
+    F32P: Fn(f32) -> bool + Copy + Sync + Send,
+    F64P: Fn(f64) -> bool + Copy + Sync + Send,
 {
     let tensor = tensor.to_contiguous();
     let shape = tensor.layout().shape().clone();
     let n = shape.num_elements();
 
+    // burn-gan patch 6: large predicates in parallel.
     let result: Vec<u8> = match tensor.dtype() {
         DType::F32 => {
             let s: &[f32] = tensor.storage();
-            s[..n].iter().map(|&x| f32_pred(x) as u8).collect()
+            map_collect(&s[..n], |x| f32_pred(x) as u8)
         }
         DType::F64 => {
             let s: &[f64] = tensor.storage();
-            s[..n].iter().map(|&x| f64_pred(x) as u8).collect()
+            map_collect(&s[..n], |x| f64_pred(x) as u8)
         }
         DType::F16 => {
             let s: &[f16] = tensor.storage();
@@ -55,8 +57,8 @@ where
 /// Apply a unary operation element-wise to a tensor.
 pub fn unary_op<F32Op, F64Op>(tensor: FlexTensor, f32_op: F32Op, f64_op: F64Op) -> FlexTensor
 where
-    F32Op: Fn(f32) -> f32 + Copy,
-    F64Op: Fn(f64) -> f64 + Copy,
+    F32Op: Fn(f32) -> f32 + Copy + Sync + Send,
+    F64Op: Fn(f64) -> f64 + Copy + Sync + Send,
 {
     let dtype = tensor.dtype();
 
@@ -73,17 +75,20 @@ where
 fn unary_op_typed<E, Op>(mut tensor: FlexTensor, op: Op) -> FlexTensor
 where
     E: burn_backend::Element + bytemuck::Pod,
-    Op: Fn(E) -> E,
+    Op: Fn(E) -> E + Sync + Send,
 {
     let n = tensor.layout().num_elements();
 
     // In-place fast path: unique, contiguous tensor at offset 0
+    // (burn-gan patch 6: large buffers in parallel chunks).
     if tensor.is_unique() && tensor.layout().is_contiguous() && tensor.layout().start_offset() == 0
     {
         let storage: &mut [E] = tensor.storage_mut();
-        for x in storage[..n].iter_mut() {
-            *x = op(*x);
-        }
+        for_each_chunk_mut(&mut storage[..n], |chunk| {
+            for x in chunk.iter_mut() {
+                *x = op(*x);
+            }
+        });
         return tensor;
     }
 
@@ -98,7 +103,7 @@ where
     // Iterate in storage order (contiguous) and preserve original layout.
     // Only valid when all strides are positive.
     if !has_negative_strides && layout.start_offset() == 0 && src.len() == n {
-        let result: Vec<E> = src.iter().map(|&x| op(x)).collect();
+        let result: Vec<E> = map_collect(src, &op);
         let bytes = Bytes::from_elems(result);
         return FlexTensor::new(bytes, layout, E::dtype());
     }
@@ -120,9 +125,7 @@ where
     let blocks = layout.strided_blocks();
     let result = match &blocks {
         // Single contiguous block (with offset)
-        StridedBlocks::Single { start, len } => {
-            src[*start..*start + *len].iter().map(|&x| op(x)).collect()
-        }
+        StridedBlocks::Single { start, len } => map_collect(&src[*start..*start + *len], &op),
         // Strided: iterate over contiguous blocks
         StridedBlocks::Multiple {
             block_len,

@@ -8,10 +8,11 @@ use macerator::{Scalar, Simd, VBitAnd, VBitOr, VBitXor, vload_unaligned, vstore_
 #[cfg(feature = "rayon")]
 use rayon::prelude::*;
 
-/// Threshold for parallel execution (elements).
-/// For memory-bound operations, parallelism helps when data exceeds L3 cache.
-#[cfg(feature = "rayon")]
-const PARALLEL_THRESHOLD: usize = 4 * 1024 * 1024;
+// burn-gan patch 6: 0.21.0 split these kernels only from 4M elements (for "data beyond L3");
+// on a 2-core machine a pass over 64k elements or more already gains from the second core
+// (dcgan28's activations are 50k to 800k elements), so they now split from
+// `ELEMENTWISE_PARALLEL_MIN` elements when the pool has more than one thread
+// (`elementwise_par::parallel_worth`).
 
 #[cfg(feature = "rayon")]
 const CHUNK_SIZE: usize = 4096;
@@ -27,7 +28,7 @@ macro_rules! define_inplace_f32_op {
             debug_assert_eq!(a.len(), b.len());
 
             #[cfg(feature = "rayon")]
-            if a.len() >= PARALLEL_THRESHOLD {
+            if crate::ops::elementwise_par::parallel_worth(a.len()) {
                 $par_fn(a, b);
                 return;
             }
@@ -104,7 +105,7 @@ macro_rules! define_shared_row_f32_op {
             );
 
             #[cfg(feature = "rayon")]
-            if dst.len() >= PARALLEL_THRESHOLD {
+            if crate::ops::elementwise_par::parallel_worth(dst.len()) {
                 $par_fn(dst, row);
                 return;
             }
@@ -185,7 +186,7 @@ define_shared_row_f32_op!(
 #[inline]
 pub fn abs_inplace_f32(a: &mut [f32]) {
     #[cfg(feature = "rayon")]
-    if a.len() >= PARALLEL_THRESHOLD {
+    if crate::ops::elementwise_par::parallel_worth(a.len()) {
         abs_inplace_f32_par(a);
         return;
     }
@@ -223,7 +224,7 @@ fn abs_inplace_f32_par(a: &mut [f32]) {
 #[inline]
 pub fn recip_inplace_f32(a: &mut [f32]) {
     #[cfg(feature = "rayon")]
-    if a.len() >= PARALLEL_THRESHOLD {
+    if crate::ops::elementwise_par::parallel_worth(a.len()) {
         recip_inplace_f32_par(a);
         return;
     }
@@ -281,7 +282,7 @@ pub fn cmp_f32(a: &[f32], b: &[f32], out: &mut [u8], op: CmpOp) {
     debug_assert_eq!(a.len(), out.len());
 
     #[cfg(feature = "rayon")]
-    if a.len() >= PARALLEL_THRESHOLD {
+    if crate::ops::elementwise_par::parallel_worth(a.len()) {
         cmp_f32_par(a, b, out, op);
         return;
     }
@@ -347,7 +348,7 @@ pub fn cmp_scalar_f32(a: &[f32], scalar: f32, out: &mut [u8], op: CmpOp) {
     debug_assert_eq!(a.len(), out.len());
 
     #[cfg(feature = "rayon")]
-    if a.len() >= PARALLEL_THRESHOLD {
+    if crate::ops::elementwise_par::parallel_worth(a.len()) {
         cmp_scalar_f32_par(a, scalar, out, op);
         return;
     }
@@ -418,7 +419,7 @@ macro_rules! define_bool_binary_u8_op {
             debug_assert_eq!(a.len(), out.len());
 
             #[cfg(feature = "rayon")]
-            if a.len() >= PARALLEL_THRESHOLD {
+            if crate::ops::elementwise_par::parallel_worth(a.len()) {
                 $par_fn(a, b, out);
                 return;
             }
@@ -466,7 +467,7 @@ macro_rules! define_bool_binary_u8_op {
             debug_assert_eq!(a.len(), b.len());
 
             #[cfg(feature = "rayon")]
-            if a.len() >= PARALLEL_THRESHOLD {
+            if crate::ops::elementwise_par::parallel_worth(a.len()) {
                 $inplace_par(a, b);
                 return;
             }
@@ -530,7 +531,7 @@ pub fn bool_not_u8(a: &[u8], out: &mut [u8]) {
     debug_assert_eq!(a.len(), out.len());
 
     #[cfg(feature = "rayon")]
-    if a.len() >= PARALLEL_THRESHOLD {
+    if crate::ops::elementwise_par::parallel_worth(a.len()) {
         bool_not_u8_par(a, out);
         return;
     }
@@ -575,7 +576,7 @@ fn bool_not_u8_par(a: &[u8], out: &mut [u8]) {
 #[inline]
 pub fn bool_not_inplace_u8(a: &mut [u8]) {
     #[cfg(feature = "rayon")]
-    if a.len() >= PARALLEL_THRESHOLD {
+    if crate::ops::elementwise_par::parallel_worth(a.len()) {
         bool_not_inplace_u8_par(a);
         return;
     }
@@ -632,7 +633,7 @@ pub fn mask_where_f32(tensor: &[f32], mask: &[u8], value: &[f32], out: &mut [f32
     let o = bytemuck::cast_slice_mut::<f32, u32>(out);
 
     #[cfg(feature = "rayon")]
-    if tensor.len() >= PARALLEL_THRESHOLD {
+    if crate::ops::elementwise_par::parallel_worth(tensor.len()) {
         mask_where_u32_par(t, mask, v, o);
         return;
     }
@@ -652,7 +653,7 @@ pub fn mask_where_f64(tensor: &[f64], mask: &[u8], value: &[f64], out: &mut [f64
     let o = bytemuck::cast_slice_mut::<f64, u64>(out);
 
     #[cfg(feature = "rayon")]
-    if tensor.len() >= PARALLEL_THRESHOLD {
+    if crate::ops::elementwise_par::parallel_worth(tensor.len()) {
         mask_where_u64_par(t, mask, v, o);
         return;
     }
@@ -672,7 +673,7 @@ pub fn mask_where_i64(tensor: &[i64], mask: &[u8], value: &[i64], out: &mut [i64
     let o = bytemuck::cast_slice_mut::<i64, u64>(out);
 
     #[cfg(feature = "rayon")]
-    if tensor.len() >= PARALLEL_THRESHOLD {
+    if crate::ops::elementwise_par::parallel_worth(tensor.len()) {
         mask_where_u64_par(t, mask, v, o);
         return;
     }
@@ -688,7 +689,7 @@ pub fn mask_where_u8(tensor: &[u8], mask: &[u8], value: &[u8], out: &mut [u8]) {
     debug_assert_eq!(tensor.len(), out.len());
 
     #[cfg(feature = "rayon")]
-    if tensor.len() >= PARALLEL_THRESHOLD {
+    if crate::ops::elementwise_par::parallel_worth(tensor.len()) {
         mask_where_u8_par(tensor, mask, value, out);
         return;
     }
@@ -707,7 +708,7 @@ pub fn mask_fill_f32(tensor: &[f32], mask: &[u8], fill_value: f32, out: &mut [f3
     let fill_bits = fill_value.to_bits();
 
     #[cfg(feature = "rayon")]
-    if tensor.len() >= PARALLEL_THRESHOLD {
+    if crate::ops::elementwise_par::parallel_worth(tensor.len()) {
         mask_fill_u32_par(t, mask, fill_bits, o);
         return;
     }
@@ -726,7 +727,7 @@ pub fn mask_fill_f64(tensor: &[f64], mask: &[u8], fill_value: f64, out: &mut [f6
     let fill_bits = fill_value.to_bits();
 
     #[cfg(feature = "rayon")]
-    if tensor.len() >= PARALLEL_THRESHOLD {
+    if crate::ops::elementwise_par::parallel_worth(tensor.len()) {
         mask_fill_u64_par(t, mask, fill_bits, o);
         return;
     }
@@ -745,7 +746,7 @@ pub fn mask_fill_i64(tensor: &[i64], mask: &[u8], fill_value: i64, out: &mut [i6
     let fill_bits = fill_value as u64;
 
     #[cfg(feature = "rayon")]
-    if tensor.len() >= PARALLEL_THRESHOLD {
+    if crate::ops::elementwise_par::parallel_worth(tensor.len()) {
         mask_fill_u64_par(t, mask, fill_bits, o);
         return;
     }
@@ -760,7 +761,7 @@ pub fn mask_fill_u8(tensor: &[u8], mask: &[u8], fill_value: u8, out: &mut [u8]) 
     debug_assert_eq!(tensor.len(), out.len());
 
     #[cfg(feature = "rayon")]
-    if tensor.len() >= PARALLEL_THRESHOLD {
+    if crate::ops::elementwise_par::parallel_worth(tensor.len()) {
         mask_fill_u8_par(tensor, mask, fill_value, out);
         return;
     }
