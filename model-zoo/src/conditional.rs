@@ -453,7 +453,7 @@ impl<B: Backend> Discriminator<B> {
                     x = norm.forward(x);
                 }
             }
-            x = self.activation.forward(x);
+            x = burn_gan::nn::leaky_relu(x, self.activation.negative_slope);
         }
         let features = x.flatten::<2>(1, 3);
         let k = self.convs.len();

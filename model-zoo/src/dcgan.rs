@@ -488,7 +488,7 @@ impl<B: Backend> Discriminator<B> {
                     x = norms[l - 1].forward(x);
                 }
             }
-            x = self.activation.forward(x);
+            x = burn_gan::nn::leaky_relu(x, self.activation.negative_slope);
         }
         x.flatten(1, 3)
     }

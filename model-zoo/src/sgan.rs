@@ -312,7 +312,7 @@ impl<B: Backend> Classifier<B> {
             if l > 0 {
                 x = self.norms[l - 1].forward(x);
             }
-            x = self.activation.forward(x);
+            x = burn_gan::nn::leaky_relu(x, self.activation.negative_slope);
         }
         x.flatten(1, 3)
     }

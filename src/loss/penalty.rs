@@ -137,10 +137,10 @@ fn untrack<B: AutodiffBackend, M: AutodiffModule<B>>(module: M) -> M {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::leaky_relu;
     use burn::module::{Module, ModuleVisitor, ParamId};
     use burn::nn::conv::{Conv2d, Conv2dConfig};
     use burn::nn::{Linear, LinearConfig};
-    use burn::tensor::activation::leaky_relu;
     use burn::tensor::{Distribution, TensorData};
 
     type Inner = crate::TestBackend; // NdArray<f64>

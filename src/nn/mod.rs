@@ -2,6 +2,7 @@
 
 use burn::nn::Initializer;
 
+mod activation;
 mod batch_norm;
 mod class_batch_norm;
 mod layer_norm;
@@ -10,6 +11,7 @@ mod spectral_norm;
 mod virtual_batch_norm;
 mod weight_norm;
 
+pub use activation::leaky_relu;
 pub use batch_norm::{BatchNorm, BatchNormConfig};
 pub use class_batch_norm::{ClassBatchNorm, ClassBatchNormConfig};
 pub use layer_norm::{LayerNorm2d, LayerNorm2dConfig};
