@@ -514,3 +514,55 @@ fn elementwise_case(rows: usize, cols: usize) {
         );
     }
 }
+
+/// Patch 7: large strided operands of scalar and binary ops are copied to contiguous buffers
+/// first. Permuted 4-D views (as a swapped-dims weight gradient is), small and large, against
+/// index arithmetic.
+#[test]
+fn flex_ops_on_permuted_views_match_index_arithmetic() {
+    let device = Default::default();
+    for shape in [[2usize, 3, 4, 5], [8, 16, 6, 7]] {
+        let n: usize = shape.iter().product();
+        let a = values(n, 21);
+        let b = values(n, 22);
+        let x = Tensor::<F, 4>::from_data(TensorData::new(a.clone(), shape), &device);
+        let y = Tensor::<F, 4>::from_data(TensorData::new(b.clone(), shape), &device);
+        // Element (i, j, k, l) of x.permute([1, 0, 3, 2]) is a[(j, i, l, k)].
+        let [d0, d1, d2, d3] = shape;
+        let at =
+            |v: &[f32], i: usize, j: usize, k: usize, l: usize| v[((j * d1 + i) * d2 + l) * d3 + k];
+        let mut want_scaled = Vec::new();
+        let mut want_sum = Vec::new();
+        for i in 0..d1 {
+            for j in 0..d0 {
+                for k in 0..d3 {
+                    for l in 0..d2 {
+                        want_scaled.push(at(&a, i, j, k, l) * 0.5);
+                        want_sum.push(at(&a, i, j, k, l) + at(&b, i, j, k, l) * at(&b, i, j, k, l));
+                    }
+                }
+            }
+        }
+        let p = [1, 0, 3, 2];
+        let got = x.clone().permute(p).mul_scalar(0.5);
+        assert_eq!(
+            got.into_data().to_vec::<f32>().unwrap(),
+            want_scaled,
+            "{shape:?} scalar"
+        );
+        let yy = y.clone().permute(p) * y.clone().permute(p);
+        let got = x.clone().permute(p) + yy;
+        assert_eq!(
+            got.into_data().to_vec::<f32>().unwrap(),
+            want_sum,
+            "{shape:?} binary"
+        );
+        let got = x.clone().permute(p).powf_scalar(2.0);
+        let want: Vec<f32> = want_scaled.iter().map(|v| (v * 2.0).powf(2.0)).collect();
+        assert_eq!(
+            got.into_data().to_vec::<f32>().unwrap(),
+            want,
+            "{shape:?} powf_scalar"
+        );
+    }
+}

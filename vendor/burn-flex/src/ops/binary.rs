@@ -349,6 +349,10 @@ where
     binary_op_typed(lhs, rhs, op)
 }
 
+/// burn-gan patch 7: element count from which a strided operand is first copied to a
+/// contiguous buffer (a tiled copy) rather than walked one strided index at a time.
+const STRIDED_TO_CONTIGUOUS_MIN: usize = 4096;
+
 /// Binary operation with in-place optimization for Pod types.
 pub(crate) fn binary_op_typed<E, Op>(mut lhs: FlexTensor, rhs: &FlexTensor, op: Op) -> FlexTensor
 where
@@ -394,6 +398,12 @@ where
         // Fast path for 2D non-contiguous (common for transpose)
         _ if lhs.layout().num_dims() == 2 => {
             apply_2d_strided(lhs_storage, rhs_storage, lhs.layout(), rhs.layout(), op)
+        }
+        // burn-gan patch 7: large strided operands (a permuted weight gradient in Adam's
+        // update, a swapped-dims convolution gradient) are copied to contiguous buffers by the
+        // tiled copy and take the fast paths above, instead of one strided index per element.
+        _ if lhs.layout().num_elements() >= STRIDED_TO_CONTIGUOUS_MIN => {
+            return binary_op_typed(lhs.to_contiguous(), &rhs.to_contiguous(), op);
         }
         // General fallback
         _ => {
@@ -504,6 +514,10 @@ where
 
     let result: Vec<E> = match tensor.layout().contiguous_offsets() {
         Some((start, end)) => map_collect(&storage[start..end], |x| op(x, scalar)),
+        // burn-gan patch 7: see `binary_op_typed`.
+        None if tensor.layout().num_elements() >= STRIDED_TO_CONTIGUOUS_MIN => {
+            return scalar_op_typed(tensor.to_contiguous(), scalar, op);
+        }
         None => StridedIter::new(tensor.layout())
             .map(|i| op(storage[i], scalar))
             .collect(),
