@@ -26,7 +26,7 @@ pub fn leaky_relu<B: Backend, const D: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::TestBackend;
+    use crate::{tensor_values, TestBackend};
     use burn::backend::Autodiff;
     use burn::tensor::TensorData;
 
@@ -36,32 +36,20 @@ mod tests {
     fn values_and_gradients_equal_burns_leaky_relu() {
         let device = Default::default();
         let data = TensorData::new(vec![-2.0, -0.5, 0.0, 0.25, 3.0, -1e-9], [2, 3]);
-        let ours = Tensor::<Ad, 2>::from_data(data.clone(), &device).require_grad();
-        let theirs = Tensor::<Ad, 2>::from_data(data, &device).require_grad();
         let weights = Tensor::<Ad, 2>::from_data(
             TensorData::new(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]),
             &device,
         );
-        let y_ours = leaky_relu(ours.clone(), 0.2);
-        let y_theirs = burn::tensor::activation::leaky_relu(theirs.clone(), 0.2);
-        assert_eq!(
-            y_ours.clone().into_data().to_vec::<f64>().unwrap(),
-            y_theirs.clone().into_data().to_vec::<f64>().unwrap()
-        );
-        let g_ours = (y_ours * weights.clone()).sum().backward();
-        let g_theirs = (y_theirs * weights).sum().backward();
-        let g_ours = ours
-            .grad(&g_ours)
-            .unwrap()
-            .to_data()
-            .to_vec::<f64>()
-            .unwrap();
-        let g_theirs = theirs
-            .grad(&g_theirs)
-            .unwrap()
-            .to_data()
-            .to_vec::<f64>()
-            .unwrap();
+        // (values, gradient of sum(weights * f(x))) of an activation `f`.
+        let run = |f: fn(Tensor<Ad, 2>) -> Tensor<Ad, 2>| {
+            let x = Tensor::<Ad, 2>::from_data(data.clone(), &device).require_grad();
+            let y = f(x.clone());
+            let grads = (y.clone() * weights.clone()).sum().backward();
+            (tensor_values(y), tensor_values(x.grad(&grads).unwrap()))
+        };
+        let (y_ours, g_ours) = run(|x| leaky_relu(x, 0.2));
+        let (y_theirs, g_theirs) = run(|x| burn::tensor::activation::leaky_relu(x, 0.2));
+        assert_eq!(y_ours, y_theirs);
         assert_eq!(g_ours, g_theirs);
         assert_eq!(g_ours, vec![0.2, 0.4, 3.0, 4.0, 5.0, 1.2000000000000002]);
     }

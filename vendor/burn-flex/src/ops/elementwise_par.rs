@@ -31,20 +31,28 @@ pub(crate) fn parallel_worth(len: usize) -> bool {
 }
 
 /// The chunk length used for a buffer of `len` elements, or `None` to stay sequential.
+#[cfg(feature = "rayon")]
 #[inline]
 fn chunk_len(len: usize) -> Option<usize> {
-    #[cfg(feature = "rayon")]
-    {
-        if parallel_worth(len) {
-            let threads = rayon::current_num_threads();
-            let pieces = threads * 4;
-            let chunk = len.div_ceil(pieces).max(ELEMENTWISE_PARALLEL_MIN / 4);
-            // Multiples of 64 elements keep chunk starts on cache lines for 4- and 8-byte types.
-            return Some(chunk.div_ceil(64) * 64);
-        }
-    }
-    let _ = len;
+    parallel_worth(len).then(|| {
+        let pieces = rayon::current_num_threads() * 4;
+        let chunk = len.div_ceil(pieces).max(ELEMENTWISE_PARALLEL_MIN / 4);
+        // Multiples of 64 elements keep chunk starts on cache lines for 4- and 8-byte types.
+        chunk.div_ceil(64) * 64
+    })
+}
+
+#[cfg(not(feature = "rayon"))]
+#[inline]
+fn chunk_len(_len: usize) -> Option<usize> {
     None
+}
+
+/// How many items, each costing `work_per_item` elements, one parallel chunk takes (the
+/// policy of [`chunk_len`] applied to the total work), or `None` to stay sequential.
+#[inline]
+fn items_per_chunk(items: usize, work_per_item: usize) -> Option<usize> {
+    chunk_len(items * work_per_item).map(|chunk| (chunk / work_per_item.max(1)).max(1))
 }
 
 /// `f` on consecutive chunks of `dst`, in parallel when `dst` is large.
@@ -161,15 +169,35 @@ where
     if row_len == 0 {
         return;
     }
-    match chunk_len(dst.len()) {
+    match items_per_chunk(dst.len() / row_len, row_len) {
         #[cfg(feature = "rayon")]
-        Some(chunk) => {
+        Some(rows) => {
             use rayon::prelude::*;
-            let rows = (chunk / row_len).max(1);
             dst.par_chunks_mut(rows * row_len)
                 .enumerate()
                 .for_each(|(i, d)| f(d, i * rows));
         }
         _ => f(dst, 0),
+    }
+}
+
+/// `f(output chunk, first output index)` on chunks of `out`, where producing one output
+/// costs `work_per_item` input elements (a row sum reads a whole row): in parallel when the
+/// total work is large.
+#[inline]
+pub(crate) fn for_each_output_chunk_mut<E, F>(out: &mut [E], work_per_item: usize, f: F)
+where
+    E: Send,
+    F: Fn(&mut [E], usize) + Sync + Send,
+{
+    match items_per_chunk(out.len(), work_per_item) {
+        #[cfg(feature = "rayon")]
+        Some(items) if out.len() > 1 => {
+            use rayon::prelude::*;
+            out.par_chunks_mut(items)
+                .enumerate()
+                .for_each(|(i, d)| f(d, i * items));
+        }
+        _ => f(out, 0),
     }
 }

@@ -1021,24 +1021,10 @@ fn reduce_last_dim_f32(
         let mut result = vec![0.0f32; rows];
         // burn-gan patch 6: groups of rows in parallel when the input is large (each row's
         // sum is the same kernel call on the same elements, so results are unchanged).
-        #[cfg(feature = "rayon")]
-        {
-            if rows > 1 && crate::ops::elementwise_par::parallel_worth(rows * dim_size) {
-                use rayon::prelude::*;
-                let threads = rayon::current_num_threads();
-                let rows_per = rows.div_ceil(threads * 4);
-                let data = &data[start_offset..];
-                result
-                    .par_chunks_mut(rows_per)
-                    .enumerate()
-                    .for_each(|(i, out)| {
-                        let first = i * rows_per * dim_size;
-                        kernels::sum_rows_f32(&data[first..], out, out.len(), dim_size);
-                    });
-                return result;
-            }
-        }
-        kernels::sum_rows_f32(&data[start_offset..], &mut result, rows, dim_size);
+        let data = &data[start_offset..];
+        crate::ops::elementwise_par::for_each_output_chunk_mut(&mut result, dim_size, |out, first| {
+            kernels::sum_rows_f32(&data[first * dim_size..], out, out.len(), dim_size);
+        });
         return result;
     }
 
