@@ -36,6 +36,38 @@ def main():
     timed("permute [64,64,14,14] to NHWC (copy)", 0,
           lambda e: (x2 + e).permute(0, 2, 3, 1).contiguous().sum().item())
     timed("add [64,64,14,14]", 0, lambda e: (x2 + e + x2).sum().item())
+    backward_ops()
+
+
+def backward_ops():
+    """Every convolution of one dcgan28 training step that is not a forward pass, as
+    aten::convolution_backward computes it for autograd (one gradient at a time)."""
+    big = 2 * 128 * 64 * 16 * 49 * 64 / 1e9
+    small = 2 * 64 * 16 * 196 * 64 / 1e9
+    bw = torch.ops.aten.convolution_backward
+
+    def grad(dy, x, w, transposed, which):
+        mask = [which == "input", which == "weight", False]
+        out = bw(dy, x, w, None, [2, 2], [1, 1], [1, 1], transposed, [0, 0], 1, mask)
+        return out[0] if which == "input" else out[1]
+
+    r = torch.rand
+    x, w, dy = r(64, 64, 14, 14), r(128, 64, 4, 4), r(64, 128, 7, 7)
+    timed("conv2d 64->128 weight grad", big, lambda e: grad(dy, x + e, w, False, "weight").sum().item())
+    timed("conv2d 64->128 input grad", big, lambda e: grad(dy + e, x, w, False, "input").sum().item())
+    x, w, dy = r(64, 1, 28, 28), r(64, 1, 4, 4), r(64, 64, 14, 14)
+    timed("conv2d 1->64 weight grad", small, lambda e: grad(dy, x + e, w, False, "weight").sum().item())
+    timed("conv2d 1->64 input grad", small, lambda e: grad(dy + e, x, w, False, "input").sum().item())
+    timed("conv2d 1->64 forward", small,
+          lambda e: F.conv2d(x + e, w, stride=2, padding=1).sum().item())
+    x, w, dy = r(64, 128, 7, 7), r(128, 64, 4, 4), r(64, 64, 14, 14)
+    timed("conv_transpose2d 128->64 weight grad", big, lambda e: grad(dy, x + e, w, True, "weight").sum().item())
+    timed("conv_transpose2d 128->64 input grad", big, lambda e: grad(dy + e, x, w, True, "input").sum().item())
+    x, w, dy = r(64, 64, 14, 14), r(64, 1, 4, 4), r(64, 1, 28, 28)
+    timed("conv_transpose2d 64->1 weight grad", small, lambda e: grad(dy, x + e, w, True, "weight").sum().item())
+    timed("conv_transpose2d 64->1 input grad", small, lambda e: grad(dy + e, x, w, True, "input").sum().item())
+    timed("conv_transpose2d 64->1 forward", small,
+          lambda e: F.conv_transpose2d(x + e, w, stride=2, padding=1).sum().item())
 
 
 if __name__ == "__main__":

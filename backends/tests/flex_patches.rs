@@ -1,6 +1,7 @@
 //! Checks the burn-gan patches of burn-flex (vendor/burn-flex/PATCHES.md) against direct
 //! reference implementations: the batch-parallel transposed convolution with its range-based
-//! col2im, and the slab-wise copy of N-dimensional permuted tensors.
+//! col2im, the slab-wise copy of N-dimensional permuted tensors, the im2col convolution, the
+//! element-wise loops and the convolution weight gradients.
 #![cfg(feature = "flex")]
 
 use burn::tensor::module::conv_transpose2d;
@@ -401,6 +402,150 @@ fn flex_conv2d_matches_the_definition() {
             .fold(0f64, f64::max);
         assert!(worst < 1e-4, "case {case}: max abs difference {worst}");
     }
+}
+
+/// Patch 8: the weight gradients of `conv2d` and `conv_transpose2d`, taken through burn's
+/// autodiff (which asks the backend for them), against their definitions summed in f64.
+/// DCGAN's layers, groups, dilation, output padding, odd sizes, several im2col tiles (14x14
+/// outputs of 40 images with one input channel is above the 4096-position tile), run in a
+/// 4-thread pool so that partial sums from several threads are added.
+#[test]
+fn flex_conv_weight_gradients_match_the_definition() {
+    use burn::backend::Autodiff;
+    use burn::tensor::module::conv2d;
+    use burn::tensor::ops::ConvOptions;
+    type A = Autodiff<F>;
+    let device = Default::default();
+    let tensor =
+        |v: Vec<f32>, s: [usize; 4]| Tensor::<A, 4>::from_data(TensorData::new(v, s), &device);
+    let close = |got: Tensor<F, 4>, want: &[f64], what: &str| {
+        let got = got.into_data().to_vec::<f32>().unwrap();
+        assert_eq!(got.len(), want.len(), "{what}: size");
+        let scale = want.iter().fold(1f64, |m, v| m.max(v.abs()));
+        let worst = got
+            .iter()
+            .zip(want)
+            .map(|(a, b)| (*a as f64 - b).abs())
+            .fold(0f64, f64::max);
+        assert!(
+            worst < 1e-5 * scale,
+            "{what}: max abs difference {worst} (scale {scale})"
+        );
+    };
+    // (batch, c_in, h, w, c_out, kh, kw, stride, padding, dilation, groups)
+    #[allow(clippy::type_complexity)]
+    let cases: &[(
+        usize,
+        usize,
+        usize,
+        usize,
+        usize,
+        usize,
+        usize,
+        usize,
+        usize,
+        usize,
+        usize,
+    )] = &[
+        (8, 16, 14, 14, 32, 4, 4, 2, 1, 1, 1),
+        (40, 1, 28, 28, 8, 4, 4, 2, 1, 1, 1),
+        (5, 6, 9, 7, 4, 3, 3, 1, 1, 1, 2),
+        (3, 4, 11, 10, 6, 3, 2, 2, 0, 2, 1),
+        (23, 8, 14, 14, 16, 4, 4, 2, 1, 1, 1),
+    ];
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        for (case, &(n, c_in, h, w, c_out, kh, kw, s, p, d, groups)) in cases.iter().enumerate() {
+            let seed = 600 + 10 * case as u64;
+            // Convolution x [n, c_in, h, w] -> y [n, c_out, oh, ow].
+            let cpg = c_in / groups;
+            let cog = c_out / groups;
+            let oh = (h + 2 * p - d * (kh - 1) - 1) / s + 1;
+            let ow = (w + 2 * p - d * (kw - 1) - 1) / s + 1;
+            let x = values(n * c_in * h * w, seed);
+            let wt = values(c_out * cpg * kh * kw, seed + 1);
+            let dy = values(n * c_out * oh * ow, seed + 2);
+            // Both directions share one index rule: input pixel (yi, yj) of x meets output
+            // pixel (i, j) through tap (ki, kj).
+            let tap = |i: usize, ki: usize, extent: usize| {
+                let v = (i * s + ki * d) as isize - p as isize;
+                (v >= 0 && v < extent as isize).then_some(v as usize)
+            };
+            let mut want = vec![0f64; c_out * cpg * kh * kw];
+            for b in 0..n {
+                for co in 0..c_out {
+                    let g = co / cog;
+                    for ci in 0..cpg {
+                        for ki in 0..kh {
+                            for kj in 0..kw {
+                                let mut acc = 0f64;
+                                for i in 0..oh {
+                                    for j in 0..ow {
+                                        let (Some(yi), Some(yj)) = (tap(i, ki, h), tap(j, kj, w))
+                                        else {
+                                            continue;
+                                        };
+                                        acc += dy[((b * c_out + co) * oh + i) * ow + j] as f64
+                                            * x[((b * c_in + g * cpg + ci) * h + yi) * w + yj]
+                                                as f64;
+                                    }
+                                }
+                                want[((co * cpg + ci) * kh + ki) * kw + kj] += acc;
+                            }
+                        }
+                    }
+                }
+            }
+            let weight = tensor(wt.clone(), [c_out, cpg, kh, kw]).require_grad();
+            let y = conv2d(
+                tensor(x.clone(), [n, c_in, h, w]),
+                weight.clone(),
+                None,
+                ConvOptions::new([s, s], [p, p], [d, d], groups),
+            );
+            let grads = (y * tensor(dy.clone(), [n, c_out, oh, ow]))
+                .sum()
+                .backward();
+            close(
+                weight.grad(&grads).unwrap(),
+                &want,
+                &format!("conv2d case {case}"),
+            );
+
+            // The transposed convolution dy-shaped input [n, c_out, oh, ow] -> x-shaped output
+            // [n, c_in, h, w] with weight [c_out, cpg, kh, kw] (its c_in is our c_out): its
+            // weight gradient pairs its input with its output gradient through the same taps,
+            // which is `want` above with x and dy exchanged. Output padding makes the output
+            // exactly h x w when the convolution dropped rows.
+            let pad_out = |extent: usize, o: usize, k: usize| {
+                extent - ((o - 1) * s + d * (k - 1) + 1 - 2 * p)
+            };
+            let options = ConvTransposeOptions::new(
+                [s, s],
+                [p, p],
+                [pad_out(h, oh, kh), pad_out(w, ow, kw)],
+                [d, d],
+                groups,
+            );
+            let weight = tensor(wt.clone(), [c_out, cpg, kh, kw]).require_grad();
+            let out = conv_transpose2d(
+                tensor(dy.clone(), [n, c_out, oh, ow]),
+                weight.clone(),
+                None,
+                options,
+            );
+            assert_eq!(out.dims(), [n, c_in, h, w], "case {case}: transposed shape");
+            let grads = (out * tensor(x.clone(), [n, c_in, h, w])).sum().backward();
+            close(
+                weight.grad(&grads).unwrap(),
+                &want,
+                &format!("conv_transpose2d case {case}"),
+            );
+        }
+    });
 }
 
 /// Patch 6: element-wise loops split across threads from 64k elements. Every case runs below

@@ -4,31 +4,43 @@
 //! ```sh
 //! cargo run --release --example op_timing
 //! RAYON_NUM_THREADS=1 cargo run --release --example op_timing
+//! OP="64->128, 14->7" RUNS=200 perf record -g target/release/examples/op_timing
 //! ```
 use std::time::Instant;
 
 use burn::tensor::module::{conv2d, conv_transpose2d};
-use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
-use burn::tensor::{Distribution, Tensor};
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, ModuleOps};
+use burn::tensor::{Distribution, Tensor, TensorPrimitive};
 use burn_gan_backends::Backend as B;
 
-/// Mean milliseconds of `f` over 10 runs after one warm-up; `f` returns a checksum so that
+/// Mean (and least) milliseconds of `f` over 10 runs after one warm-up; `f` returns a checksum so that
 /// nothing is optimised away.
 fn time(name: &str, gflop: f64, mut f: impl FnMut(f32) -> f32) {
-    f(0.0);
-    let n = 10;
-    let t = Instant::now();
-    let mut check = 0.0;
-    for i in 0..n {
-        check += f(i as f32 * 1e-3);
+    // `OP=<part of a name>` times only the matching operations (for a profiler), `RUNS` sets the
+    // number of timed runs.
+    if std::env::var("OP").is_ok_and(|only| !name.contains(&only)) {
+        return;
     }
-    let ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
+    f(0.0);
+    let n = std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(10);
+    let mut check = 0.0;
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        check += f(i as f32 * 1e-3);
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let ms = times.iter().sum::<f64>() / n as f64;
+    let min = times.iter().copied().fold(f64::INFINITY, f64::min);
     let rate = if gflop > 0.0 {
         format!("{:>6.1} GFLOP/s", gflop / ms * 1e3)
     } else {
         String::new()
     };
-    println!("{name:<44} {ms:>8.2} ms {rate}  (checksum {check:.3e})");
+    println!("{name:<44} {ms:>8.2} ms (min {min:>6.2}) {rate}  (checksum {check:.3e})");
 }
 
 fn main() {
@@ -73,6 +85,121 @@ fn main() {
     });
     time("add [64,64,14,14]", 0.0, |e| {
         (x2.clone() + e + x2.clone()).sum().into_scalar()
+    });
+    backward_ops(&d);
+}
+
+/// Every convolution of one dcgan28 training step that is not a forward pass: the weight and
+/// input gradients burn's autodiff asks the backend for, with the shapes of batch 64.
+fn backward_ops(d: &burn::tensor::Device<B>) {
+    let rnd4 = |s: [usize; 4]| Tensor::<B, 4>::random(s, Distribution::Default, d);
+    let prim = |t: Tensor<B, 4>| t.into_primitive().tensor();
+    let sum = |t| {
+        Tensor::<B, 4>::from_primitive(TensorPrimitive::Float(t))
+            .sum()
+            .into_scalar()
+    };
+    let copts = ConvOptions::new([2, 2], [1, 1], [1, 1], 1);
+    let topts = ConvTransposeOptions::new([2, 2], [1, 1], [0, 0], [1, 1], 1);
+    let big = 2.0 * 128.0 * 64.0 * 16.0 * 49.0 * 64.0 / 1e9;
+    let small = 2.0 * 64.0 * 16.0 * 196.0 * 64.0 / 1e9;
+    // D's second convolution, 64 -> 128, 14 -> 7.
+    let (x, w, dy) = (
+        rnd4([64, 64, 14, 14]),
+        rnd4([128, 64, 4, 4]),
+        rnd4([64, 128, 7, 7]),
+    );
+    time("conv2d 64->128 weight grad", big, |e| {
+        let g = B::conv2d_weight_backward(
+            prim(x.clone() + e),
+            prim(w.clone()),
+            prim(dy.clone()),
+            copts.clone(),
+        );
+        sum(g)
+    });
+    time("conv2d 64->128 input grad", big, |e| {
+        let g = B::conv2d_x_backward(
+            prim(x.clone()),
+            prim(w.clone()),
+            prim(dy.clone() + e),
+            copts.clone(),
+        );
+        sum(g)
+    });
+    // D's first convolution, 1 -> 64, 28 -> 14.
+    let (x, w, dy) = (
+        rnd4([64, 1, 28, 28]),
+        rnd4([64, 1, 4, 4]),
+        rnd4([64, 64, 14, 14]),
+    );
+    time("conv2d 1->64 weight grad", small, |e| {
+        let g = B::conv2d_weight_backward(
+            prim(x.clone() + e),
+            prim(w.clone()),
+            prim(dy.clone()),
+            copts.clone(),
+        );
+        sum(g)
+    });
+    time("conv2d 1->64 input grad", small, |e| {
+        let g = B::conv2d_x_backward(
+            prim(x.clone()),
+            prim(w.clone()),
+            prim(dy.clone() + e),
+            copts.clone(),
+        );
+        sum(g)
+    });
+    time("conv2d 1->64 forward", small, |e| {
+        conv2d(x.clone() + e, w.clone(), None, copts.clone())
+            .sum()
+            .into_scalar()
+    });
+    // G's first transposed convolution, 128 -> 64, 7 -> 14.
+    let (x, w, dy) = (
+        rnd4([64, 128, 7, 7]),
+        rnd4([128, 64, 4, 4]),
+        rnd4([64, 64, 14, 14]),
+    );
+    time("conv_transpose2d 128->64 weight grad", big, |e| {
+        let g = B::conv_transpose2d_weight_backward(
+            prim(x.clone() + e),
+            prim(w.clone()),
+            prim(dy.clone()),
+            topts.clone(),
+        );
+        sum(g)
+    });
+    time("conv_transpose2d 128->64 input grad", big, |e| {
+        let g =
+            B::conv_transpose2d_x_backward(prim(w.clone()), prim(dy.clone() + e), topts.clone());
+        sum(g)
+    });
+    // G's last transposed convolution, 64 -> 1, 14 -> 28.
+    let (x, w, dy) = (
+        rnd4([64, 64, 14, 14]),
+        rnd4([64, 1, 4, 4]),
+        rnd4([64, 1, 28, 28]),
+    );
+    time("conv_transpose2d 64->1 weight grad", small, |e| {
+        let g = B::conv_transpose2d_weight_backward(
+            prim(x.clone() + e),
+            prim(w.clone()),
+            prim(dy.clone()),
+            topts.clone(),
+        );
+        sum(g)
+    });
+    time("conv_transpose2d 64->1 input grad", small, |e| {
+        let g =
+            B::conv_transpose2d_x_backward(prim(w.clone()), prim(dy.clone() + e), topts.clone());
+        sum(g)
+    });
+    time("conv_transpose2d 64->1 forward", small, |e| {
+        conv_transpose2d(x.clone() + e, w.clone(), None, topts.clone())
+            .sum()
+            .into_scalar()
     });
 }
 

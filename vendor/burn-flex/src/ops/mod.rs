@@ -98,6 +98,7 @@ pub mod comparison;
 mod conv_common;
 pub mod conv;
 pub mod conv_transpose;
+pub mod conv_weight_grad;
 pub mod cumulative;
 pub mod deform_conv;
 // burn-gan patch 6: element-wise loops split across threads.

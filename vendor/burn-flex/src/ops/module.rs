@@ -2,7 +2,7 @@
 //!
 //! These operations power neural network modules like convolutions and pooling.
 
-use crate::ops::{conv, conv_transpose, deform_conv, interpolate, pool};
+use crate::ops::{conv, conv_transpose, conv_weight_grad, deform_conv, interpolate, pool};
 use crate::{Flex, FlexTensor, Layout};
 use burn_backend::{
     DType, Element, TensorMetadata,
@@ -271,6 +271,28 @@ impl ModuleOps<Flex> for Flex {
             DType::BF16 => conv_transpose::conv_transpose1d_bf16(x, weight, bias, &options),
             dtype => panic!("conv_transpose1d: unsupported dtype {:?}", dtype),
         }
+    }
+
+    // burn-gan patch (PATCHES.md): weight gradients as one accumulated GEMM over im2col
+    // tiles instead of burn's default (a convolution of axis-swapped copies).
+    fn conv2d_weight_backward(
+        x: FloatTensor<Flex>,
+        weight: FloatTensor<Flex>,
+        output_grad: FloatTensor<Flex>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Flex> {
+        let shape = weight.shape();
+        conv_weight_grad::conv2d_weight_backward(x, shape, output_grad, &options)
+    }
+
+    fn conv_transpose2d_weight_backward(
+        x: FloatTensor<Flex>,
+        weight: FloatTensor<Flex>,
+        output_grad: FloatTensor<Flex>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Flex> {
+        let shape = weight.shape();
+        conv_weight_grad::conv_transpose2d_weight_backward(x, shape, output_grad, &options)
     }
 
     fn conv_transpose2d(
