@@ -236,6 +236,7 @@ where
                             .copy_from_slice(&dy[src + start..src + end]);
                     }
                 }
+                // ANCHOR: accumulate
                 // acc[group rows] += dy_tile [cog, tile_size] x col_tile [tile_size, col_len]
                 // Safety: the pointers and strides describe the buffers above.
                 unsafe {
@@ -261,6 +262,7 @@ where
                         gemm::Parallelism::None,
                     );
                 }
+                // ANCHOR_END: accumulate
             }
         }
         acc
