@@ -177,6 +177,19 @@ fn flex_conv_transpose2d_matches_the_definition() {
             bias: false,
             ..TransposedCase::new([5, 3, 4, 4], [2, 3, 3], 1, 0, "dilation, big padding")
         },
+        // Patch 10: 7x7 inputs go 6 images to a GEMM, so 13 images make chunks of 6, 6 and a
+        // single image; 8 outputs x 4x4 taps = 128 floats per kernel row, a padded row.
+        TransposedCase::new(
+            [13, 6, 7, 7],
+            [8, 4, 4],
+            2,
+            1,
+            "chunks of images, padded kernel rows",
+        ),
+        TransposedCase {
+            groups: 2,
+            ..TransposedCase::new([7, 4, 7, 7], [3, 4, 4], 2, 1, "chunks of images, groups")
+        },
         TransposedCase {
             bias: false,
             ..TransposedCase::new(

@@ -195,7 +195,7 @@ bf16_via_f32!(
 /// GEMM for conv_transpose: writes `c = a^T @ b` where a is [k,m] and b is [k,n].
 /// The last argument allows the GEMM to use several threads (false when the caller already runs
 /// one GEMM per thread).
-type ConvTransposeGemmFn<T> = fn(&mut [T], &[T], &[T], usize, usize, usize, bool);
+type ConvTransposeGemmFn<T> = fn(&mut [T], &[T], &[T], usize, usize, usize, usize, bool);
 
 /// 3D transposed convolution via GEMM + col2im.
 #[allow(clippy::too_many_arguments)]
@@ -256,6 +256,30 @@ fn conv_transpose3d_impl<
 
     let x_data: &[T] = x.storage();
     let w_data: &[T] = weight.storage();
+    // burn-gan patch 10 (PATCHES.md): the GEMM reads the kernel `[c_in, col_ch]` unpacked, one
+    // row per step of its reduction. With `col_ch` a multiple of 512 bytes (64 output
+    // channels x 4x4 taps = 4 KiB in f32) those rows all fall into the same L1 sets, so they
+    // are copied once to rows padded by one cache line.
+    let w_ld = {
+        let row = w_shape[1] * w_shape[2] * w_shape[3] * w_shape[4];
+        if (row * core::mem::size_of::<T>()) % 512 == 0 {
+            row + 64 / core::mem::size_of::<T>()
+        } else {
+            row
+        }
+    };
+    let w_padded: alloc::vec::Vec<T>;
+    let w_data: &[T] = if w_ld == w_shape[1] * w_shape[2] * w_shape[3] * w_shape[4] {
+        w_data
+    } else {
+        let row = w_ld - 64 / core::mem::size_of::<T>();
+        let mut padded = vec![zero; w_shape[0] * w_ld];
+        for (dst, src) in padded.chunks_mut(w_ld).zip(w_data.chunks(row)) {
+            dst[..row].copy_from_slice(src);
+        }
+        w_padded = padded;
+        &w_padded
+    };
 
     let k_spatial = [kernel_d, kernel_h, kernel_w]
         .iter()
@@ -269,19 +293,21 @@ fn conv_transpose3d_impl<
     let col_ch = out_channels_per_group
         .checked_mul(k_spatial)
         .expect("conv_transpose: columns dimensions would overflow");
-    let columns_len = col_ch
-        .checked_mul(in_spatial)
-        .expect("conv_transpose: columns buffer size would overflow");
 
     let output_size = [batch_size, out_channels, out_d, out_h, out_w]
         .iter()
         .try_fold(1usize, |acc, &x| acc.checked_mul(x))
         .expect("conv_transpose: output dimensions would overflow");
     let mut output = vec![zero; output_size];
+    if output_size == 0 || in_spatial == 0 {
+        // Nothing to multiply (an empty batch, no channels, or an empty input).
+        let out_shape = Shape::from(vec![batch_size, out_channels, out_d, out_h, out_w]);
+        return FlexTensor::new(Bytes::from_elems(output), Layout::contiguous(out_shape), dtype);
+    }
 
-    // burn-gan patch: the images of a batch are independent, so they run in parallel, each with
-    // its own columns buffer and a single-threaded GEMM; col2im walks only the valid input range
-    // of each kernel tap instead of testing every element. See vendor/burn-flex/PATCHES.md.
+    // burn-gan patch: chunks of images run in parallel, each with its own columns buffer and a
+    // single-threaded GEMM; col2im walks only the valid input range of each kernel tap instead
+    // of testing every element. See vendor/burn-flex/PATCHES.md.
     let out_per_image = out_channels * out_spatial;
     let geometry = Col2Im::new(
         [in_d, in_h, in_w],
@@ -291,61 +317,93 @@ fn conv_transpose3d_impl<
         [pad_d, pad_h, pad_w],
         [dilation_d, dilation_h, dilation_w],
     );
-    let one_image = |b: usize,
-                     out_image: &mut [T],
-                     (columns, plane): &mut (alloc::vec::Vec<T>, alloc::vec::Vec<T>),
+    // burn-gan patch 10 (PATCHES.md): a few images share one GEMM, so that the GEMM's rows
+    // (the input positions) number a few hundred instead of one image's 49 or 196, and the
+    // kernel is packed once per chunk instead of once per image. The chunk's inputs are
+    // gathered into `[c_in, images x in_spatial]`, the columns come out as
+    // `[col_ch, images x in_spatial]`, and col2im reads each image's part of every row.
+    let per_chunk = 256usize.div_ceil(in_spatial).clamp(1, batch_size);
+    let columns_len = (per_chunk * in_spatial)
+        .checked_mul(col_ch)
+        .expect("conv_transpose: columns buffer size would overflow");
+    #[allow(clippy::type_complexity)]
+    let one_chunk = |first: usize,
+                     out_chunk: &mut [T],
+                     (columns, plane, inputs): &mut (
+        alloc::vec::Vec<T>,
+        alloc::vec::Vec<T>,
+        alloc::vec::Vec<T>,
+    ),
                      allow_threads: bool| {
+        let images = out_chunk.len() / out_per_image;
+        let n = images * in_spatial;
         for g in 0..groups {
             let ic_start = g * in_channels_per_group;
             let oc_start = g * out_channels_per_group;
-
-            let x_offset = b * in_channels * in_spatial + ic_start * in_spatial;
-            let w_offset = ic_start * out_channels_per_group * k_spatial;
-
-            let x_group = &x_data[x_offset..x_offset + in_channels_per_group * in_spatial];
-            let w_group = &w_data[w_offset..w_offset + in_channels_per_group * col_ch];
-
+            let w_offset = ic_start * w_ld;
+            let w_group = &w_data[w_offset..w_offset + in_channels_per_group * w_ld];
+            let x_group: &[T] = if images == 1 {
+                let x_offset = (first * in_channels + ic_start) * in_spatial;
+                &x_data[x_offset..x_offset + in_channels_per_group * in_spatial]
+            } else {
+                inputs.resize(in_channels_per_group * n, zero);
+                for ic in 0..in_channels_per_group {
+                    for j in 0..images {
+                        let src = ((first + j) * in_channels + ic_start + ic) * in_spatial;
+                        let dst = ic * n + j * in_spatial;
+                        inputs[dst..dst + in_spatial]
+                            .copy_from_slice(&x_data[src..src + in_spatial]);
+                    }
+                }
+                &inputs[..]
+            };
             gemm_fn(
-                columns,
+                &mut columns[..col_ch * n],
                 w_group,
                 x_group,
                 col_ch,
                 in_channels_per_group,
-                in_spatial,
+                n,
+                w_ld,
                 allow_threads,
             );
-
-            for oc in 0..out_channels_per_group {
-                let out_ch = &mut out_image
-                    [(oc_start + oc) * out_spatial..(oc_start + oc + 1) * out_spatial];
-                let cols =
-                    &mut columns[oc * k_spatial * in_spatial..(oc + 1) * k_spatial * in_spatial];
-                geometry.scatter(cols, out_ch, plane, zero);
+            for (j, out_image) in out_chunk.chunks_mut(out_per_image).enumerate() {
+                for oc in 0..out_channels_per_group {
+                    let out_ch = &mut out_image
+                        [(oc_start + oc) * out_spatial..(oc_start + oc + 1) * out_spatial];
+                    let cols = &mut columns[oc * k_spatial * n..(oc + 1) * k_spatial * n];
+                    geometry.scatter(cols, n, j * in_spatial, out_ch, plane, zero);
+                }
             }
         }
+    };
+    let scratch = || {
+        (
+            vec![zero; columns_len],
+            alloc::vec::Vec::new(),
+            alloc::vec::Vec::new(),
+        )
     };
 
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;
-        if batch_size > 1 {
+        if batch_size > per_chunk {
             output
-                .par_chunks_mut(out_per_image)
+                .par_chunks_mut(out_per_image * per_chunk)
                 .enumerate()
-                .for_each_init(
-                    || (vec![zero; columns_len], alloc::vec::Vec::new()),
-                    |columns, (b, out_image)| one_image(b, out_image, columns, false),
-                );
-        } else {
-            let mut scratch = (vec![zero; columns_len], alloc::vec::Vec::new());
-            one_image(0, &mut output, &mut scratch, true);
+                .for_each_init(scratch, |scratch, (c, out_chunk)| {
+                    one_chunk(c * per_chunk, out_chunk, scratch, false)
+                });
+        } else if batch_size > 0 {
+            one_chunk(0, &mut output, &mut scratch(), true);
         }
     }
     #[cfg(not(feature = "rayon"))]
     {
-        let mut scratch = (vec![zero; columns_len], alloc::vec::Vec::new());
-        for (b, out_image) in output.chunks_mut(out_per_image).enumerate() {
-            one_image(b, out_image, &mut scratch, true);
+        let mut scratch = scratch();
+        for (c, out_chunk) in output.chunks_mut(out_per_image * per_chunk).enumerate() {
+            one_chunk(c * per_chunk, out_chunk, &mut scratch, true);
         }
     }
 
@@ -478,6 +536,8 @@ impl Col2Im {
     fn scatter<T: Copy + core::ops::Add<Output = T>>(
         &self,
         cols: &mut [T],
+        col_stride: usize,
+        col_offset: usize,
         out: &mut [T],
         plane: &mut alloc::vec::Vec<T>,
         zero: T,
@@ -503,7 +563,8 @@ impl Col2Im {
         let target_w = if direct { out_w } else { q[2] };
         let in_spatial = in_d * in_h * in_w;
         for tap in &self.taps {
-            let col = &mut cols[tap.k_idx * in_spatial..(tap.k_idx + 1) * in_spatial];
+            let at = tap.k_idx * col_stride + col_offset;
+            let col = &mut cols[at..at + in_spatial];
             let len = tap.w.1 - tap.w.0;
             let rows = tap.h.1 - tap.h.0;
             let flat = target_w == in_w && rows > 1;
@@ -586,10 +647,11 @@ macro_rules! conv_transpose_gemm_typed {
             m: usize,
             k: usize,
             n: usize,
+            lda: usize,
             allow_threads: bool,
         ) {
             debug_assert_eq!(c.len(), m * n);
-            debug_assert_eq!(a.len(), k * m);
+            debug_assert_eq!(a.len(), k * lda);
             debug_assert_eq!(b.len(), k * n);
             #[cfg(feature = "rayon")]
             let parallelism = if allow_threads && m * n * k >= 192 * 192 * 192 {
@@ -612,7 +674,7 @@ macro_rules! conv_transpose_gemm_typed {
                     n as isize, // dst_rs
                     false,
                     a.as_ptr(),
-                    m as isize, // lhs_cs: A^T column stride = row length of A
+                    lda as isize, // lhs_cs: A^T column stride = row stride of A
                     1,          // lhs_rs: A^T row stride = 1
                     b.as_ptr(),
                     1,          // rhs_cs
