@@ -51,23 +51,23 @@ def backward_ops():
         out = bw(dy, x, w, None, [2, 2], [1, 1], [1, 1], transposed, [0, 0], 1, mask)
         return out[0] if which == "input" else out[1]
 
-    r = torch.rand
-    x, w, dy = r(64, 64, 14, 14), r(128, 64, 4, 4), r(64, 128, 7, 7)
-    timed("conv2d 64->128 weight grad", big, lambda e: grad(dy, x + e, w, False, "weight").sum().item())
-    timed("conv2d 64->128 input grad", big, lambda e: grad(dy + e, x, w, False, "input").sum().item())
-    x, w, dy = r(64, 1, 28, 28), r(64, 1, 4, 4), r(64, 64, 14, 14)
-    timed("conv2d 1->64 weight grad", small, lambda e: grad(dy, x + e, w, False, "weight").sum().item())
-    timed("conv2d 1->64 input grad", small, lambda e: grad(dy + e, x, w, False, "input").sum().item())
-    timed("conv2d 1->64 forward", small,
-          lambda e: F.conv2d(x + e, w, stride=2, padding=1).sum().item())
-    x, w, dy = r(64, 128, 7, 7), r(128, 64, 4, 4), r(64, 64, 14, 14)
-    timed("conv_transpose2d 128->64 weight grad", big, lambda e: grad(dy, x + e, w, True, "weight").sum().item())
-    timed("conv_transpose2d 128->64 input grad", big, lambda e: grad(dy + e, x, w, True, "input").sum().item())
-    x, w, dy = r(64, 64, 14, 14), r(64, 1, 4, 4), r(64, 1, 28, 28)
-    timed("conv_transpose2d 64->1 weight grad", small, lambda e: grad(dy, x + e, w, True, "weight").sum().item())
-    timed("conv_transpose2d 64->1 input grad", small, lambda e: grad(dy + e, x, w, True, "input").sum().item())
-    timed("conv_transpose2d 64->1 forward", small,
-          lambda e: F.conv_transpose2d(x + e, w, stride=2, padding=1).sum().item())
+    # (layer, transposed, x, weight, output gradient, GFLOP, time the forward pass too)
+    layers = [
+        ("conv2d 64->128", False, (64, 64, 14, 14), (128, 64, 4, 4), (64, 128, 7, 7), big, False),
+        ("conv2d 1->64", False, (64, 1, 28, 28), (64, 1, 4, 4), (64, 64, 14, 14), small, True),
+        ("conv_transpose2d 128->64", True, (64, 128, 7, 7), (128, 64, 4, 4), (64, 64, 14, 14), big, False),
+        ("conv_transpose2d 64->1", True, (64, 64, 14, 14), (64, 1, 4, 4), (64, 1, 28, 28), small, True),
+    ]
+    for layer, transposed, xs, ws, dys, gflop, forward in layers:
+        x, w, dy = torch.rand(xs), torch.rand(ws), torch.rand(dys)
+        timed(f"{layer} weight grad", gflop,
+              lambda e: grad(dy, x + e, w, transposed, "weight").sum().item())
+        timed(f"{layer} input grad", gflop,
+              lambda e: grad(dy + e, x, w, transposed, "input").sum().item())
+        if forward:
+            op = F.conv_transpose2d if transposed else F.conv2d
+            timed(f"{layer} forward", gflop,
+                  lambda e: op(x + e, w, stride=2, padding=1).sum().item())
 
 
 if __name__ == "__main__":

@@ -90,7 +90,8 @@ fn main() {
 }
 
 /// Every convolution of one dcgan28 training step that is not a forward pass: the weight and
-/// input gradients burn's autodiff asks the backend for, with the shapes of batch 64.
+/// input gradients burn's autodiff asks the backend for, with the shapes of batch 64, and the
+/// forward passes of the one-channel layers.
 fn backward_ops(d: &burn::tensor::Device<B>) {
     let rnd4 = |s: [usize; 4]| Tensor::<B, 4>::random(s, Distribution::Default, d);
     let prim = |t: Tensor<B, 4>| t.into_primitive().tensor();
@@ -103,104 +104,76 @@ fn backward_ops(d: &burn::tensor::Device<B>) {
     let topts = ConvTransposeOptions::new([2, 2], [1, 1], [0, 0], [1, 1], 1);
     let big = 2.0 * 128.0 * 64.0 * 16.0 * 49.0 * 64.0 / 1e9;
     let small = 2.0 * 64.0 * 16.0 * 196.0 * 64.0 / 1e9;
-    // D's second convolution, 64 -> 128, 14 -> 7.
-    let (x, w, dy) = (
-        rnd4([64, 64, 14, 14]),
-        rnd4([128, 64, 4, 4]),
-        rnd4([64, 128, 7, 7]),
-    );
-    time("conv2d 64->128 weight grad", big, |e| {
-        let g = B::conv2d_weight_backward(
-            prim(x.clone() + e),
-            prim(w.clone()),
-            prim(dy.clone()),
-            copts.clone(),
-        );
-        sum(g)
-    });
-    time("conv2d 64->128 input grad", big, |e| {
-        let g = B::conv2d_x_backward(
-            prim(x.clone()),
-            prim(w.clone()),
-            prim(dy.clone() + e),
-            copts.clone(),
-        );
-        sum(g)
-    });
-    // D's first convolution, 1 -> 64, 28 -> 14.
-    let (x, w, dy) = (
-        rnd4([64, 1, 28, 28]),
-        rnd4([64, 1, 4, 4]),
-        rnd4([64, 64, 14, 14]),
-    );
-    time("conv2d 1->64 weight grad", small, |e| {
-        let g = B::conv2d_weight_backward(
-            prim(x.clone() + e),
-            prim(w.clone()),
-            prim(dy.clone()),
-            copts.clone(),
-        );
-        sum(g)
-    });
-    time("conv2d 1->64 input grad", small, |e| {
-        let g = B::conv2d_x_backward(
-            prim(x.clone()),
-            prim(w.clone()),
-            prim(dy.clone() + e),
-            copts.clone(),
-        );
-        sum(g)
-    });
-    time("conv2d 1->64 forward", small, |e| {
-        conv2d(x.clone() + e, w.clone(), None, copts.clone())
-            .sum()
-            .into_scalar()
-    });
-    // G's first transposed convolution, 128 -> 64, 7 -> 14.
-    let (x, w, dy) = (
-        rnd4([64, 128, 7, 7]),
-        rnd4([128, 64, 4, 4]),
-        rnd4([64, 64, 14, 14]),
-    );
-    time("conv_transpose2d 128->64 weight grad", big, |e| {
-        let g = B::conv_transpose2d_weight_backward(
-            prim(x.clone() + e),
-            prim(w.clone()),
-            prim(dy.clone()),
-            topts.clone(),
-        );
-        sum(g)
-    });
-    time("conv_transpose2d 128->64 input grad", big, |e| {
-        let g =
-            B::conv_transpose2d_x_backward(prim(w.clone()), prim(dy.clone() + e), topts.clone());
-        sum(g)
-    });
-    // G's last transposed convolution, 64 -> 1, 14 -> 28.
-    let (x, w, dy) = (
-        rnd4([64, 64, 14, 14]),
-        rnd4([64, 1, 4, 4]),
-        rnd4([64, 1, 28, 28]),
-    );
-    time("conv_transpose2d 64->1 weight grad", small, |e| {
-        let g = B::conv_transpose2d_weight_backward(
-            prim(x.clone() + e),
-            prim(w.clone()),
-            prim(dy.clone()),
-            topts.clone(),
-        );
-        sum(g)
-    });
-    time("conv_transpose2d 64->1 input grad", small, |e| {
-        let g =
-            B::conv_transpose2d_x_backward(prim(w.clone()), prim(dy.clone() + e), topts.clone());
-        sum(g)
-    });
-    time("conv_transpose2d 64->1 forward", small, |e| {
-        conv_transpose2d(x.clone() + e, w.clone(), None, topts.clone())
-            .sum()
-            .into_scalar()
-    });
+    // (layer, transposed, x, weight, output gradient, GFLOP, time the forward pass too): D's
+    // second and first convolutions, G's first and last transposed convolutions.
+    let layers = [
+        (
+            "conv2d 64->128",
+            false,
+            [64, 64, 14, 14],
+            [128, 64, 4, 4],
+            [64, 128, 7, 7],
+            big,
+            false,
+        ),
+        (
+            "conv2d 1->64",
+            false,
+            [64, 1, 28, 28],
+            [64, 1, 4, 4],
+            [64, 64, 14, 14],
+            small,
+            true,
+        ),
+        (
+            "conv_transpose2d 128->64",
+            true,
+            [64, 128, 7, 7],
+            [128, 64, 4, 4],
+            [64, 64, 14, 14],
+            big,
+            false,
+        ),
+        (
+            "conv_transpose2d 64->1",
+            true,
+            [64, 64, 14, 14],
+            [64, 1, 4, 4],
+            [64, 1, 28, 28],
+            small,
+            true,
+        ),
+    ];
+    for (layer, transposed, xs, ws, dys, gflop, forward) in layers {
+        let (x, w, dy) = (rnd4(xs), rnd4(ws), rnd4(dys));
+        time(&format!("{layer} weight grad"), gflop, |e| {
+            let (x, w, dy) = (prim(x.clone() + e), prim(w.clone()), prim(dy.clone()));
+            sum(if transposed {
+                B::conv_transpose2d_weight_backward(x, w, dy, topts.clone())
+            } else {
+                B::conv2d_weight_backward(x, w, dy, copts.clone())
+            })
+        });
+        time(&format!("{layer} input grad"), gflop, |e| {
+            let (x, w, dy) = (prim(x.clone()), prim(w.clone()), prim(dy.clone() + e));
+            sum(if transposed {
+                B::conv_transpose2d_x_backward(w, dy, topts.clone())
+            } else {
+                B::conv2d_x_backward(x, w, dy, copts.clone())
+            })
+        });
+        if forward {
+            time(&format!("{layer} forward"), gflop, |e| {
+                let x = x.clone() + e;
+                let y = if transposed {
+                    conv_transpose2d(x, w.clone(), None, topts.clone())
+                } else {
+                    conv2d(x, w.clone(), None, copts.clone())
+                };
+                y.sum().into_scalar()
+            });
+        }
+    }
 }
 
 fn rayon_threads() -> String {
