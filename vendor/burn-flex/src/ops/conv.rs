@@ -290,14 +290,8 @@ fn conv3d_impl<T: bytemuck::Pod + Clone + Copy + burn_backend::Element + Send + 
 
     let col_len = channels_per_group * kernel_d * kernel_h * kernel_w;
     let spatial_out = out_d * out_h * out_w;
-    // burn-gan patch (PATCHES.md): rows of an im2col tile a multiple of 512 bytes apart are
-    // padded by one cache line. gemm packs the tile by reading one column across many rows;
-    // rows 4 KiB apart (col_len 1024 in f32) all map to the same L1 sets.
-    let col_ld = if (col_len * core::mem::size_of::<T>()) % 512 == 0 {
-        col_len + 64 / core::mem::size_of::<T>()
-    } else {
-        col_len
-    };
+    // burn-gan patch 8 (PATCHES.md): im2col rows padded off multiples of 512 bytes.
+    let col_ld = padded_row_len::<T>(col_len);
 
     let [dilation_d, dilation_h, dilation_w] = options.dilation;
 
@@ -552,8 +546,8 @@ fn conv3d_impl<T: bytemuck::Pod + Clone + Copy + burn_backend::Element + Send + 
 
 /// Build im2col tile for a range of output positions.
 ///
-/// Fills `col_tile` with shape [tile_size, col_len] where each row is a flattened
-/// patch from the NHWC input for one output position.
+/// Fills `col_tile` with one row per output position, `col_len` elements apart (the row
+/// stride, at least the patch length), each a flattened patch from the NHWC input.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn im2col_3d_tile<T: bytemuck::Pod + Copy>(
     col_tile: &mut [T],
@@ -1804,6 +1798,20 @@ gemm_typed!(gemm_f16, f16, f16::from_f32(0.0), f16::from_f32(1.0));
 // flex-internal fast path; otherwise add them there.
 /// burn-gan patch: for each of `count` consecutive [rows, cols] matrices of `src`, writes its
 /// [cols, rows] transpose to the same place in `dst`, in 16x16 tiles, matrices in parallel.
+/// The row stride for rows of `len` elements that gemm reads column-wise (packing an operand,
+/// or its micro-kernel reading an unpacked one): `len` plus one cache line when `len` elements
+/// are a multiple of 512 bytes (burn-gan patch 8, PATCHES.md). Rows 4 KiB apart (1024 f32,
+/// e.g. 64 channels x a 4x4 kernel) all map to the same L1 sets, and reading one column
+/// across 64 of them missed L1 on every row.
+pub(crate) fn padded_row_len<T>(len: usize) -> usize {
+    let size = core::mem::size_of::<T>();
+    if len > 0 && (len * size) % 512 == 0 {
+        len + 64 / size
+    } else {
+        len
+    }
+}
+
 /// `out[c * rows + r] = inp[r * cols + c]`: one `[rows, cols]` row-major matrix transposed.
 ///
 /// burn-gan patch (PATCHES.md): full 8x8 blocks go through a small buffer, read as 8

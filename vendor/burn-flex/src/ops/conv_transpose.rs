@@ -256,23 +256,16 @@ fn conv_transpose3d_impl<
 
     let x_data: &[T] = x.storage();
     let w_data: &[T] = weight.storage();
-    // burn-gan patch 10 (PATCHES.md): the GEMM reads the kernel `[c_in, col_ch]` unpacked, one
-    // row per step of its reduction. With `col_ch` a multiple of 512 bytes (64 output
-    // channels x 4x4 taps = 4 KiB in f32) those rows all fall into the same L1 sets, so they
-    // are copied once to rows padded by one cache line.
-    let w_ld = {
-        let row = w_shape[1] * w_shape[2] * w_shape[3] * w_shape[4];
-        if (row * core::mem::size_of::<T>()) % 512 == 0 {
-            row + 64 / core::mem::size_of::<T>()
-        } else {
-            row
-        }
-    };
+    // burn-gan patch 10 (PATCHES.md): the GEMM reads the kernel `[c_in, col_ch]` one row per
+    // step of its reduction (packing it, or unpacked in its micro-kernel). Rows a multiple of
+    // 512 bytes long (64 output channels x 4x4 taps = 4 KiB in f32) are copied once to rows
+    // padded by one cache line (`padded_row_len`).
+    let row = w_shape[1] * w_shape[2] * w_shape[3] * w_shape[4];
+    let w_ld = super::conv::padded_row_len::<T>(row);
     let w_padded: alloc::vec::Vec<T>;
-    let w_data: &[T] = if w_ld == w_shape[1] * w_shape[2] * w_shape[3] * w_shape[4] {
+    let w_data: &[T] = if w_ld == row {
         w_data
     } else {
-        let row = w_ld - 64 / core::mem::size_of::<T>();
         let mut padded = vec![zero; w_shape[0] * w_ld];
         for (dst, src) in padded.chunks_mut(w_ld).zip(w_data.chunks(row)) {
             dst[..row].copy_from_slice(src);

@@ -28,7 +28,7 @@ use burn_std::{Bytes, Shape, bf16, f16};
 
 use crate::{FlexTensor, Layout};
 
-use super::conv::{im2col_3d_tile, transpose_2d, transpose_rows_parallel};
+use super::conv::{im2col_3d_tile, padded_row_len, transpose_2d, transpose_rows_parallel};
 
 /// Gradient of `conv2d(x, w)` with respect to `w`, shaped like `w`.
 pub fn conv2d_weight_backward(
@@ -152,13 +152,8 @@ where
     if batch == 0 || col_len == 0 || c_out == 0 {
         return vec![zero; c_out * col_len];
     }
-    // Row stride of the im2col tile and the accumulator, padded as in conv.rs so that rows are
-    // not a multiple of 512 bytes apart.
-    let col_ld = if (col_len * core::mem::size_of::<T>()) % 512 == 0 {
-        col_len + 64 / core::mem::size_of::<T>()
-    } else {
-        col_len
-    };
+    // Row stride of the im2col tile and the accumulator, padded as in conv.rs.
+    let col_ld = padded_row_len::<T>(col_len);
     let x: &[T] = input.storage();
     let dy: &[T] = output_grad.storage();
     let in_spatial = in_d * in_h * in_w;
