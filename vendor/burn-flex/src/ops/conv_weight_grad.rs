@@ -29,6 +29,7 @@ use burn_std::{Bytes, Shape, bf16, f16};
 use crate::{FlexTensor, Layout};
 
 use super::conv::{im2col_3d_tile, padded_row_len, transpose_2d, transpose_rows_parallel};
+use super::module::{cast_from_f32, cast_to_f32};
 
 /// Gradient of `conv2d(x, w)` with respect to `w`, shaped like `w`.
 pub fn conv2d_weight_backward(
@@ -90,40 +91,23 @@ fn weight_grad_dispatch(
     weight_shape: Shape,
 ) -> FlexTensor {
     let dtype = input.dtype();
-    match dtype {
-        DType::F32 => {
-            let grad = weight_grad::<f32>(&input, &output_grad, kernel, geometry);
-            FlexTensor::new(Bytes::from_elems(grad), Layout::contiguous(weight_shape), dtype)
-        }
-        DType::F64 => {
-            let grad = weight_grad::<f64>(&input, &output_grad, kernel, geometry);
-            FlexTensor::new(Bytes::from_elems(grad), Layout::contiguous(weight_shape), dtype)
-        }
+    let bytes = match dtype {
+        DType::F32 => Bytes::from_elems(weight_grad::<f32>(&input, &output_grad, kernel, geometry)),
+        DType::F64 => Bytes::from_elems(weight_grad::<f64>(&input, &output_grad, kernel, geometry)),
         // Half precision accumulates in f32, as this backend's convolutions do for bf16.
         DType::F16 => {
-            let up = |t: &FlexTensor| widen(t, |v: f16| v.to_f32());
-            let grad = weight_grad::<f32>(&up(&input), &up(&output_grad), kernel, geometry);
-            let grad: Vec<f16> = grad.into_iter().map(f16::from_f32).collect();
-            FlexTensor::new(Bytes::from_elems(grad), Layout::contiguous(weight_shape), dtype)
+            let up = |t| cast_to_f32(t, f16::to_f32);
+            let grad = weight_grad_dispatch(up(input), up(output_grad), kernel, geometry, weight_shape);
+            return cast_from_f32(grad, f16::from_f32);
         }
         DType::BF16 => {
-            let up = |t: &FlexTensor| widen(t, |v: bf16| v.to_f32());
-            let grad = weight_grad::<f32>(&up(&input), &up(&output_grad), kernel, geometry);
-            let grad: Vec<bf16> = grad.into_iter().map(bf16::from_f32).collect();
-            FlexTensor::new(Bytes::from_elems(grad), Layout::contiguous(weight_shape), dtype)
+            let up = |t| cast_to_f32(t, bf16::to_f32);
+            let grad = weight_grad_dispatch(up(input), up(output_grad), kernel, geometry, weight_shape);
+            return cast_from_f32(grad, bf16::from_f32);
         }
         dtype => panic!("conv weight gradient: unsupported dtype {dtype:?}"),
-    }
-}
-
-fn widen<E: bytemuck::Pod + burn_backend::Element>(t: &FlexTensor, f: fn(E) -> f32) -> FlexTensor {
-    let data: &[E] = t.storage();
-    let wide: Vec<f32> = data.iter().map(|&v| f(v)).collect();
-    FlexTensor::new(
-        Bytes::from_elems(wide),
-        Layout::contiguous(t.layout().shape().clone()),
-        DType::F32,
-    )
+    };
+    FlexTensor::new(bytes, Layout::contiguous(weight_shape), dtype)
 }
 
 /// The weight gradient `[c_out, c_in / groups, kd, kh, kw]` of the convolution that maps the
