@@ -356,6 +356,10 @@ fn flex_conv2d_matches_the_definition() {
         (23, 8, 14, 14, 16, 4, 4, [2, 2], [1, 1], [1, 1], 1),
         (20, 4, 6, 6, 6, 3, 3, [1, 1], [1, 1], [1, 1], 2),
         (40, 2, 28, 28, 3, 4, 4, [2, 2], [1, 1], [1, 1], 1),
+        // im2col writes padding itself into reused tiles (patch 11): padding wider than the
+        // kernel (whole kernel rows out of range), and groups with strided, dilated taps.
+        (2, 3, 5, 5, 4, 2, 2, [1, 1], [2, 2], [1, 1], 1),
+        (3, 6, 11, 10, 6, 3, 5, [3, 2], [2, 3], [2, 1], 3),
     ];
     for (case, &(n, c_in, h, w, c_out, kh, kw, stride, padding, dilation, groups)) in
         cases.iter().enumerate()
@@ -465,6 +469,8 @@ fn flex_conv_weight_gradients_match_the_definition() {
         (5, 6, 9, 7, 4, 3, 3, 1, 1, 1, 2),
         (3, 4, 11, 10, 6, 3, 2, 2, 0, 2, 1),
         (23, 8, 14, 14, 16, 4, 4, 2, 1, 1, 1),
+        // Padding wider than the kernel: taps entirely out of range in reused im2col tiles.
+        (2, 3, 5, 5, 4, 2, 2, 1, 2, 1, 1),
     ];
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(4)

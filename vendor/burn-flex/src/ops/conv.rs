@@ -295,8 +295,9 @@ fn conv3d_impl<T: bytemuck::Pod + Clone + Copy + burn_backend::Element + Send + 
 
     let [dilation_d, dilation_h, dilation_w] = options.dilation;
 
-    // Tile size for processing output pixels. Larger = better GEMM utilization,
-    // smaller = more parallelism and better cache usage. 512 is a good balance.
+    // Tile size for processing output pixels (the sequential path). Larger = better GEMM
+    // utilization, smaller = more parallelism and better cache usage.
+    #[cfg(not(feature = "rayon"))]
     const TILE_SIZE: usize = 512;
     #[cfg(not(feature = "rayon"))]
     let num_tiles = spatial_out.div_ceil(TILE_SIZE);
@@ -359,9 +360,18 @@ fn conv3d_impl<T: bytemuck::Pod + Clone + Copy + burn_backend::Element + Send + 
             // back as one contiguous run per (channel, image segment).
             let total = batch_size * spatial_out;
             let threads = rayon::current_num_threads().max(1);
-            let tile = total.div_ceil(2 * threads).clamp(64, TILE_SIZE).min(total);
+            // burn-gan patch 11 (PATCHES.md): tiles of about 64k im2col elements (256 KiB in
+            // f32, so the tile and the GEMM's packed copy of it stay in a 1 MiB L2), at least
+            // 64 positions, and a multiple of the thread count of them, of sizes within one
+            // position of each other: 3136 positions in tiles of 512 made 7 tiles, 4 for one
+            // thread and 3 for the other.
+            let tile = ((1usize << 16) / col_ld).clamp(64, 4096).min(total);
+            let tiles = total.div_ceil(tile).next_multiple_of(threads);
+            let tile = total.div_ceil(tiles);
             let num_tiles = total.div_ceil(tile);
-            (0..num_tiles).into_par_iter().for_each(|tile_idx| {
+            // One im2col tile buffer per rayon task, reused: the tile rows are written whole.
+            let new_tile = || vec![zero; col_ld * tile];
+            (0..num_tiles).into_par_iter().for_each_init(new_tile, |col_tile, tile_idx| {
                 let tile_start = tile_idx * tile;
                 let tile_end = (tile_start + tile).min(total);
                 let tile_size = tile_end - tile_start;
@@ -374,13 +384,10 @@ fn conv3d_impl<T: bytemuck::Pod + Clone + Copy + burn_backend::Element + Send + 
                     segments.push((b, at - b * spatial_out, end - b * spatial_out, at - tile_start));
                     at = end;
                 }
-                let mut col_tile = vec![zero; col_ld * tile_size];
+                let col_tile = &mut col_tile[..col_ld * tile_size];
                 for g in 0..groups {
                     let in_c_start = g * channels_per_group;
                     let out_c_start = g * out_channels_per_group;
-                    if g > 0 {
-                        col_tile.fill(zero);
-                    }
                     for &(b, start, end, offset) in &segments {
                         im2col_3d_tile(
                             &mut col_tile[offset * col_ld..],
@@ -416,7 +423,7 @@ fn conv3d_impl<T: bytemuck::Pod + Clone + Copy + burn_backend::Element + Send + 
                     // GEMM: w_group[out_c_per_group, col_len] @ col_tile[tile_size, col_len]^T
                     let result = gemm_fn(
                         w_group,
-                        &col_tile,
+                        col_tile,
                         out_channels_per_group,
                         col_len,
                         tile_size,
@@ -577,47 +584,64 @@ pub(crate) fn im2col_3d_tile<T: bytemuck::Pod + Copy>(
     in_c_start: usize,
     nhwc_stride: (usize, usize, usize, usize, usize),
 ) {
+    // burn-gan patch 11 (PATCHES.md): every element of the tile's rows is written, padding
+    // included, so callers reuse one tile buffer without zeroing it first. Along a kernel row
+    // the in-bounds taps are one contiguous run of the channels-last input when the taps are
+    // adjacent (dilation 1) and a pixel holds only this group's channels: one copy of
+    // `taps x channels` elements instead of a copy per element.
+    let zero: T = bytemuck::Zeroable::zeroed();
+    let cpg = channels_per_group;
+    let row_len = kernel_w * cpg;
+    let contiguous_row = dilation_w == 1 && nhwc_stride.3 == cpg;
     for (local_idx, global_idx) in (tile_start..tile_end).enumerate() {
         let out_d_idx = global_idx / (out_h * out_w);
         let rem = global_idx % (out_h * out_w);
         let out_h_idx = rem / out_w;
         let out_w_idx = rem % out_w;
-
-        let mut col_offset = 0;
+        let row_start = local_idx * col_len;
+        let row = &mut col_tile[row_start..row_start + kernel_d * kernel_h * row_len];
+        // The in-bounds taps along w: kw in kw_lo..kw_hi.
+        let w0 = (out_w_idx * stride_w) as isize - pad_w as isize;
+        let (kw_lo, kw_hi) = valid_taps(w0, dilation_w, kernel_w, in_w);
         for kd in 0..kernel_d {
             let id = (out_d_idx * stride_d + kd * dilation_d) as isize - pad_d as isize;
             for kh in 0..kernel_h {
                 let ih = (out_h_idx * stride_h + kh * dilation_h) as isize - pad_h as isize;
-                for kw in 0..kernel_w {
-                    let iw = (out_w_idx * stride_w + kw * dilation_w) as isize - pad_w as isize;
-
-                    if id >= 0
-                        && id < in_d as isize
-                        && ih >= 0
-                        && ih < in_h as isize
-                        && iw >= 0
-                        && iw < in_w as isize
-                    {
-                        let id = id as usize;
-                        let ih = ih as usize;
-                        let iw = iw as usize;
-                        let inp_base = b * nhwc_stride.0
-                            + id * nhwc_stride.1
-                            + ih * nhwc_stride.2
-                            + iw * nhwc_stride.3
-                            + in_c_start;
-                        for c in 0..channels_per_group {
-                            col_tile[local_idx * col_len + col_offset] = x_nhwc[inp_base + c];
-                            col_offset += 1;
-                        }
-                    } else {
-                        // Padding: skip channels_per_group positions (already zero)
-                        col_offset += channels_per_group;
+                let dst = &mut row[(kd * kernel_h + kh) * row_len..][..row_len];
+                if id < 0 || id >= in_d as isize || ih < 0 || ih >= in_h as isize || kw_lo >= kw_hi {
+                    dst.fill(zero);
+                    continue;
+                }
+                let base = b * nhwc_stride.0
+                    + id as usize * nhwc_stride.1
+                    + ih as usize * nhwc_stride.2
+                    + in_c_start;
+                dst[..kw_lo * cpg].fill(zero);
+                dst[kw_hi * cpg..].fill(zero);
+                let iw_lo = (w0 + (kw_lo * dilation_w) as isize) as usize;
+                if contiguous_row {
+                    let src = base + iw_lo * nhwc_stride.3;
+                    dst[kw_lo * cpg..kw_hi * cpg]
+                        .copy_from_slice(&x_nhwc[src..src + (kw_hi - kw_lo) * cpg]);
+                } else {
+                    for kw in kw_lo..kw_hi {
+                        let src = base + (iw_lo + (kw - kw_lo) * dilation_w) * nhwc_stride.3;
+                        dst[kw * cpg..(kw + 1) * cpg].copy_from_slice(&x_nhwc[src..src + cpg]);
                     }
                 }
             }
         }
     }
+}
+
+/// The taps `k` in `lo..hi` of a kernel row whose input index `start + k * dilation` lies in
+/// `0..len`.
+fn valid_taps(start: isize, dilation: usize, kernel: usize, len: usize) -> (usize, usize) {
+    let d = dilation as isize;
+    let lo = if start >= 0 { 0 } else { ((-start + d - 1) / d) as usize };
+    let end = len as isize - start; // k * d < end
+    let hi = if end <= 0 { 0 } else { ((end + d - 1) / d) as usize };
+    (lo.min(kernel), hi.min(kernel).max(lo.min(kernel)))
 }
 
 /// Check if this is a 1x1 convolution that can use the fast path.
@@ -1824,10 +1848,28 @@ pub(crate) fn transpose_2d<T: Copy>(inp: &[T], out: &mut [T], rows: usize, cols:
     let (full_r, full_c) = (rows / B * B, cols / B * B);
     // 64 blocks (a 64 x 64 region) at a time, so that the written rows stay in L1.
     const SPAN: usize = 64;
+    // burn-gan patch 11 (PATCHES.md): 32-bit elements move through AVX registers, 8 loads,
+    // 24 shuffles and 8 stores per block instead of 64 scalar stores.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    let avx = core::mem::size_of::<T>() == 4 && std::is_x86_feature_detected!("avx");
     for r_span in (0..full_r).step_by(SPAN) {
         for c_span in (0..full_c).step_by(SPAN) {
             for r0 in (r_span..(r_span + SPAN).min(full_r)).step_by(B) {
                 for c0 in (c_span..(c_span + SPAN).min(full_c)).step_by(B) {
+                    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+                    if avx {
+                        // SAFETY: AVX is available; T is 4 bytes wide and only moved; the
+                        // block lies inside both buffers (r0 + 8 <= rows, c0 + 8 <= cols).
+                        unsafe {
+                            transpose_8x8_avx(
+                                inp.as_ptr().add(r0 * cols + c0).cast(),
+                                cols,
+                                out.as_mut_ptr().add(c0 * rows + r0).cast(),
+                                rows,
+                            );
+                        }
+                        continue;
+                    }
                     // SAFETY: r0 + B <= rows and c0 + B <= cols, checked lengths above.
                     unsafe {
                         let mut block = [[*inp.get_unchecked(0); B]; B];
@@ -1852,6 +1894,48 @@ pub(crate) fn transpose_2d<T: Copy>(inp: &[T], out: &mut [T], rows: usize, cols:
         for c in c_start..cols {
             out[c * rows + r] = inp[r * cols + c];
         }
+    }
+}
+
+/// Writes the transpose of the 8x8 block of 32-bit elements at `src` (rows `src_stride`
+/// apart) to `dst` (rows `dst_stride` apart).
+///
+/// # Safety
+/// The CPU supports AVX; both blocks lie inside their allocations.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx")]
+unsafe fn transpose_8x8_avx(src: *const f32, src_stride: usize, dst: *mut f32, dst_stride: usize) {
+    use core::arch::x86_64::*;
+    // SAFETY: the caller's contract; unaligned loads and stores.
+    unsafe {
+        let r = |i: usize| _mm256_loadu_ps(src.add(i * src_stride));
+        let (r0, r1, r2, r3, r4, r5, r6, r7) = (r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7));
+        // Pairs of rows interleaved, then quadruples, then the 128-bit halves exchanged.
+        let t0 = _mm256_unpacklo_ps(r0, r1);
+        let t1 = _mm256_unpackhi_ps(r0, r1);
+        let t2 = _mm256_unpacklo_ps(r2, r3);
+        let t3 = _mm256_unpackhi_ps(r2, r3);
+        let t4 = _mm256_unpacklo_ps(r4, r5);
+        let t5 = _mm256_unpackhi_ps(r4, r5);
+        let t6 = _mm256_unpacklo_ps(r6, r7);
+        let t7 = _mm256_unpackhi_ps(r6, r7);
+        let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+        let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+        let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+        let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+        let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+        let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        let w = |j: usize, v: __m256| _mm256_storeu_ps(dst.add(j * dst_stride), v);
+        w(0, _mm256_permute2f128_ps::<0x20>(u0, u4));
+        w(1, _mm256_permute2f128_ps::<0x20>(u1, u5));
+        w(2, _mm256_permute2f128_ps::<0x20>(u2, u6));
+        w(3, _mm256_permute2f128_ps::<0x20>(u3, u7));
+        w(4, _mm256_permute2f128_ps::<0x31>(u0, u4));
+        w(5, _mm256_permute2f128_ps::<0x31>(u1, u5));
+        w(6, _mm256_permute2f128_ps::<0x31>(u2, u6));
+        w(7, _mm256_permute2f128_ps::<0x31>(u3, u7));
     }
 }
 

@@ -316,6 +316,19 @@ fn conv_transpose3d_impl<
     // gathered into `[c_in, images x in_spatial]`, the columns come out as
     // `[col_ch, images x in_spatial]`, and col2im reads each image's part of every row.
     let per_chunk = 256usize.div_ceil(in_spatial).clamp(1, batch_size);
+    // Chunks of images within one image of each other, as many per thread: 64 images in
+    // chunks of 6 made 11 chunks, 6 for one thread and 5 for the other.
+    #[cfg(feature = "rayon")]
+    let threads = rayon::current_num_threads().max(1);
+    #[cfg(not(feature = "rayon"))]
+    let threads = 1;
+    let chunks = batch_size
+        .div_ceil(per_chunk)
+        .next_multiple_of(threads)
+        .min(batch_size);
+    let per_chunk = batch_size.div_ceil(chunks);
+    // Chunk `c` holds images `bounds(c)..bounds(c + 1)`.
+    let bounds = |c: usize| c * batch_size / chunks;
     let columns_len = (per_chunk * in_spatial)
         .checked_mul(col_ch)
         .expect("conv_transpose: columns buffer size would overflow");
@@ -381,12 +394,19 @@ fn conv_transpose3d_impl<
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;
-        if batch_size > per_chunk {
-            output
-                .par_chunks_mut(out_per_image * per_chunk)
-                .enumerate()
-                .for_each_init(scratch, |scratch, (c, out_chunk)| {
-                    one_chunk(c * per_chunk, out_chunk, scratch, false)
+        if chunks > 1 {
+            let mut parts = alloc::vec::Vec::with_capacity(chunks);
+            let mut rest = &mut output[..];
+            for c in 0..chunks {
+                let (part, tail) = core::mem::take(&mut rest)
+                    .split_at_mut((bounds(c + 1) - bounds(c)) * out_per_image);
+                parts.push((bounds(c), part));
+                rest = tail;
+            }
+            parts
+                .into_par_iter()
+                .for_each_init(scratch, |scratch, (first, out_chunk)| {
+                    one_chunk(first, out_chunk, scratch, false)
                 });
         } else if batch_size > 0 {
             one_chunk(0, &mut output, &mut scratch(), true);
@@ -395,8 +415,12 @@ fn conv_transpose3d_impl<
     #[cfg(not(feature = "rayon"))]
     {
         let mut scratch = scratch();
-        for (c, out_chunk) in output.chunks_mut(out_per_image * per_chunk).enumerate() {
-            one_chunk(c * per_chunk, out_chunk, &mut scratch, true);
+        let mut rest = &mut output[..];
+        for c in 0..chunks {
+            let (part, tail) = core::mem::take(&mut rest)
+                .split_at_mut((bounds(c + 1) - bounds(c)) * out_per_image);
+            one_chunk(bounds(c), part, &mut scratch, true);
+            rest = tail;
         }
     }
 

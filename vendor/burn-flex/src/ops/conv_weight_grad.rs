@@ -152,11 +152,15 @@ where
     // positions. 512k-element tiles were 5% slower on an AMD EPYC with 1 MiB of L2 per core.
     let total = batch * spatial_out;
     let tile = ((1usize << 18) / col_ld).clamp(64, 4096).min(total);
-    let num_tiles = total.div_ceil(tile);
     #[cfg(feature = "rayon")]
-    let parts = rayon::current_num_threads().clamp(1, num_tiles);
+    let threads = rayon::current_num_threads().max(1);
     #[cfg(not(feature = "rayon"))]
-    let parts = 1;
+    let threads = 1;
+    // As many tiles for every part (thread), of sizes within one position of each other: with
+    // 13 tiles on 2 threads one thread had a tile more of work than the other.
+    let tile = total.div_ceil(total.div_ceil(tile).next_multiple_of(threads));
+    let num_tiles = total.div_ceil(tile);
+    let parts = threads.clamp(1, num_tiles);
 
     // One part: tiles part, part + parts, ... accumulated into one [c_out, col_ld] buffer.
     let run_part = |part: usize| -> Vec<T> {
@@ -178,8 +182,7 @@ where
                 at = end;
             }
             for grp in 0..groups {
-                // im2col leaves padded taps untouched: start from zeros.
-                col_tile[..tile_size * col_ld].fill(zero);
+                // im2col writes whole rows, padded taps included (no zeroing between tiles).
                 for &(b, start, end, offset) in &segments {
                     im2col_3d_tile(
                         &mut col_tile[offset * col_ld..],
