@@ -730,3 +730,71 @@ fn flex_ops_on_permuted_views_match_index_arithmetic() {
         );
     }
 }
+
+/// Patch 12: the bias gradients of convolutions and transposed convolutions, through burn's
+/// autodiff, are the output gradient summed over images and positions (checked in f64), for a
+/// DCGAN-sized layer, odd sizes and a 1x1 output.
+#[test]
+fn flex_conv_bias_gradients_sum_the_output_gradient() {
+    use burn::backend::Autodiff;
+    use burn::tensor::module::conv2d;
+    use burn::tensor::ops::ConvOptions;
+    type A = Autodiff<F>;
+    let device = Default::default();
+    let tensor =
+        |v: Vec<f32>, s: [usize; 4]| Tensor::<A, 4>::from_data(TensorData::new(v, s), &device);
+    // (batch, c_in, size, c_out, kernel, stride, padding, transposed)
+    let cases = [
+        (16, 8, 14, 16, 4, 2, 1, false),
+        (3, 2, 5, 5, 3, 1, 0, false),
+        (4, 3, 3, 7, 3, 1, 0, false),
+        (16, 16, 7, 8, 4, 2, 1, true),
+        (5, 3, 4, 2, 3, 2, 0, true),
+    ];
+    for (case, &(n, c_in, size, c_out, k, stride, pad, transposed)) in cases.iter().enumerate() {
+        let seed = 900 + 10 * case as u64;
+        let x = tensor(values(n * c_in * size * size, seed), [n, c_in, size, size]);
+        let (y, bias) = if transposed {
+            let w = tensor(values(c_in * c_out * k * k, seed + 1), [c_in, c_out, k, k]);
+            let b = Tensor::<A, 1>::from_data(
+                TensorData::new(values(c_out, seed + 2), [c_out]),
+                &device,
+            )
+            .require_grad();
+            let opts = ConvTransposeOptions::new([stride; 2], [pad; 2], [0, 0], [1, 1], 1);
+            (conv_transpose2d(x, w, Some(b.clone()), opts), b)
+        } else {
+            let w = tensor(values(c_out * c_in * k * k, seed + 1), [c_out, c_in, k, k]);
+            let b = Tensor::<A, 1>::from_data(
+                TensorData::new(values(c_out, seed + 2), [c_out]),
+                &device,
+            )
+            .require_grad();
+            let opts = ConvOptions::new([stride; 2], [pad; 2], [1, 1], 1);
+            (conv2d(x, w, Some(b.clone()), opts), b)
+        };
+        let dims = y.dims();
+        let g_values = values(dims.iter().product(), seed + 3);
+        let g = Tensor::<A, 4>::from_data(TensorData::new(g_values.clone(), dims), &device);
+        let grads = (y * g).sum().backward();
+        let got = bias
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
+        let per_channel = dims[2] * dims[3];
+        for (co, &got) in got.iter().enumerate() {
+            let want: f64 = (0..dims[0])
+                .flat_map(|b| {
+                    let at = (b * dims[1] + co) * per_channel;
+                    g_values[at..at + per_channel].iter().map(|&v| v as f64)
+                })
+                .sum();
+            assert!(
+                (got as f64 - want).abs() < 1e-4 * (1.0 + want.abs()),
+                "case {case} channel {co}: bias gradient {got}, expected {want}"
+            );
+        }
+    }
+}

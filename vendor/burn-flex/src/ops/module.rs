@@ -16,6 +16,18 @@ use burn_backend::{
 use burn_std::{Bytes, Shape};
 use bytemuck::Pod;
 
+/// The gradient of a convolution's bias: `output_grad` `[N, C, ...]` summed over every axis but
+/// the channels, as rows `[N, C, R]` summed along `R` (contiguous) and then over `N`.
+fn bias_grad(bias_shape: Shape, output_grad: FloatTensor<Flex>) -> FloatTensor<Flex> {
+    let dims = output_grad.shape();
+    let (n, c) = (dims[0], dims[1]);
+    let r: usize = dims.iter().skip(2).product();
+    let rows = Flex::float_reshape(output_grad, Shape::from(alloc::vec![n, c, r]));
+    let per_image = Flex::float_sum_dim(rows, 2);
+    let total = Flex::float_sum_dim(per_image, 0);
+    Flex::float_reshape(total, bias_shape)
+}
+
 /// Cast a tensor from half-precision type E to f32.
 pub(crate) fn cast_to_f32<E: Element + Pod + Copy>(
     tensor: FlexTensor,
@@ -293,6 +305,25 @@ impl ModuleOps<Flex> for Flex {
     ) -> FloatTensor<Flex> {
         let shape = weight.shape();
         conv_weight_grad::conv_transpose2d_weight_backward(x, shape, output_grad, &options)
+    }
+
+    // burn-gan patch 12 (PATCHES.md): bias gradients reduce the output gradient in its own
+    // layout, instead of burn's default, which swaps its batch and channel axes first (a full
+    // transposed copy of the output gradient per convolution with a bias).
+    fn conv2d_bias_backward(
+        _x: FloatTensor<Flex>,
+        bias: FloatTensor<Flex>,
+        output_grad: FloatTensor<Flex>,
+    ) -> FloatTensor<Flex> {
+        bias_grad(bias.shape(), output_grad)
+    }
+
+    fn conv_transpose2d_bias_backward(
+        _x: FloatTensor<Flex>,
+        bias: FloatTensor<Flex>,
+        output_grad: FloatTensor<Flex>,
+    ) -> FloatTensor<Flex> {
+        bias_grad(bias.shape(), output_grad)
     }
 
     fn conv_transpose2d(
