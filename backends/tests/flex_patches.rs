@@ -754,24 +754,17 @@ fn flex_conv_bias_gradients_sum_the_output_gradient() {
     for (case, &(n, c_in, size, c_out, k, stride, pad, transposed)) in cases.iter().enumerate() {
         let seed = 900 + 10 * case as u64;
         let x = tensor(values(n * c_in * size * size, seed), [n, c_in, size, size]);
-        let (y, bias) = if transposed {
+        let bias =
+            Tensor::<A, 1>::from_data(TensorData::new(values(c_out, seed + 2), [c_out]), &device)
+                .require_grad();
+        let y = if transposed {
             let w = tensor(values(c_in * c_out * k * k, seed + 1), [c_in, c_out, k, k]);
-            let b = Tensor::<A, 1>::from_data(
-                TensorData::new(values(c_out, seed + 2), [c_out]),
-                &device,
-            )
-            .require_grad();
             let opts = ConvTransposeOptions::new([stride; 2], [pad; 2], [0, 0], [1, 1], 1);
-            (conv_transpose2d(x, w, Some(b.clone()), opts), b)
+            conv_transpose2d(x, w, Some(bias.clone()), opts)
         } else {
             let w = tensor(values(c_out * c_in * k * k, seed + 1), [c_out, c_in, k, k]);
-            let b = Tensor::<A, 1>::from_data(
-                TensorData::new(values(c_out, seed + 2), [c_out]),
-                &device,
-            )
-            .require_grad();
             let opts = ConvOptions::new([stride; 2], [pad; 2], [1, 1], 1);
-            (conv2d(x, w, Some(b.clone()), opts), b)
+            conv2d(x, w, Some(bias.clone()), opts)
         };
         let dims = y.dims();
         let g_values = values(dims.iter().product(), seed + 3);
