@@ -559,6 +559,43 @@ impl Col2Im {
         plane: &mut alloc::vec::Vec<T>,
         zero: T,
     ) {
+        // burn-gan patch 14 (PATCHES.md): the same loops compiled for AVX2 when the CPU has
+        // it (the crate is built for baseline x86-64, whose 4-wide SSE the short adds of 49
+        // or 196 elements mostly spent in loop overhead).
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2.
+            unsafe {
+                return self.scatter_avx2(cols, col_stride, col_offset, out, plane, zero);
+            }
+        }
+        self.scatter_impl(cols, col_stride, col_offset, out, plane, zero)
+    }
+
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[target_feature(enable = "avx2")]
+    unsafe fn scatter_avx2<T: Copy + core::ops::Add<Output = T>>(
+        &self,
+        cols: &mut [T],
+        col_stride: usize,
+        col_offset: usize,
+        out: &mut [T],
+        plane: &mut alloc::vec::Vec<T>,
+        zero: T,
+    ) {
+        self.scatter_impl(cols, col_stride, col_offset, out, plane, zero)
+    }
+
+    #[inline(always)]
+    fn scatter_impl<T: Copy + core::ops::Add<Output = T>>(
+        &self,
+        cols: &mut [T],
+        col_stride: usize,
+        col_offset: usize,
+        out: &mut [T],
+        plane: &mut alloc::vec::Vec<T>,
+        zero: T,
+    ) {
         let [in_d, in_h, in_w] = self.in_dhw;
         let [out_d, out_h, out_w] = self.out_dhw;
         let (s, q) = (self.stride, self.q);
