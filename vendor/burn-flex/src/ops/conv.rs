@@ -359,15 +359,13 @@ fn conv3d_impl<T: bytemuck::Pod + Clone + Copy + burn_backend::Element + Send + 
             // images, instead of one GEMM per image with N = 16 or 49. Results are written
             // back as one contiguous run per (channel, image segment).
             let total = batch_size * spatial_out;
-            let threads = rayon::current_num_threads().max(1);
             // burn-gan patch 11 (PATCHES.md): tiles of about 64k im2col elements (256 KiB in
             // f32, so the tile and the GEMM's packed copy of it stay in a 1 MiB L2), at least
             // 64 positions, and a multiple of the thread count of them, of sizes within one
             // position of each other: 3136 positions in tiles of 512 made 7 tiles, 4 for one
             // thread and 3 for the other.
             let tile = ((1usize << 16) / col_ld).clamp(64, 4096).min(total);
-            let tiles = total.div_ceil(tile).next_multiple_of(threads);
-            let tile = total.div_ceil(tiles);
+            let tile = total.div_ceil(balanced_parts(total, tile)).max(1);
             let num_tiles = total.div_ceil(tile);
             // One im2col tile buffer per rayon task, reused: the tile rows are written whole.
             let new_tile = || vec![zero; col_ld * tile];
@@ -1938,6 +1936,27 @@ unsafe fn transpose_8x8_avx(src: *const f32, src_stride: usize, dst: *mut f32, d
         w(7, _mm256_permute2f128_ps::<0x31>(u3, u7));
     }
 }
+
+/// The number of threads rayon runs parallel work on (1 without the `rayon` feature).
+pub(crate) fn worker_threads() -> usize {
+    #[cfg(feature = "rayon")]
+    return rayon::current_num_threads().max(1);
+    #[cfg(not(feature = "rayon"))]
+    1
+}
+
+/// burn-gan patch 11 (PATCHES.md): how many parts to split `total` units of work into so that
+/// no part is longer than `max_len` and every thread gets as many parts (between 1 and `total`
+/// parts). With sizes `total / parts` rounded either way, two threads no longer get 4 and 3
+/// tiles, or 6 and 5 chunks.
+// ANCHOR: balanced_parts
+pub(crate) fn balanced_parts(total: usize, max_len: usize) -> usize {
+    total
+        .div_ceil(max_len.max(1))
+        .next_multiple_of(worker_threads())
+        .clamp(1, total.max(1))
+}
+// ANCHOR_END: balanced_parts
 
 pub(crate) fn transpose_rows_parallel<T: Copy + Send + Sync>(
     src: &[T],

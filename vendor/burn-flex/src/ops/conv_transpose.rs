@@ -318,14 +318,7 @@ fn conv_transpose3d_impl<
     let per_chunk = 256usize.div_ceil(in_spatial).clamp(1, batch_size);
     // Chunks of images within one image of each other, as many per thread: 64 images in
     // chunks of 6 made 11 chunks, 6 for one thread and 5 for the other.
-    #[cfg(feature = "rayon")]
-    let threads = rayon::current_num_threads().max(1);
-    #[cfg(not(feature = "rayon"))]
-    let threads = 1;
-    let chunks = batch_size
-        .div_ceil(per_chunk)
-        .next_multiple_of(threads)
-        .min(batch_size);
+    let chunks = super::conv::balanced_parts(batch_size, per_chunk);
     let per_chunk = batch_size.div_ceil(chunks);
     // Chunk `c` holds images `bounds(c)..bounds(c + 1)`.
     let bounds = |c: usize| c * batch_size / chunks;

@@ -28,7 +28,10 @@ use burn_std::{Bytes, Shape, bf16, f16};
 
 use crate::{FlexTensor, Layout};
 
-use super::conv::{im2col_3d_tile, padded_row_len, transpose_2d, transpose_rows_parallel};
+use super::conv::{
+    balanced_parts, im2col_3d_tile, padded_row_len, transpose_2d, transpose_rows_parallel,
+    worker_threads,
+};
 use super::module::{cast_from_f32, cast_to_f32};
 
 /// Gradient of `conv2d(x, w)` with respect to `w`, shaped like `w`.
@@ -152,15 +155,11 @@ where
     // positions. 512k-element tiles were 5% slower on an AMD EPYC with 1 MiB of L2 per core.
     let total = batch * spatial_out;
     let tile = ((1usize << 18) / col_ld).clamp(64, 4096).min(total);
-    #[cfg(feature = "rayon")]
-    let threads = rayon::current_num_threads().max(1);
-    #[cfg(not(feature = "rayon"))]
-    let threads = 1;
     // As many tiles for every part (thread), of sizes within one position of each other: with
     // 13 tiles on 2 threads one thread had a tile more of work than the other.
-    let tile = total.div_ceil(total.div_ceil(tile).next_multiple_of(threads));
+    let tile = total.div_ceil(balanced_parts(total, tile));
     let num_tiles = total.div_ceil(tile);
-    let parts = threads.clamp(1, num_tiles);
+    let parts = worker_threads().clamp(1, num_tiles);
 
     // One part: tiles part, part + parts, ... accumulated into one [c_out, col_ld] buffer.
     let run_part = |part: usize| -> Vec<T> {
