@@ -190,6 +190,39 @@ fn flex_conv_transpose2d_matches_the_definition() {
             groups: 2,
             ..TransposedCase::new([7, 4, 7, 7], [3, 4, 4], 2, 1, "chunks of images, groups")
         },
+        // Patch 15's implicit GEMM per output phase (f32, one group, >= 16 outputs, >= 8
+        // inputs, AVX-512): DCGAN's 128 -> 64 layer at a small batch, a partial vector of
+        // outputs, an odd kernel with output padding (phases of 2 and 1 taps), stride 3 with a
+        // kernel of 6, a stride larger than the kernel (phases without taps, bias only),
+        // dilation with wide padding, several output blocks.
+        TransposedCase::new([3, 128, 7, 7], [64, 4, 4], 2, 1, "implicit GEMM: DCGAN"),
+        TransposedCase::new([2, 8, 5, 6], [20, 4, 4], 2, 1, "implicit GEMM: 20 outputs"),
+        TransposedCase {
+            padding_out: [1, 1],
+            ..TransposedCase::new([2, 9, 6, 5], [17, 3, 3], 2, 1, "implicit GEMM: odd kernel")
+        },
+        TransposedCase::new([2, 8, 4, 5], [33, 6, 6], 3, 0, "implicit GEMM: stride 3"),
+        TransposedCase::new(
+            [3, 8, 4, 3],
+            [16, 2, 2],
+            3,
+            0,
+            "implicit GEMM: stride > kernel",
+        ),
+        TransposedCase {
+            stride: [2, 1],
+            padding: [3, 2],
+            padding_out: [1, 0],
+            dilation: [2, 3],
+            ..TransposedCase::new([2, 10, 5, 4], [70, 3, 3], 1, 0, "implicit GEMM: dilation")
+        },
+        TransposedCase::new(
+            [1, 16, 3, 3],
+            [130, 3, 3],
+            1,
+            1,
+            "implicit GEMM: three blocks",
+        ),
         TransposedCase {
             bias: false,
             ..TransposedCase::new(
@@ -360,6 +393,15 @@ fn flex_conv2d_matches_the_definition() {
         // kernel (whole kernel rows out of range), and groups with strided, dilated taps.
         (2, 3, 5, 5, 4, 2, 2, [1, 1], [2, 2], [1, 1], 1),
         (3, 6, 11, 10, 6, 3, 5, [3, 2], [2, 3], [2, 1], 3),
+        // Patch 15's implicit GEMM (f32, one group, >= 16 outputs, >= 8 inputs, AVX-512):
+        // DCGAN's 64 -> 128 layer at a small batch; output channels in a partial 16-lane
+        // vector (20), in two blocks with a partial one (70) and in three (130); position
+        // counts that leave groups of fewer than 6; stride 3, dilation, wide padding.
+        (3, 64, 14, 14, 128, 4, 4, [2, 2], [1, 1], [1, 1], 1),
+        (2, 8, 9, 7, 20, 3, 3, [1, 1], [1, 1], [1, 1], 1),
+        (5, 9, 7, 7, 70, 4, 4, [2, 2], [1, 1], [1, 1], 1),
+        (1, 12, 6, 5, 130, 2, 3, [1, 2], [0, 1], [1, 1], 1),
+        (2, 10, 11, 10, 17, 3, 5, [3, 2], [3, 4], [2, 1], 1),
     ];
     for (case, &(n, c_in, h, w, c_out, kh, kw, stride, padding, dilation, groups)) in
         cases.iter().enumerate()

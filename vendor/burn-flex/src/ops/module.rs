@@ -76,6 +76,11 @@ impl ModuleOps<Flex> for Flex {
         bias: Option<FloatTensor<Flex>>,
         options: ConvOptions<2>,
     ) -> FloatTensor<Flex> {
+        // burn-gan patch 15 (PATCHES.md): f32 convolutions as an implicit GEMM on AVX-512.
+        #[cfg(all(feature = "std", feature = "rayon", target_arch = "x86_64"))]
+        if super::conv_direct::conv2d_applies(&x, &weight, options.groups) {
+            return super::conv_direct::conv2d_f32(x, weight, bias, &options);
+        }
         match x.dtype() {
             DType::F32 => conv::conv2d_f32(x, weight, bias, &options),
             DType::F64 => conv::conv2d_f64(x, weight, bias, &options),
@@ -332,6 +337,12 @@ impl ModuleOps<Flex> for Flex {
         bias: Option<FloatTensor<Flex>>,
         options: ConvTransposeOptions<2>,
     ) -> FloatTensor<Flex> {
+        // burn-gan patch 15 (PATCHES.md): f32 transposed convolutions as an implicit GEMM
+        // per output phase on AVX-512.
+        #[cfg(all(feature = "std", feature = "rayon", target_arch = "x86_64"))]
+        if super::conv_direct::conv_transpose2d_applies(&x, &weight, options.groups) {
+            return super::conv_direct::conv_transpose2d_f32(x, weight, bias, &options);
+        }
         match x.dtype() {
             DType::F32 => conv_transpose::conv_transpose2d_f32(x, weight, bias, &options),
             DType::F64 => conv_transpose::conv_transpose2d_f64(x, weight, bias, &options),

@@ -1,0 +1,579 @@
+//! burn-gan patch 15 (PATCHES.md): f32 2-D convolutions and transposed convolutions as an
+//! implicit GEMM on AVX-512, without im2col, col2im or a packed copy of the image.
+//!
+//! The im2col path (`conv::conv3d_impl`) writes every patch into a tile, has gemm pack that tile
+//! and the kernel again for every tile, and copies the product back; for DCGAN's layers that
+//! data movement took a third of a convolution's time. Here the image is converted once to NHWC,
+//! so that the `c_in` values under one kernel tap are a contiguous row, and a register-blocked
+//! micro-kernel reads those rows in place: for up to [`NR`] output positions and up to 64
+//! output channels it keeps the sums in 24 AVX-512 registers, and for every tap and input
+//! channel loads the kernel's channel vector once (packed once per call, `[tap][c_in][c_out]`)
+//! and multiplies it with one broadcast input value per position. Taps that fall into the
+//! padding read a row of zeros.
+//!
+//! A transposed convolution is the same loop over its output positions, split by output phase
+//! (the position modulo the stride): the output positions of one phase receive contributions
+//! from a fixed subset of the kernel taps, each from one input position (the "sub-pixel" form
+//! of a strided transposed convolution). Each phase has its own packed kernel; nothing is
+//! scattered or accumulated in memory.
+//!
+//! Results are written as `[position][c_out]` rows and transposed to NCHW at the end. The path
+//! applies to f32, one group and at least 16 output channels, on CPUs with `avx512f`; anything
+//! else, or `BURN_FLEX_IMPLICIT_GEMM=0` in the environment, takes the im2col/col2im path.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::arch::x86_64::*;
+use core::mem::MaybeUninit;
+
+use burn_backend::DType;
+use burn_backend::ops::conv::{calculate_conv_output_size, calculate_conv_transpose_output_size};
+use burn_backend::ops::{ConvOptions, ConvTransposeOptions};
+use burn_std::{Bytes, Shape};
+
+use super::conv::{balanced_parts, transpose_rows_parallel};
+use crate::{FlexTensor, Layout};
+
+/// Output positions per micro-kernel call.
+const NR: usize = 6;
+/// Output channels per block: four 16-lane vectors (with `NR` positions, 24 accumulators).
+const BLOCK: usize = 64;
+/// Output positions per unit of parallel work.
+const UNIT: usize = 96;
+
+/// Whether the implicit-GEMM kernels run on this CPU (and are not switched off by
+/// `BURN_FLEX_IMPLICIT_GEMM=0`).
+pub(crate) fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        std::is_x86_feature_detected!("avx512f")
+            && std::env::var("BURN_FLEX_IMPLICIT_GEMM").map_or(true, |v| v != "0")
+    })
+}
+
+/// Whether `conv2d` of these shapes takes this path: f32, one group, enough channels for the
+/// kernel's vectors and taps to fill its loop.
+pub(crate) fn conv2d_applies(x: &FlexTensor, weight: &FlexTensor, groups: usize) -> bool {
+    let (xs, ws) = (x.layout().shape(), weight.layout().shape());
+    x.dtype() == DType::F32
+        && weight.dtype() == DType::F32
+        && groups == 1
+        && ws[0] >= 16
+        && ws[1] >= 8
+        && xs[0] > 0
+        && enabled()
+}
+
+/// Whether `conv_transpose2d` of these shapes takes this path (weight `[c_in, c_out, kh, kw]`).
+pub(crate) fn conv_transpose2d_applies(x: &FlexTensor, weight: &FlexTensor, groups: usize) -> bool {
+    let (xs, ws) = (x.layout().shape(), weight.layout().shape());
+    x.dtype() == DType::F32
+        && weight.dtype() == DType::F32
+        && groups == 1
+        && ws[1] >= 16
+        && ws[0] >= 8
+        && xs[0] > 0
+        && enabled()
+}
+
+/// A 64-byte aligned run of 16 floats, so that packed kernel vectors never straddle a cache line.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([f32; 16]);
+
+/// Where the output positions of one class (all of a convolution's positions, or one phase of
+/// a transposed convolution's) read their input rows and write their outputs.
+trait Geometry: Sync {
+    /// Number of positions in `class`.
+    fn len(&self, class: usize) -> usize;
+    /// Number of kernel taps of `class`.
+    fn taps(&self, class: usize) -> usize;
+    /// Calls `f(tap, row)` for every tap of position `pos` of `class`, in tap order, with the
+    /// input row it reads (`image * h * w + y * w + x`, or `None` in the padding).
+    fn for_taps(&self, class: usize, pos: usize, f: impl FnMut(usize, Option<usize>));
+    /// The output image and position within it (`y * ow + x`) of position `pos` of `class`.
+    fn target(&self, class: usize, pos: usize) -> (usize, usize);
+}
+
+struct Forward {
+    n: usize,
+    h: usize,
+    w: usize,
+    oh: usize,
+    ow: usize,
+    kh: usize,
+    kw: usize,
+    stride: [usize; 2],
+    pad: [usize; 2],
+    dilation: [usize; 2],
+}
+
+impl Geometry for Forward {
+    fn len(&self, _: usize) -> usize {
+        self.n * self.oh * self.ow
+    }
+    fn taps(&self, _: usize) -> usize {
+        self.kh * self.kw
+    }
+    #[inline(always)]
+    fn for_taps(&self, _: usize, pos: usize, mut f: impl FnMut(usize, Option<usize>)) {
+        let (img, rest) = (pos / (self.oh * self.ow), pos % (self.oh * self.ow));
+        let (oy, ox) = (rest / self.ow, rest % self.ow);
+        let base = img * self.h * self.w;
+        let mut tap = 0;
+        for ky in 0..self.kh {
+            let iy = (oy * self.stride[0] + ky * self.dilation[0])
+                .checked_sub(self.pad[0])
+                .filter(|&iy| iy < self.h);
+            for kx in 0..self.kw {
+                let ix = (ox * self.stride[1] + kx * self.dilation[1])
+                    .checked_sub(self.pad[1])
+                    .filter(|&ix| ix < self.w);
+                f(tap, iy.zip(ix).map(|(iy, ix)| base + iy * self.w + ix));
+                tap += 1;
+            }
+        }
+    }
+    fn target(&self, _: usize, pos: usize) -> (usize, usize) {
+        (pos / (self.oh * self.ow), pos % (self.oh * self.ow))
+    }
+}
+
+/// A transposed convolution's positions by phase `(py, px)` (class `py * sx + px`): output
+/// `(oy, ox) = (py + sy * qy, px + sx * qx)` receives tap `(ky, kx)` of the phase from input
+/// `(qy + dy, qx + dx)`, where `dy = (py + pad - ky * dilation) / sy` is exact for the taps of
+/// the phase.
+struct Transposed {
+    n: usize,
+    h: usize,
+    w: usize,
+    oh: usize,
+    ow: usize,
+    stride: [usize; 2],
+    /// Per phase row `py` (and column `px`): (kernel index, input offset) of its taps.
+    taps_y: Vec<Vec<(usize, isize)>>,
+    taps_x: Vec<Vec<(usize, isize)>>,
+}
+
+impl Transposed {
+    fn phase_size(&self, class: usize) -> (usize, usize) {
+        let (py, px) = (class / self.stride[1], class % self.stride[1]);
+        (
+            self.oh.saturating_sub(py).div_ceil(self.stride[0]),
+            self.ow.saturating_sub(px).div_ceil(self.stride[1]),
+        )
+    }
+    fn phase_taps(&self, class: usize) -> (&[(usize, isize)], &[(usize, isize)]) {
+        let (py, px) = (class / self.stride[1], class % self.stride[1]);
+        (&self.taps_y[py], &self.taps_x[px])
+    }
+}
+
+impl Geometry for Transposed {
+    fn len(&self, class: usize) -> usize {
+        let (qh, qw) = self.phase_size(class);
+        self.n * qh * qw
+    }
+    fn taps(&self, class: usize) -> usize {
+        let (ty, tx) = self.phase_taps(class);
+        ty.len() * tx.len()
+    }
+    #[inline(always)]
+    fn for_taps(&self, class: usize, pos: usize, mut f: impl FnMut(usize, Option<usize>)) {
+        let (qh, qw) = self.phase_size(class);
+        let (img, rest) = (pos / (qh * qw), pos % (qh * qw));
+        let (qy, qx) = (rest / qw, rest % qw);
+        let (ty, tx) = self.phase_taps(class);
+        let base = img * self.h * self.w;
+        let mut tap = 0;
+        for &(_, dy) in ty {
+            let iy = usize::try_from(qy as isize + dy).ok().filter(|&iy| iy < self.h);
+            for &(_, dx) in tx {
+                let ix = usize::try_from(qx as isize + dx).ok().filter(|&ix| ix < self.w);
+                f(tap, iy.zip(ix).map(|(iy, ix)| base + iy * self.w + ix));
+                tap += 1;
+            }
+        }
+    }
+    fn target(&self, class: usize, pos: usize) -> (usize, usize) {
+        let (qh, qw) = self.phase_size(class);
+        let (img, rest) = (pos / (qh * qw), pos % (qh * qw));
+        let (py, px) = (class / self.stride[1], class % self.stride[1]);
+        let oy = py + self.stride[0] * (rest / qw);
+        let ox = px + self.stride[1] * (rest % qw);
+        (img, oy * self.ow + ox)
+    }
+}
+
+/// The kernel packed per class and output-channel block as `[tap][c_in][block width]`, block
+/// widths rounded up to 16 lanes with zeros.
+struct Packed {
+    data: Vec<Line>,
+    /// Offset (in floats) of each class's blocks.
+    class_offset: Vec<usize>,
+    c_in: usize,
+    c_out: usize,
+}
+
+impl Packed {
+    /// Packs `weight[co * co_stride + ci * ci_stride + kernel(class, tap)]` for classes of
+    /// `taps[class]` taps.
+    fn new(
+        taps: &[usize],
+        c_in: usize,
+        c_out: usize,
+        weight: &[f32],
+        [co_stride, ci_stride]: [usize; 2],
+        kernel: impl Fn(usize, usize) -> usize,
+    ) -> Self {
+        let padded = c_out.next_multiple_of(16);
+        let mut class_offset = Vec::with_capacity(taps.len());
+        let mut total = 0;
+        for &t in taps {
+            class_offset.push(total);
+            total += t * c_in * padded;
+        }
+        let mut data = vec![Line([0.0; 16]); total / 16];
+        let flat: &mut [f32] = lines_as_floats(&mut data);
+        for (class, &t) in taps.iter().enumerate() {
+            let ks: Vec<usize> = (0..t).map(|tap| kernel(class, tap)).collect();
+            for first in (0..c_out).step_by(BLOCK) {
+                let valid = (c_out - first).min(BLOCK);
+                let width = valid.next_multiple_of(16);
+                let block = &mut flat[class_offset[class] + first * t * c_in..][..t * c_in * width];
+                for ci in 0..c_in {
+                    for (tap, &k) in ks.iter().enumerate() {
+                        let row = &mut block[(tap * c_in + ci) * width..][..valid];
+                        for (lane, v) in row.iter_mut().enumerate() {
+                            *v = weight[(first + lane) * co_stride + ci * ci_stride + k];
+                        }
+                    }
+                }
+            }
+        }
+        Packed { data, class_offset, c_in, c_out }
+    }
+
+    /// The packed block of `class` starting at output channel `first`.
+    fn block(&self, class: usize, taps: usize, first: usize) -> *const f32 {
+        let flat: *const f32 = self.data.as_ptr().cast();
+        // SAFETY: in bounds by construction (`new` laid the blocks out this way).
+        unsafe { flat.add(self.class_offset[class] + first * taps * self.c_in) }
+    }
+}
+
+fn lines_as_floats(lines: &mut [Line]) -> &mut [f32] {
+    // SAFETY: `Line` is `repr(C)` of 16 f32 with no padding (64 bytes).
+    unsafe { core::slice::from_raw_parts_mut(lines.as_mut_ptr().cast(), lines.len() * 16) }
+}
+
+/// An uninitialised buffer of `len` floats.
+fn uninit(len: usize) -> Vec<MaybeUninit<f32>> {
+    let mut v = Vec::with_capacity(len);
+    // SAFETY: `MaybeUninit` elements need no initialisation.
+    unsafe { v.set_len(len) };
+    v
+}
+
+/// A buffer every element of which has been written.
+///
+/// # Safety
+/// Every element of `v` must be initialised.
+unsafe fn assume_init(v: Vec<MaybeUninit<f32>>) -> Vec<f32> {
+    let mut v = core::mem::ManuallyDrop::new(v);
+    // SAFETY: `MaybeUninit<f32>` has the layout of `f32`; the caller vouches for the contents.
+    unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast(), v.len(), v.capacity()) }
+}
+
+/// `x` (NCHW, contiguous) as NHWC rows of `c` values, followed by one row of zeros that padding
+/// taps read.
+fn nhwc_with_zero_row(x: &[f32], n: usize, c: usize, hw: usize) -> Vec<f32> {
+    let mut rows = uninit((n * hw + 1) * c);
+    // SAFETY: initialised floats viewed as `MaybeUninit` (same layout).
+    let src: &[MaybeUninit<f32>] =
+        unsafe { core::slice::from_raw_parts(x.as_ptr().cast(), n * c * hw) };
+    transpose_rows_parallel(src, &mut rows, n, c, hw, hw * c);
+    rows[n * hw * c..].fill(MaybeUninit::new(0.0));
+    // SAFETY: the transpose wrote the `n * hw` image rows, and the zero row was filled.
+    unsafe { assume_init(rows) }
+}
+
+/// Runs the micro-kernel over every position of every class and returns the NCHW output
+/// `[n, c_out, spatial_out]`.
+fn run<G: Geometry>(
+    geometry: &G,
+    classes: usize,
+    x_rows: &[f32],
+    packed: &Packed,
+    bias: Option<&[f32]>,
+    n: usize,
+    spatial_out: usize,
+) -> Vec<f32> {
+    use rayon::prelude::*;
+    let (c_in, c_out) = (packed.c_in, packed.c_out);
+    let zero_row = x_rows.len() / c_in - 1;
+    let mut bias_padded = vec![0.0f32; c_out.next_multiple_of(BLOCK)];
+    if let Some(b) = bias {
+        bias_padded[..c_out].copy_from_slice(&b[..c_out]);
+    }
+    // Units of parallel work: (class, first position, end).
+    let mut units = Vec::new();
+    for class in 0..classes {
+        let len = geometry.len(class);
+        if len == 0 {
+            continue;
+        }
+        let parts = balanced_parts(len, UNIT);
+        let size = len.div_ceil(parts).next_multiple_of(NR);
+        units.extend((0..len).step_by(size).map(|s| (class, s, (s + size).min(len))));
+    }
+    let mut out = uninit(n * spatial_out * c_out);
+    let out_ptr = super::SendMutPtr::new(out.as_mut_ptr().cast::<f32>());
+    let x_ptr = x_rows.as_ptr() as usize;
+    units.par_iter().for_each(|&(class, start, end)| {
+        let taps = geometry.taps(class);
+        let x = x_ptr as *const f32;
+        let mut rows = vec![[core::ptr::null::<f32>(); NR]; taps.max(1)];
+        let mut targets = [0usize; NR];
+        for group in (start..end).step_by(NR) {
+            let r = (end - group).min(NR);
+            for j in 0..r {
+                geometry.for_taps(class, group + j, |tap, src| {
+                    // SAFETY: `src <= zero_row`, a row of `x_rows`.
+                    rows[tap][j] = unsafe { x.add(src.unwrap_or(zero_row) * c_in) };
+                });
+                let (img, at) = geometry.target(class, group + j);
+                targets[j] = img * c_out * spatial_out + at;
+            }
+            for first in (0..c_out).step_by(BLOCK) {
+                let valid = (c_out - first).min(BLOCK);
+                let mut outs = [core::ptr::null_mut::<f32>(); NR];
+                for j in 0..r {
+                    // SAFETY: channel `first` of the position, inside the output.
+                    outs[j] = unsafe { out_ptr.ptr_add(targets[j] + first * spatial_out) };
+                }
+                let job = Job {
+                    rows: rows.as_ptr(),
+                    taps,
+                    c_in,
+                    w: packed.block(class, taps, first),
+                    // SAFETY: `bias_padded` has whole blocks.
+                    bias: unsafe { bias_padded.as_ptr().add(first) },
+                    out: outs.as_ptr(),
+                    valid,
+                    channel_stride: spatial_out,
+                };
+                // SAFETY: `enabled()` checked avx512f; `rows` holds `taps` rows of `r` valid
+                // pointers to `c_in` floats; the block holds `taps * c_in` vectors; each
+                // (position, channel) of the output is written by this unit only.
+                unsafe { dispatch(valid.div_ceil(16), r, &job) };
+            }
+        }
+    });
+    // SAFETY: every (image, channel < c_out, position) was written: the units cover every
+    // position of every class, the classes every output position, the blocks every channel.
+    unsafe { assume_init(out) }
+}
+
+/// One micro-kernel call: `R` positions, one block of `valid` output channels.
+struct Job {
+    /// Per tap, the input row (`c_in` floats) of each position.
+    rows: *const [*const f32; NR],
+    taps: usize,
+    c_in: usize,
+    /// The packed block, `[tap][c_in][16 * V]`, 64-byte aligned.
+    w: *const f32,
+    /// `16 * V` biases.
+    bias: *const f32,
+    /// Per position, where its first channel goes; channels are `channel_stride` apart.
+    out: *const *mut f32,
+    valid: usize,
+    channel_stride: usize,
+}
+
+unsafe fn dispatch(vectors: usize, r: usize, job: &Job) {
+    macro_rules! go {
+        ($($v:literal),*; $($r:literal),*) => {
+            go!(@v [$($v),*] [$($r),*])
+        };
+        (@v [$($v:literal),*] $rs:tt) => {
+            match vectors {
+                $( $v => go!(@r $v $rs), )*
+                _ => unreachable!(),
+            }
+        };
+        (@r $v:literal [$($r:literal),*]) => {
+            match r {
+                $( $r => unsafe { tile::<$v, $r>(job) }, )*
+                _ => unreachable!(),
+            }
+        };
+    }
+    go!(1, 2, 3, 4; 1, 2, 3, 4, 5, 6)
+}
+
+/// `out[j][c] = bias[c] + sum over taps t and channels i of rows[t][j][i] * w[t][i][c]` for
+/// `R` positions `j` and the block's valid channels `c`.
+#[target_feature(enable = "avx512f")]
+unsafe fn tile<const V: usize, const R: usize>(job: &Job) {
+    unsafe {
+        let mut acc = [[_mm512_setzero_ps(); V]; R];
+        for v in 0..V {
+            let b = _mm512_loadu_ps(job.bias.add(16 * v));
+            for a in acc.iter_mut() {
+                a[v] = b;
+            }
+        }
+        let mut wp = job.w;
+        for t in 0..job.taps {
+            let row = &*job.rows.add(t);
+            let mut p = [core::ptr::null::<f32>(); R];
+            p.copy_from_slice(&row[..R]);
+            for c in 0..job.c_in {
+                let mut wv = [_mm512_setzero_ps(); V];
+                for (v, slot) in wv.iter_mut().enumerate() {
+                    *slot = _mm512_load_ps(wp.add(16 * v));
+                }
+                for j in 0..R {
+                    let b = _mm512_set1_ps(*p[j].add(c));
+                    for v in 0..V {
+                        acc[j][v] = _mm512_fmadd_ps(wv[v], b, acc[j][v]);
+                    }
+                }
+                wp = wp.add(16 * V);
+            }
+        }
+        // The sums are [position][channel]; the output is channel-major: through a buffer.
+        let mut buf = [Line([0.0; 16]); 4 * NR];
+        for (j, a) in acc.iter().enumerate() {
+            for v in 0..V {
+                _mm512_store_ps(buf[j * 4 + v].0.as_mut_ptr(), a[v]);
+            }
+        }
+        let flat: &[f32] = core::slice::from_raw_parts(buf.as_ptr().cast(), 64 * NR);
+        for j in 0..R {
+            let o = *job.out.add(j);
+            for c in 0..job.valid {
+                *o.add(c * job.channel_stride) = flat[j * 64 + c];
+            }
+        }
+    }
+}
+
+/// `conv2d` of f32 NCHW `x` `[n, c_in, h, w]` and `weight` `[c_out, c_in, kh, kw]`, one group.
+pub(crate) fn conv2d_f32(
+    x: FlexTensor,
+    weight: FlexTensor,
+    bias: Option<FlexTensor>,
+    options: &ConvOptions<2>,
+) -> FlexTensor {
+    let x = x.to_contiguous();
+    let weight = weight.to_contiguous();
+    let xs = x.layout().shape();
+    let ws = weight.layout().shape();
+    let (n, c_in, h, w) = (xs[0], xs[1], xs[2], xs[3]);
+    let (c_out, kh, kw) = (ws[0], ws[2], ws[3]);
+    assert_eq!(ws[1], c_in, "conv2d: weight has {} input channels, input {c_in}", ws[1]);
+    let size = |d: usize, k: usize, i: usize| {
+        calculate_conv_output_size(k, options.stride[d], options.padding[d], options.dilation[d], i)
+    };
+    let (oh, ow) = (size(0, kh, h), size(1, kw, w));
+    let taps = kh * kw;
+    let packed = Packed::new(&[taps], c_in, c_out, weight.storage(), [c_in * taps, taps], |_, t| t);
+    let geometry = Forward {
+        n,
+        h,
+        w,
+        oh,
+        ow,
+        kh,
+        kw,
+        stride: options.stride,
+        pad: options.padding,
+        dilation: options.dilation,
+    };
+    let out = if n * oh * ow == 0 || c_out == 0 {
+        vec![0.0; n * c_out * oh * ow]
+    } else {
+        let rows = nhwc_with_zero_row(x.storage(), n, c_in, h * w);
+        let bias = bias.map(|b| b.to_contiguous());
+        run(&geometry, 1, &rows, &packed, bias.as_ref().map(|b| b.storage()), n, oh * ow)
+    };
+    FlexTensor::new(
+        Bytes::from_elems(out),
+        Layout::contiguous(Shape::from(vec![n, c_out, oh, ow])),
+        DType::F32,
+    )
+}
+
+/// `conv_transpose2d` of f32 NCHW `x` `[n, c_in, h, w]` and `weight` `[c_in, c_out, kh, kw]`,
+/// one group.
+pub(crate) fn conv_transpose2d_f32(
+    x: FlexTensor,
+    weight: FlexTensor,
+    bias: Option<FlexTensor>,
+    options: &ConvTransposeOptions<2>,
+) -> FlexTensor {
+    let x = x.to_contiguous();
+    let weight = weight.to_contiguous();
+    let xs = x.layout().shape();
+    let ws = weight.layout().shape();
+    let (n, c_in, h, w) = (xs[0], xs[1], xs[2], xs[3]);
+    let (c_out, kh, kw) = (ws[1], ws[2], ws[3]);
+    assert_eq!(ws[0], c_in, "conv_transpose2d: weight has {} input channels, input {c_in}", ws[0]);
+    let [sy, sx] = options.stride;
+    let size = |d: usize, k: usize, i: usize| {
+        calculate_conv_transpose_output_size(
+            k,
+            options.stride[d],
+            options.padding[d],
+            options.padding_out[d],
+            options.dilation[d],
+            i,
+        )
+    };
+    let (oh, ow) = (size(0, kh, h), size(1, kw, w));
+    // Taps of each phase: kernel index k reaches output o = i * s - pad + k * d, so phase
+    // p = o mod s holds the k with (p + pad - k * d) divisible by s, reading input
+    // i = q + (p + pad - k * d) / s for output o = p + s * q.
+    let phase_taps = |s: usize, k: usize, pad: usize, d: usize| -> Vec<Vec<(usize, isize)>> {
+        (0..s)
+            .map(|p| {
+                (0..k)
+                    .filter_map(|ki| {
+                        let off = (p + pad) as isize - (ki * d) as isize;
+                        (off.rem_euclid(s as isize) == 0).then(|| (ki, off.div_euclid(s as isize)))
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let geometry = Transposed {
+        n,
+        h,
+        w,
+        oh,
+        ow,
+        stride: options.stride,
+        taps_y: phase_taps(sy, kh, options.padding[0], options.dilation[0]),
+        taps_x: phase_taps(sx, kw, options.padding[1], options.dilation[1]),
+    };
+    let classes = sy * sx;
+    let taps: Vec<usize> = (0..classes).map(|c| geometry.taps(c)).collect();
+    let packed = Packed::new(&taps, c_in, c_out, weight.storage(), [kh * kw, c_out * kh * kw], |class, t| {
+        let (ty, tx) = geometry.phase_taps(class);
+        ty[t / tx.len()].0 * kw + tx[t % tx.len()].0
+    });
+    let out = if n * oh * ow == 0 || c_out == 0 {
+        vec![0.0; n * c_out * oh * ow]
+    } else {
+        let rows = nhwc_with_zero_row(x.storage(), n, c_in, h * w);
+        let bias = bias.map(|b| b.to_contiguous());
+        run(&geometry, classes, &rows, &packed, bias.as_ref().map(|b| b.storage()), n, oh * ow)
+    };
+    FlexTensor::new(
+        Bytes::from_elems(out),
+        Layout::contiguous(Shape::from(vec![n, c_out, oh, ow])),
+        DType::F32,
+    )
+}
