@@ -513,6 +513,14 @@ fn flex_conv_weight_gradients_match_the_definition() {
         (23, 8, 14, 14, 16, 4, 4, 2, 1, 1, 1),
         // Padding wider than the kernel: taps entirely out of range in reused im2col tiles.
         (2, 3, 5, 5, 4, 2, 2, 1, 2, 1, 1),
+        // Patch 15's implicit-GEMM weight gradient (f32, one group, >= 16 input channels of
+        // the convolution, AVX-512): DCGAN's 64 -> 128 layer at a small batch; 20 input
+        // channels (a partial vector) and 7 outputs (a group of 6 and one); two channel
+        // blocks (64 + 6) with padding wider than a tap; stride 3 with dilation.
+        (3, 64, 14, 14, 128, 4, 4, 2, 1, 1, 1),
+        (4, 20, 9, 7, 7, 3, 3, 1, 1, 1, 1),
+        (2, 70, 6, 5, 13, 3, 3, 2, 2, 1, 1),
+        (3, 16, 11, 10, 6, 3, 2, 3, 1, 2, 1),
     ];
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(4)

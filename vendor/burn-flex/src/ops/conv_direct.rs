@@ -577,3 +577,213 @@ pub(crate) fn conv_transpose2d_f32(
         DType::F32,
     )
 }
+
+/// Whether a weight gradient takes [`weight_grad_f32`]: f32, one group, a 2-D kernel, and at
+/// least 16 channels in the convolution's input (the kernel's vector dimension).
+pub(crate) fn weight_grad_applies(dtype: DType, c_in: usize, groups: usize, kernel_d: usize) -> bool {
+    dtype == DType::F32 && groups == 1 && kernel_d == 1 && c_in >= 16 && enabled()
+}
+
+/// A run of output positions along one output row that all read inside the image for one tap.
+#[derive(Clone, Copy)]
+struct Segment {
+    /// Offset of the first position's input row (times `c_in`) in the NHWC input.
+    x: usize,
+    /// Offset of the first position in an output-gradient plane (`image * c_out * oh * ow +
+    /// y * ow + x`, channel 0).
+    dy: usize,
+    count: usize,
+}
+
+/// One weight-gradient micro-kernel call: the sums of `R` output channels by `16 * V` input
+/// channels of one tap, over the segments.
+struct WgJob<'a> {
+    /// The NHWC input, at the block's first input channel.
+    x: *const f32,
+    /// Floats between the input rows of neighbouring output positions (`stride * c_in`).
+    x_step: usize,
+    /// The output gradient at the group's first output channel.
+    dy: *const f32,
+    /// Floats between two output channels' planes.
+    dy_channel: usize,
+    segments: &'a [Segment],
+    /// The accumulator `[c_out][tap][c_in]` at (first channel, tap, first input channel).
+    acc: *mut f32,
+    /// Floats between two output channels' rows of the accumulator.
+    acc_channel: usize,
+    /// Lanes of the last vector that are input channels.
+    mask: u16,
+}
+
+unsafe fn dispatch_wg(vectors: usize, r: usize, job: &WgJob) {
+    macro_rules! go {
+        ($($v:literal),*; $($r:literal),*) => {
+            go!(@v [$($v),*] [$($r),*])
+        };
+        (@v [$($v:literal),*] $rs:tt) => {
+            match vectors {
+                $( $v => go!(@r $v $rs), )*
+                _ => unreachable!(),
+            }
+        };
+        (@r $v:literal [$($r:literal),*]) => {
+            match r {
+                $( $r => unsafe { wg_tile::<$v, $r>(job) }, )*
+                _ => unreachable!(),
+            }
+        };
+    }
+    go!(1, 2, 3, 4; 1, 2, 3, 4, 5, 6)
+}
+
+/// `acc[j][c] += sum over the segments' positions p of dy[j][p] * x[p][c]` for `R` output
+/// channels `j` and `16 * V` input channels `c` (the last vector under `mask`).
+#[target_feature(enable = "avx512f")]
+unsafe fn wg_tile<const V: usize, const R: usize>(job: &WgJob) {
+    unsafe {
+        let mut acc = [[_mm512_setzero_ps(); V]; R];
+        for (j, a) in acc.iter_mut().enumerate() {
+            let row = job.acc.add(j * job.acc_channel);
+            for v in 0..V - 1 {
+                a[v] = _mm512_loadu_ps(row.add(16 * v));
+            }
+            a[V - 1] = _mm512_maskz_loadu_ps(job.mask, row.add(16 * (V - 1)));
+        }
+        for seg in job.segments {
+            let mut xp = job.x.add(seg.x);
+            let mut d = [core::ptr::null::<f32>(); R];
+            for (j, p) in d.iter_mut().enumerate() {
+                *p = job.dy.add(j * job.dy_channel + seg.dy);
+            }
+            for i in 0..seg.count {
+                let mut xv = [_mm512_setzero_ps(); V];
+                for v in 0..V - 1 {
+                    xv[v] = _mm512_loadu_ps(xp.add(16 * v));
+                }
+                xv[V - 1] = _mm512_maskz_loadu_ps(job.mask, xp.add(16 * (V - 1)));
+                for j in 0..R {
+                    let b = _mm512_set1_ps(*d[j].add(i));
+                    for v in 0..V {
+                        acc[j][v] = _mm512_fmadd_ps(xv[v], b, acc[j][v]);
+                    }
+                }
+                xp = xp.add(job.x_step);
+            }
+        }
+        for (j, a) in acc.iter().enumerate() {
+            let row = job.acc.add(j * job.acc_channel);
+            for v in 0..V - 1 {
+                _mm512_storeu_ps(row.add(16 * v), a[v]);
+            }
+            _mm512_mask_storeu_ps(row.add(16 * (V - 1)), job.mask, a[V - 1]);
+        }
+    }
+}
+
+/// The weight gradient `[c_out, c_in, kh, kw]` of the f32 convolution (one group) that maps
+/// the contiguous NCHW input `x` `[n, c_in, h, w]` to an output whose gradient is the
+/// contiguous `dy` `[n, c_out, oh, ow]`:
+/// `dW[co, ci, ky, kx] = sum over images and output positions of dy[co, p] * x[ci, tap(p)]`.
+///
+/// Taps that fall into the padding are left out of the sums (rather than multiplied by zero):
+/// for each tap and output row only the run of positions that read inside the image is
+/// visited. Parts of the batch run in parallel, each into its own accumulator, summed at the
+/// end.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn weight_grad_f32(
+    x: &[f32],
+    [n, c_in, h, w]: [usize; 4],
+    dy: &[f32],
+    [c_out, oh, ow]: [usize; 3],
+    [kh, kw]: [usize; 2],
+    stride: [usize; 2],
+    pad: [usize; 2],
+    dilation: [usize; 2],
+) -> Vec<f32> {
+    use rayon::prelude::*;
+    let taps = kh * kw;
+    let plane = oh * ow;
+    let len = c_out * taps * c_in;
+    if n * plane == 0 || len == 0 {
+        return vec![0.0; len];
+    }
+    assert!(x.len() >= n * c_in * h * w && dy.len() >= n * c_out * plane);
+    let x_rows = nhwc_with_zero_row(x, n, c_in, h * w);
+    let parts = super::conv::worker_threads().clamp(1, n);
+    // Images per step of a part: about 256 output positions, whose input rows and output
+    // gradient stay in L2 while every tap and channel block passes over them.
+    let chunk = (256 / plane).clamp(1, n);
+    let (x_addr, dy_addr) = (x_rows.as_ptr() as usize, dy.as_ptr() as usize);
+    let partials: Vec<Vec<f32>> = (0..parts)
+        .into_par_iter()
+        .map(|part| {
+            let (x, dy) = (x_addr as *const f32, dy_addr as *const f32);
+            let mut acc = vec![0.0f32; len];
+            let mut segments = Vec::new();
+            let images = part * n / parts..(part + 1) * n / parts;
+            for first in images.clone().step_by(chunk) {
+                let last = (first + chunk).min(images.end);
+                for tap in 0..taps {
+                    let (ky, kx) = (tap / kw, tap % kw);
+                    // Output columns whose input column is inside the image.
+                    let lo = pad[1].saturating_sub(kx * dilation[1]).div_ceil(stride[1]);
+                    let hi = (w + pad[1]).saturating_sub(kx * dilation[1]).div_ceil(stride[1]).min(ow);
+                    segments.clear();
+                    if lo < hi {
+                        for img in first..last {
+                            for oy in 0..oh {
+                                let Some(iy) = (oy * stride[0] + ky * dilation[0])
+                                    .checked_sub(pad[0])
+                                    .filter(|&iy| iy < h)
+                                else {
+                                    continue;
+                                };
+                                let ix = lo * stride[1] + kx * dilation[1] - pad[1];
+                                segments.push(Segment {
+                                    x: ((img * h + iy) * w + ix) * c_in,
+                                    dy: img * c_out * plane + oy * ow + lo,
+                                    count: hi - lo,
+                                });
+                            }
+                        }
+                    }
+                    if segments.is_empty() {
+                        continue;
+                    }
+                    for co in (0..c_out).step_by(NR) {
+                        for ci in (0..c_in).step_by(BLOCK) {
+                            let valid = (c_in - ci).min(BLOCK);
+                            let job = WgJob {
+                                // SAFETY (all offsets): inside `x_rows`, `dy` and `acc`.
+                                x: unsafe { x.add(ci) },
+                                x_step: stride[1] * c_in,
+                                dy: unsafe { dy.add(co * plane) },
+                                dy_channel: plane,
+                                segments: &segments,
+                                acc: unsafe { acc.as_mut_ptr().add((co * taps + tap) * c_in + ci) },
+                                acc_channel: taps * c_in,
+                                mask: if valid % 16 == 0 { 0xffff } else { (1u16 << (valid % 16)) - 1 },
+                            };
+                            // SAFETY: avx512f is available (`enabled()`); the segments' positions
+                            // read inside the image and the gradient; the accumulator rows of
+                            // `(c_out - co).min(NR)` channels hold the block's valid lanes.
+                            unsafe { dispatch_wg(valid.div_ceil(16), (c_out - co).min(NR), &job) };
+                        }
+                    }
+                }
+            }
+            acc
+        })
+        .collect();
+    let mut partials = partials.into_iter();
+    let mut acc = partials.next().expect("at least one part");
+    for part in partials {
+        for (a, p) in acc.iter_mut().zip(part) {
+            *a += p;
+        }
+    }
+    // [c_out, tap, c_in] -> [c_out, c_in, tap]
+    let mut grad = vec![0.0f32; len];
+    transpose_rows_parallel(&acc, &mut grad, c_out, taps, c_in, taps * c_in);
+    grad
+}

@@ -94,6 +94,27 @@ fn weight_grad_dispatch(
     weight_shape: Shape,
 ) -> FlexTensor {
     let dtype = input.dtype();
+    // burn-gan patch 15 (PATCHES.md): the implicit-GEMM weight gradient on AVX-512.
+    #[cfg(all(feature = "std", feature = "rayon", target_arch = "x86_64"))]
+    {
+        let (xs, ys) = (input.layout().shape(), output_grad.layout().shape());
+        if super::conv_direct::weight_grad_applies(dtype, xs[1], geometry.groups, kernel[0])
+            && xs[2] == 1
+            && ys[2] == 1
+        {
+            let grad = super::conv_direct::weight_grad_f32(
+                input.storage(),
+                [xs[0], xs[1], xs[3], xs[4]],
+                output_grad.storage(),
+                [ys[1], ys[3], ys[4]],
+                [kernel[1], kernel[2]],
+                [geometry.stride[1], geometry.stride[2]],
+                [geometry.padding[1], geometry.padding[2]],
+                [geometry.dilation[1], geometry.dilation[2]],
+            );
+            return FlexTensor::new(Bytes::from_elems(grad), Layout::contiguous(weight_shape), dtype);
+        }
+    }
     let bytes = match dtype {
         DType::F32 => Bytes::from_elems(weight_grad::<f32>(&input, &output_grad, kernel, geometry)),
         DType::F64 => Bytes::from_elems(weight_grad::<f64>(&input, &output_grad, kernel, geometry)),
