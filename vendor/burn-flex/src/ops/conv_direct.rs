@@ -81,127 +81,101 @@ pub(crate) fn conv_transpose2d_applies(x: &FlexTensor, weight: &FlexTensor, grou
 #[repr(C, align(64))]
 struct Line([f32; 16]);
 
-/// Where the output positions of one class (all of a convolution's positions, or one phase of
-/// a transposed convolution's) read their input rows and write their outputs.
-trait Geometry: Sync {
-    /// Number of positions in `class`.
-    fn len(&self, class: usize) -> usize;
-    /// Number of kernel taps of `class`.
-    fn taps(&self, class: usize) -> usize;
-    /// Calls `f(tap, row)` for every tap of position `pos` of `class`, in tap order, with the
-    /// input row it reads (`image * h * w + y * w + x`, or `None` in the padding).
-    fn for_taps(&self, class: usize, pos: usize, f: impl FnMut(usize, Option<usize>));
-    /// The output image and position within it (`y * ow + x`) of position `pos` of `class`.
-    fn target(&self, class: usize, pos: usize) -> (usize, usize);
+/// Output coordinates along one axis that read their input through the same taps, all inside
+/// the input: the convolution's rows (or columns) away from the border form one class, each
+/// border row its own; a transposed convolution's are split by phase (coordinate modulo the
+/// stride) first. Taps that would read padding are not in a class's list, so no multiply-add
+/// is spent on them.
+struct AxisClass {
+    /// Phase (0 for a convolution): which packed kernel the class's taps index.
+    phase: usize,
+    /// Output coordinates of the class.
+    outs: Vec<usize>,
+    /// The taps, as indices into the phase's tap list.
+    taps: Vec<usize>,
+    /// Input coordinate of output `outs[o]` through tap `taps[t]`: `src[o * taps.len() + t]`.
+    src: Vec<usize>,
 }
 
-struct Forward {
-    n: usize,
-    h: usize,
-    w: usize,
-    oh: usize,
-    ow: usize,
-    kh: usize,
-    kw: usize,
-    stride: [usize; 2],
-    pad: [usize; 2],
-    dilation: [usize; 2],
-}
-
-impl Geometry for Forward {
-    fn len(&self, _: usize) -> usize {
-        self.n * self.oh * self.ow
-    }
-    fn taps(&self, _: usize) -> usize {
-        self.kh * self.kw
-    }
-    #[inline(always)]
-    fn for_taps(&self, _: usize, pos: usize, mut f: impl FnMut(usize, Option<usize>)) {
-        let (img, rest) = (pos / (self.oh * self.ow), pos % (self.oh * self.ow));
-        let (oy, ox) = (rest / self.ow, rest % self.ow);
-        let base = img * self.h * self.w;
-        let mut tap = 0;
-        for ky in 0..self.kh {
-            let iy = (oy * self.stride[0] + ky * self.dilation[0])
-                .checked_sub(self.pad[0])
-                .filter(|&iy| iy < self.h);
-            for kx in 0..self.kw {
-                let ix = (ox * self.stride[1] + kx * self.dilation[1])
-                    .checked_sub(self.pad[1])
-                    .filter(|&ix| ix < self.w);
-                f(tap, iy.zip(ix).map(|(iy, ix)| base + iy * self.w + ix));
-                tap += 1;
+/// Groups output coordinates `0..out` by (phase, valid taps). `phase_taps[p]` lists the taps of
+/// phase `p` and `read(o, t)` gives the input coordinate (if inside) that output `o` of its
+/// phase reads through tap `t` of the phase.
+fn axis_classes(
+    out: usize,
+    phases: usize,
+    phase_taps: &[usize],
+    read: impl Fn(usize, usize) -> Option<usize>,
+) -> Vec<AxisClass> {
+    let mut classes: Vec<AxisClass> = Vec::new();
+    for o in 0..out {
+        let phase = o % phases;
+        let valid: Vec<(usize, usize)> = (0..phase_taps[phase])
+            .filter_map(|t| read(o, t).map(|i| (t, i)))
+            .collect();
+        let taps: Vec<usize> = valid.iter().map(|&(t, _)| t).collect();
+        let at = match classes.iter().position(|c| c.phase == phase && c.taps == taps) {
+            Some(at) => at,
+            None => {
+                classes.push(AxisClass { phase, outs: Vec::new(), taps, src: Vec::new() });
+                classes.len() - 1
             }
-        }
+        };
+        classes[at].outs.push(o);
+        classes[at].src.extend(valid.iter().map(|&(_, i)| i));
     }
-    fn target(&self, _: usize, pos: usize) -> (usize, usize) {
-        (pos / (self.oh * self.ow), pos % (self.oh * self.ow))
-    }
+    classes
 }
 
-/// A transposed convolution's positions by phase `(py, px)` (class `py * sx + px`): output
-/// `(oy, ox) = (py + sy * qy, px + sx * qx)` receives tap `(ky, kx)` of the phase from input
-/// `(qy + dy, qx + dx)`, where `dy = (py + pad - ky * dilation) / sy` is exact for the taps of
-/// the phase.
-struct Transposed {
+/// The output positions of a 2-D (transposed) convolution as classes of (row class, column
+/// class): every position of a class reads every tap of the class inside the image.
+struct Plan {
     n: usize,
     h: usize,
     w: usize,
-    oh: usize,
     ow: usize,
-    stride: [usize; 2],
-    /// Per phase row `py` (and column `px`): (kernel index, input offset) of its taps.
-    taps_y: Vec<Vec<(usize, isize)>>,
-    taps_x: Vec<Vec<(usize, isize)>>,
+    rows: Vec<AxisClass>,
+    cols: Vec<AxisClass>,
+    /// Taps per column phase (the packed kernel of phase `(py, px)` is `[ty][tx]`).
+    col_phase_taps: Vec<usize>,
+    col_phases: usize,
 }
 
-impl Transposed {
-    fn phase_size(&self, class: usize) -> (usize, usize) {
-        let (py, px) = (class / self.stride[1], class % self.stride[1]);
-        (
-            self.oh.saturating_sub(py).div_ceil(self.stride[0]),
-            self.ow.saturating_sub(px).div_ceil(self.stride[1]),
-        )
+impl Plan {
+    fn classes(&self) -> usize {
+        self.rows.len() * self.cols.len()
     }
-    fn phase_taps(&self, class: usize) -> (&[(usize, isize)], &[(usize, isize)]) {
-        let (py, px) = (class / self.stride[1], class % self.stride[1]);
-        (&self.taps_y[py], &self.taps_x[px])
+    fn class(&self, class: usize) -> (&AxisClass, &AxisClass) {
+        (&self.rows[class / self.cols.len()], &self.cols[class % self.cols.len()])
     }
-}
-
-impl Geometry for Transposed {
     fn len(&self, class: usize) -> usize {
-        let (qh, qw) = self.phase_size(class);
-        self.n * qh * qw
+        let (r, c) = self.class(class);
+        self.n * r.outs.len() * c.outs.len()
     }
-    fn taps(&self, class: usize) -> usize {
-        let (ty, tx) = self.phase_taps(class);
-        ty.len() * tx.len()
+    /// The packed kernel (phase) of `class`, and the packed index of each of its taps.
+    fn taps(&self, class: usize) -> (usize, Vec<usize>) {
+        let (r, c) = self.class(class);
+        let tx = self.col_phase_taps[c.phase];
+        let packed = r.taps.iter().flat_map(|&a| c.taps.iter().map(move |&b| a * tx + b));
+        (r.phase * self.col_phases + c.phase, packed.collect())
     }
+    /// Calls `f(tap, row)` for the taps of position `pos` of `class`, in the order of
+    /// [`Plan::taps`], with the NHWC input row read; returns the output image and position.
     #[inline(always)]
-    fn for_taps(&self, class: usize, pos: usize, mut f: impl FnMut(usize, Option<usize>)) {
-        let (qh, qw) = self.phase_size(class);
-        let (img, rest) = (pos / (qh * qw), pos % (qh * qw));
-        let (qy, qx) = (rest / qw, rest % qw);
-        let (ty, tx) = self.phase_taps(class);
-        let base = img * self.h * self.w;
+    fn position(&self, class: usize, pos: usize, mut f: impl FnMut(usize, usize)) -> (usize, usize) {
+        let (r, c) = self.class(class);
+        let (ny, nx) = (r.outs.len(), c.outs.len());
+        let (img, rest) = (pos / (ny * nx), pos % (ny * nx));
+        let (yi, xi) = (rest / nx, rest % nx);
+        let (ty, tx) = (r.taps.len(), c.taps.len());
         let mut tap = 0;
-        for &(_, dy) in ty {
-            let iy = usize::try_from(qy as isize + dy).ok().filter(|&iy| iy < self.h);
-            for &(_, dx) in tx {
-                let ix = usize::try_from(qx as isize + dx).ok().filter(|&ix| ix < self.w);
-                f(tap, iy.zip(ix).map(|(iy, ix)| base + iy * self.w + ix));
+        for &iy in &r.src[yi * ty..(yi + 1) * ty] {
+            let row = (img * self.h + iy) * self.w;
+            for &ix in &c.src[xi * tx..(xi + 1) * tx] {
+                f(tap, row + ix);
                 tap += 1;
             }
         }
-    }
-    fn target(&self, class: usize, pos: usize) -> (usize, usize) {
-        let (qh, qw) = self.phase_size(class);
-        let (img, rest) = (pos / (qh * qw), pos % (qh * qw));
-        let (py, px) = (class / self.stride[1], class % self.stride[1]);
-        let oy = py + self.stride[0] * (rest / qw);
-        let ox = px + self.stride[1] * (rest % qw);
-        (img, oy * self.ow + ox)
+        (img, r.outs[yi] * self.ow + c.outs[xi])
     }
 }
 
@@ -211,6 +185,8 @@ struct Packed {
     data: Vec<Line>,
     /// Offset (in floats) of each class's blocks.
     class_offset: Vec<usize>,
+    /// Taps of each class.
+    taps: Vec<usize>,
     c_in: usize,
     c_out: usize,
 }
@@ -251,14 +227,14 @@ impl Packed {
                 }
             }
         }
-        Packed { data, class_offset, c_in, c_out }
+        Packed { data, class_offset, taps: taps.to_vec(), c_in, c_out }
     }
 
     /// The packed block of `class` starting at output channel `first`.
-    fn block(&self, class: usize, taps: usize, first: usize) -> *const f32 {
+    fn block(&self, class: usize, first: usize) -> *const f32 {
         let flat: *const f32 = self.data.as_ptr().cast();
         // SAFETY: in bounds by construction (`new` laid the blocks out this way).
-        unsafe { flat.add(self.class_offset[class] + first * taps * self.c_in) }
+        unsafe { flat.add(self.class_offset[class] + first * self.taps[class] * self.c_in) }
     }
 }
 
@@ -285,41 +261,38 @@ unsafe fn assume_init(v: Vec<MaybeUninit<f32>>) -> Vec<f32> {
     unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast(), v.len(), v.capacity()) }
 }
 
-/// `x` (NCHW, contiguous) as NHWC rows of `c` values, followed by one row of zeros that padding
-/// taps read.
-fn nhwc_with_zero_row(x: &[f32], n: usize, c: usize, hw: usize) -> Vec<f32> {
-    let mut rows = uninit((n * hw + 1) * c);
+/// `x` (NCHW, contiguous) as NHWC rows of `c` values.
+fn nhwc(x: &[f32], n: usize, c: usize, hw: usize) -> Vec<f32> {
+    let mut rows = uninit(n * hw * c);
     // SAFETY: initialised floats viewed as `MaybeUninit` (same layout).
     let src: &[MaybeUninit<f32>] =
         unsafe { core::slice::from_raw_parts(x.as_ptr().cast(), n * c * hw) };
     transpose_rows_parallel(src, &mut rows, n, c, hw, hw * c);
-    rows[n * hw * c..].fill(MaybeUninit::new(0.0));
-    // SAFETY: the transpose wrote the `n * hw` image rows, and the zero row was filled.
+    // SAFETY: the transpose wrote all `n * hw` rows.
     unsafe { assume_init(rows) }
 }
 
-/// Runs the micro-kernel over every position of every class and returns the NCHW output
-/// `[n, c_out, spatial_out]`.
-fn run<G: Geometry>(
-    geometry: &G,
-    classes: usize,
-    x_rows: &[f32],
-    packed: &Packed,
-    bias: Option<&[f32]>,
-    n: usize,
-    spatial_out: usize,
-) -> Vec<f32> {
+/// One tap of a micro-kernel call: its packed kernel vectors and the input row each position
+/// reads through it.
+#[derive(Clone, Copy)]
+struct Tap {
+    w: *const f32,
+    rows: [*const f32; NR],
+}
+
+/// Runs the micro-kernel over every position of every class of `plan` and returns the NCHW
+/// output `[n, c_out, spatial_out]`.
+fn run(plan: &Plan, x_rows: &[f32], packed: &Packed, bias: Option<&[f32]>, spatial_out: usize) -> Vec<f32> {
     use rayon::prelude::*;
-    let (c_in, c_out) = (packed.c_in, packed.c_out);
-    let zero_row = x_rows.len() / c_in - 1;
+    let (c_in, c_out, n) = (packed.c_in, packed.c_out, plan.n);
     let mut bias_padded = vec![0.0f32; c_out.next_multiple_of(BLOCK)];
     if let Some(b) = bias {
         bias_padded[..c_out].copy_from_slice(&b[..c_out]);
     }
     // Units of parallel work: (class, first position, end).
     let mut units = Vec::new();
-    for class in 0..classes {
-        let len = geometry.len(class);
+    for class in 0..plan.classes() {
+        let len = plan.len(class);
         if len == 0 {
             continue;
         }
@@ -331,42 +304,46 @@ fn run<G: Geometry>(
     let out_ptr = super::SendMutPtr::new(out.as_mut_ptr().cast::<f32>());
     let x_ptr = x_rows.as_ptr() as usize;
     units.par_iter().for_each(|&(class, start, end)| {
-        let taps = geometry.taps(class);
         let x = x_ptr as *const f32;
-        let mut rows = vec![[core::ptr::null::<f32>(); NR]; taps.max(1)];
+        let (kernel, packed_taps) = plan.taps(class);
+        let empty = Tap { w: core::ptr::null(), rows: [core::ptr::null(); NR] };
+        let mut taps = vec![empty; packed_taps.len()];
         let mut targets = [0usize; NR];
         for group in (start..end).step_by(NR) {
             let r = (end - group).min(NR);
             for j in 0..r {
-                geometry.for_taps(class, group + j, |tap, src| {
-                    // SAFETY: `src <= zero_row`, a row of `x_rows`.
-                    rows[tap][j] = unsafe { x.add(src.unwrap_or(zero_row) * c_in) };
+                let (img, at) = plan.position(class, group + j, |tap, src| {
+                    // SAFETY: `src` is a row of the image (the plan holds only taps inside).
+                    taps[tap].rows[j] = unsafe { x.add(src * c_in) };
                 });
-                let (img, at) = geometry.target(class, group + j);
                 targets[j] = img * c_out * spatial_out + at;
             }
             for first in (0..c_out).step_by(BLOCK) {
                 let valid = (c_out - first).min(BLOCK);
+                let width = valid.next_multiple_of(16);
+                let block = packed.block(kernel, first);
+                for (tap, &k) in taps.iter_mut().zip(&packed_taps) {
+                    // SAFETY: tap `k` of the block: `c_in` vectors of `width` floats.
+                    tap.w = unsafe { block.add(k * c_in * width) };
+                }
                 let mut outs = [core::ptr::null_mut::<f32>(); NR];
                 for j in 0..r {
                     // SAFETY: channel `first` of the position, inside the output.
                     outs[j] = unsafe { out_ptr.ptr_add(targets[j] + first * spatial_out) };
                 }
                 let job = Job {
-                    rows: rows.as_ptr(),
-                    taps,
+                    taps: &taps,
                     c_in,
-                    w: packed.block(class, taps, first),
                     // SAFETY: `bias_padded` has whole blocks.
                     bias: unsafe { bias_padded.as_ptr().add(first) },
                     out: outs.as_ptr(),
                     valid,
                     channel_stride: spatial_out,
                 };
-                // SAFETY: `enabled()` checked avx512f; `rows` holds `taps` rows of `r` valid
-                // pointers to `c_in` floats; the block holds `taps * c_in` vectors; each
-                // (position, channel) of the output is written by this unit only.
-                unsafe { dispatch(valid.div_ceil(16), r, &job) };
+                // SAFETY: `enabled()` checked avx512f; every tap has `r` valid rows of `c_in`
+                // floats and `c_in` aligned vectors of the block; each (position, channel) of
+                // the output is written by this unit only.
+                unsafe { dispatch(width / 16, r, &job) };
             }
         }
     });
@@ -376,13 +353,9 @@ fn run<G: Geometry>(
 }
 
 /// One micro-kernel call: `R` positions, one block of `valid` output channels.
-struct Job {
-    /// Per tap, the input row (`c_in` floats) of each position.
-    rows: *const [*const f32; NR],
-    taps: usize,
+struct Job<'a> {
+    taps: &'a [Tap],
     c_in: usize,
-    /// The packed block, `[tap][c_in][16 * V]`, 64-byte aligned.
-    w: *const f32,
     /// `16 * V` biases.
     bias: *const f32,
     /// Per position, where its first channel goes; channels are `channel_stride` apart.
@@ -424,11 +397,10 @@ unsafe fn tile<const V: usize, const R: usize>(job: &Job) {
                 a[v] = b;
             }
         }
-        let mut wp = job.w;
-        for t in 0..job.taps {
-            let row = &*job.rows.add(t);
+        for tap in job.taps {
+            let mut wp = tap.w;
             let mut p = [core::ptr::null::<f32>(); R];
-            p.copy_from_slice(&row[..R]);
+            p.copy_from_slice(&tap.rows[..R]);
             for c in 0..job.c_in {
                 let mut wv = [_mm512_setzero_ps(); V];
                 for (v, slot) in wv.iter_mut().enumerate() {
@@ -474,30 +446,32 @@ pub(crate) fn conv2d_f32(
     let (n, c_in, h, w) = (xs[0], xs[1], xs[2], xs[3]);
     let (c_out, kh, kw) = (ws[0], ws[2], ws[3]);
     assert_eq!(ws[1], c_in, "conv2d: weight has {} input channels, input {c_in}", ws[1]);
-    let size = |d: usize, k: usize, i: usize| {
-        calculate_conv_output_size(k, options.stride[d], options.padding[d], options.dilation[d], i)
-    };
-    let (oh, ow) = (size(0, kh, h), size(1, kw, w));
+    let [sy, sx] = options.stride;
+    let ([py, px], [dy, dx]) = (options.padding, options.dilation);
+    let oh = calculate_conv_output_size(kh, sy, py, dy, h);
+    let ow = calculate_conv_output_size(kw, sx, px, dx, w);
     let taps = kh * kw;
     let packed = Packed::new(&[taps], c_in, c_out, weight.storage(), [c_in * taps, taps], |_, t| t);
-    let geometry = Forward {
+    // Output o reads input o * s + k * d - pad through tap k.
+    let read = |s: usize, pad: usize, d: usize, len: usize| {
+        move |o: usize, k: usize| (o * s + k * d).checked_sub(pad).filter(|&i| i < len)
+    };
+    let plan = Plan {
         n,
         h,
         w,
-        oh,
         ow,
-        kh,
-        kw,
-        stride: options.stride,
-        pad: options.padding,
-        dilation: options.dilation,
+        rows: axis_classes(oh, 1, &[kh], read(sy, py, dy, h)),
+        cols: axis_classes(ow, 1, &[kw], read(sx, px, dx, w)),
+        col_phase_taps: vec![kw],
+        col_phases: 1,
     };
     let out = if n * oh * ow == 0 || c_out == 0 {
         vec![0.0; n * c_out * oh * ow]
     } else {
-        let rows = nhwc_with_zero_row(x.storage(), n, c_in, h * w);
+        let rows = nhwc(x.storage(), n, c_in, h * w);
         let bias = bias.map(|b| b.to_contiguous());
-        run(&geometry, 1, &rows, &packed, bias.as_ref().map(|b| b.storage()), n, oh * ow)
+        run(&plan, &rows, &packed, bias.as_ref().map(|b| b.storage()), oh * ow)
     };
     FlexTensor::new(
         Bytes::from_elems(out),
@@ -534,8 +508,8 @@ pub(crate) fn conv_transpose2d_f32(
     };
     let (oh, ow) = (size(0, kh, h), size(1, kw, w));
     // Taps of each phase: kernel index k reaches output o = i * s - pad + k * d, so phase
-    // p = o mod s holds the k with (p + pad - k * d) divisible by s, reading input
-    // i = q + (p + pad - k * d) / s for output o = p + s * q.
+    // p = o mod s holds the k with (p + pad - k * d) divisible by s, and output o = p + s * q
+    // reads input i = q + (p + pad - k * d) / s through it.
     let phase_taps = |s: usize, k: usize, pad: usize, d: usize| -> Vec<Vec<(usize, isize)>> {
         (0..s)
             .map(|p| {
@@ -548,28 +522,37 @@ pub(crate) fn conv_transpose2d_f32(
             })
             .collect()
     };
-    let geometry = Transposed {
+    let ty = phase_taps(sy, kh, options.padding[0], options.dilation[0]);
+    let tx = phase_taps(sx, kw, options.padding[1], options.dilation[1]);
+    fn read(taps: &[Vec<(usize, isize)>], s: usize, len: usize) -> impl Fn(usize, usize) -> Option<usize> + '_ {
+        move |o, t| {
+            let i = (o / s) as isize + taps[o % s][t].1;
+            usize::try_from(i).ok().filter(|&i| i < len)
+        }
+    }
+    let counts = |taps: &[Vec<(usize, isize)>]| taps.iter().map(Vec::len).collect::<Vec<_>>();
+    let plan = Plan {
         n,
         h,
         w,
-        oh,
         ow,
-        stride: options.stride,
-        taps_y: phase_taps(sy, kh, options.padding[0], options.dilation[0]),
-        taps_x: phase_taps(sx, kw, options.padding[1], options.dilation[1]),
+        rows: axis_classes(oh, sy, &counts(&ty), read(&ty, sy, h)),
+        cols: axis_classes(ow, sx, &counts(&tx), read(&tx, sx, w)),
+        col_phase_taps: counts(&tx),
+        col_phases: sx,
     };
-    let classes = sy * sx;
-    let taps: Vec<usize> = (0..classes).map(|c| geometry.taps(c)).collect();
-    let packed = Packed::new(&taps, c_in, c_out, weight.storage(), [kh * kw, c_out * kh * kw], |class, t| {
-        let (ty, tx) = geometry.phase_taps(class);
+    // One packed kernel per phase (py, px), taps [ty][tx].
+    let phases: Vec<usize> = (0..sy * sx).map(|p| ty[p / sx].len() * tx[p % sx].len()).collect();
+    let packed = Packed::new(&phases, c_in, c_out, weight.storage(), [kh * kw, c_out * kh * kw], |phase, t| {
+        let (ty, tx) = (&ty[phase / sx], &tx[phase % sx]);
         ty[t / tx.len()].0 * kw + tx[t % tx.len()].0
     });
     let out = if n * oh * ow == 0 || c_out == 0 {
         vec![0.0; n * c_out * oh * ow]
     } else {
-        let rows = nhwc_with_zero_row(x.storage(), n, c_in, h * w);
+        let rows = nhwc(x.storage(), n, c_in, h * w);
         let bias = bias.map(|b| b.to_contiguous());
-        run(&geometry, classes, &rows, &packed, bias.as_ref().map(|b| b.storage()), n, oh * ow)
+        run(&plan, &rows, &packed, bias.as_ref().map(|b| b.storage()), oh * ow)
     };
     FlexTensor::new(
         Bytes::from_elems(out),
@@ -708,7 +691,7 @@ pub(crate) fn weight_grad_f32(
         return vec![0.0; len];
     }
     assert!(x.len() >= n * c_in * h * w && dy.len() >= n * c_out * plane);
-    let x_rows = nhwc_with_zero_row(x, n, c_in, h * w);
+    let x_rows = nhwc(x, n, c_in, h * w);
     let parts = super::conv::worker_threads().clamp(1, n);
     // Images per step of a part: about 256 output positions, whose input rows and output
     // gradient stay in L2 while every tap and channel block passes over them.
