@@ -210,22 +210,35 @@ impl Packed {
             total += t * c_in * padded;
         }
         let mut data = vec![Line([0.0; 16]); total / 16];
-        let flat: &mut [f32] = lines_as_floats(&mut data);
+        // Every (class, block, tap) is one contiguous `[c_in][width]` slice of the packed
+        // buffer, in the buffer's order; they are filled in parallel.
+        let mut jobs = Vec::new();
         for (class, &t) in taps.iter().enumerate() {
-            let ks: Vec<usize> = (0..t).map(|tap| kernel(class, tap)).collect();
             for first in (0..c_out).step_by(BLOCK) {
-                let valid = (c_out - first).min(BLOCK);
-                let width = valid.next_multiple_of(16);
-                let block = &mut flat[class_offset[class] + first * t * c_in..][..t * c_in * width];
-                for ci in 0..c_in {
-                    for (tap, &k) in ks.iter().enumerate() {
-                        let row = &mut block[(tap * c_in + ci) * width..][..valid];
-                        for (lane, v) in row.iter_mut().enumerate() {
-                            *v = weight[(first + lane) * co_stride + ci * ci_stride + k];
-                        }
-                    }
+                for tap in 0..t {
+                    jobs.push((kernel(class, tap), first));
                 }
             }
+        }
+        let mut slices = Vec::with_capacity(jobs.len());
+        let mut rest: &mut [f32] = lines_as_floats(&mut data);
+        for &(_, first) in &jobs {
+            let width = (c_out - first).min(BLOCK).next_multiple_of(16);
+            let (head, tail) = rest.split_at_mut(c_in * width);
+            slices.push(head);
+            rest = tail;
+        }
+        {
+            use rayon::prelude::*;
+            slices.into_par_iter().zip(jobs).for_each(|(slice, (k, first))| {
+                let valid = (c_out - first).min(BLOCK);
+                let width = valid.next_multiple_of(16);
+                for (ci, row) in slice.chunks_exact_mut(width).enumerate() {
+                    for (lane, v) in row[..valid].iter_mut().enumerate() {
+                        *v = weight[(first + lane) * co_stride + ci * ci_stride + k];
+                    }
+                }
+            });
         }
         Packed { data, class_offset, taps: taps.to_vec(), c_in, c_out }
     }
