@@ -410,6 +410,7 @@ unsafe fn tile<const V: usize, const R: usize>(job: &Job) {
                 a[v] = b;
             }
         }
+        // ANCHOR: implicit_gemm
         for tap in job.taps {
             let mut wp = tap.w;
             let mut p = [core::ptr::null::<f32>(); R];
@@ -428,6 +429,7 @@ unsafe fn tile<const V: usize, const R: usize>(job: &Job) {
                 wp = wp.add(16 * V);
             }
         }
+        // ANCHOR_END: implicit_gemm
         // The sums are [position][channel]; the output is channel-major: through a buffer.
         let mut buf = [Line([0.0; 16]); 4 * NR];
         for (j, a) in acc.iter().enumerate() {
