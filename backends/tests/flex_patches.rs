@@ -1,7 +1,8 @@
 //! Checks the burn-gan patches of burn-flex (vendor/burn-flex/PATCHES.md) against direct
 //! reference implementations: the batch-parallel transposed convolution with its range-based
 //! col2im, the slab-wise copy of N-dimensional permuted tensors, the im2col convolution, the
-//! element-wise loops and the convolution weight gradients.
+//! element-wise loops, the convolution weight gradients, and the implicit-GEMM convolutions,
+//! transposed convolutions and weight gradients of patch 15 (taken on CPUs with AVX-512).
 #![cfg(feature = "flex")]
 
 use burn::tensor::module::conv_transpose2d;
