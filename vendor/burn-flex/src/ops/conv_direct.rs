@@ -41,6 +41,26 @@ const BLOCK: usize = 64;
 /// Output positions per unit of parallel work.
 const UNIT: usize = 96;
 
+/// Calls `$kernel::<V, R>($job)` for run-time `vectors` (1..=4) and `r` (1..=NR), the
+/// instantiations of a micro-kernel.
+macro_rules! dispatch {
+    ($kernel:ident, $vectors:expr, $r:expr, $job:expr) => {
+        dispatch!(@v $kernel, $vectors, $r, $job, [1, 2, 3, 4], [1, 2, 3, 4, 5, 6])
+    };
+    (@v $kernel:ident, $vectors:expr, $r:expr, $job:expr, [$($v:literal),*], $rs:tt) => {
+        match $vectors {
+            $( $v => dispatch!(@r $kernel, $v, $r, $job, $rs), )*
+            _ => unreachable!(),
+        }
+    };
+    (@r $kernel:ident, $v:literal, $r:expr, $job:expr, [$($rr:literal),*]) => {
+        match $r {
+            $( $rr => $kernel::<$v, $rr>($job), )*
+            _ => unreachable!(),
+        }
+    };
+}
+
 /// Whether the implicit-GEMM kernels run on this CPU (and are not switched off by
 /// `BURN_FLEX_IMPLICIT_GEMM=0`).
 pub(crate) fn enabled() -> bool {
@@ -356,7 +376,7 @@ fn run(plan: &Plan, x_rows: &[f32], packed: &Packed, bias: Option<&[f32]>, spati
                 // SAFETY: `enabled()` checked avx512f; every tap has `r` valid rows of `c_in`
                 // floats and `c_in` aligned vectors of the block; each (position, channel) of
                 // the output is written by this unit only.
-                unsafe { dispatch(width / 16, r, &job) };
+                unsafe { dispatch!(tile, width / 16, r, &job) };
             }
         }
     });
@@ -375,27 +395,6 @@ struct Job<'a> {
     out: *const *mut f32,
     valid: usize,
     channel_stride: usize,
-}
-
-unsafe fn dispatch(vectors: usize, r: usize, job: &Job) {
-    macro_rules! go {
-        ($($v:literal),*; $($r:literal),*) => {
-            go!(@v [$($v),*] [$($r),*])
-        };
-        (@v [$($v:literal),*] $rs:tt) => {
-            match vectors {
-                $( $v => go!(@r $v $rs), )*
-                _ => unreachable!(),
-            }
-        };
-        (@r $v:literal [$($r:literal),*]) => {
-            match r {
-                $( $r => unsafe { tile::<$v, $r>(job) }, )*
-                _ => unreachable!(),
-            }
-        };
-    }
-    go!(1, 2, 3, 4; 1, 2, 3, 4, 5, 6)
 }
 
 /// `out[j][c] = bias[c] + sum over taps t and channels i of rows[t][j][i] * w[t][i][c]` for
@@ -613,27 +612,6 @@ struct WgJob<'a> {
     mask: u16,
 }
 
-unsafe fn dispatch_wg(vectors: usize, r: usize, job: &WgJob) {
-    macro_rules! go {
-        ($($v:literal),*; $($r:literal),*) => {
-            go!(@v [$($v),*] [$($r),*])
-        };
-        (@v [$($v:literal),*] $rs:tt) => {
-            match vectors {
-                $( $v => go!(@r $v $rs), )*
-                _ => unreachable!(),
-            }
-        };
-        (@r $v:literal [$($r:literal),*]) => {
-            match r {
-                $( $r => unsafe { wg_tile::<$v, $r>(job) }, )*
-                _ => unreachable!(),
-            }
-        };
-    }
-    go!(1, 2, 3, 4; 1, 2, 3, 4, 5, 6)
-}
-
 /// `acc[j][c] += sum over the segments' positions p of dy[j][p] * x[p][c]` for `R` output
 /// channels `j` and `16 * V` input channels `c` (the last vector under `mask`).
 #[target_feature(enable = "avx512f")]
@@ -765,7 +743,7 @@ pub(crate) fn weight_grad_f32(
                             // SAFETY: avx512f is available (`enabled()`); the segments' positions
                             // read inside the image and the gradient; the accumulator rows of
                             // `(c_out - co).min(NR)` channels hold the block's valid lanes.
-                            unsafe { dispatch_wg(valid.div_ceil(16), (c_out - co).min(NR), &job) };
+                            unsafe { dispatch!(wg_tile, valid.div_ceil(16), (c_out - co).min(NR), &job) };
                         }
                     }
                 }
