@@ -8,8 +8,9 @@
 //! micro-kernel reads those rows in place: for up to [`NR`] output positions and up to 64
 //! output channels it keeps the sums in 24 AVX-512 registers, and for every tap and input
 //! channel loads the kernel's channel vector once (packed once per call, `[tap][c_in][c_out]`)
-//! and multiplies it with one broadcast input value per position. Taps that fall into the
-//! padding read a row of zeros.
+//! and multiplies it with one broadcast input value per position. Output rows and columns are
+//! grouped by the taps that read inside the image (a border row is its own class, without its
+//! out-of-range taps), so no multiply-add is spent on padding.
 //!
 //! A transposed convolution is the same loop over its output positions, split by output phase
 //! (the position modulo the stride): the output positions of one phase receive contributions
@@ -17,9 +18,13 @@
 //! of a strided transposed convolution). Each phase has its own packed kernel; nothing is
 //! scattered or accumulated in memory.
 //!
-//! Results are written as `[position][c_out]` rows and transposed to NCHW at the end. The path
-//! applies to f32, one group and at least 16 output channels, on CPUs with `avx512f`; anything
-//! else, or `BURN_FLEX_IMPLICIT_GEMM=0` in the environment, takes the im2col/col2im path.
+//! The weight gradient has its own micro-kernel (`wg_tile`): output channels x input channels
+//! of one tap in registers, summed over the output positions whose tap lies inside the image.
+//!
+//! Sums leave the registers through a small buffer straight into the NCHW output. The path
+//! applies to f32 with one group on CPUs with `avx512f` (channel minimums in the `*_applies`
+//! functions); anything else, or `BURN_FLEX_IMPLICIT_GEMM=0` in the environment, takes the
+//! im2col/col2im paths.
 
 use alloc::vec;
 use alloc::vec::Vec;
