@@ -79,25 +79,23 @@ pub(crate) fn enabled() -> bool {
 /// Whether `conv2d` of these shapes takes this path: f32, one group, enough channels for the
 /// kernel's vectors and taps to fill its loop.
 pub(crate) fn conv2d_applies(x: &FlexTensor, weight: &FlexTensor, groups: usize) -> bool {
-    let (xs, ws) = (x.layout().shape(), weight.layout().shape());
-    x.dtype() == DType::F32
-        && weight.dtype() == DType::F32
-        && groups == 1
-        && ws[0] >= 16
-        && ws[1] >= 8
-        && xs[0] > 0
-        && enabled()
+    let ws = weight.layout().shape();
+    applies(x, weight, groups, ws[1], ws[0])
 }
 
 /// Whether `conv_transpose2d` of these shapes takes this path (weight `[c_in, c_out, kh, kw]`).
 pub(crate) fn conv_transpose2d_applies(x: &FlexTensor, weight: &FlexTensor, groups: usize) -> bool {
-    let (xs, ws) = (x.layout().shape(), weight.layout().shape());
+    let ws = weight.layout().shape();
+    applies(x, weight, groups, ws[0], ws[1])
+}
+
+fn applies(x: &FlexTensor, weight: &FlexTensor, groups: usize, c_in: usize, c_out: usize) -> bool {
     x.dtype() == DType::F32
         && weight.dtype() == DType::F32
         && groups == 1
-        && ws[1] >= 16
-        && ws[0] >= 8
-        && xs[0] > 0
+        && c_out >= 16
+        && c_in >= 8
+        && x.layout().shape()[0] > 0
         && enabled()
 }
 
@@ -318,6 +316,23 @@ struct Tap {
     rows: [*const f32; NR],
 }
 
+/// The NCHW output `[n, c_out, oh, ow]` of `plan` over the contiguous NCHW input `x`.
+fn convolve(plan: &Plan, x: &FlexTensor, packed: &Packed, bias: Option<FlexTensor>, [oh, ow]: [usize; 2]) -> FlexTensor {
+    let (n, c_out) = (plan.n, packed.c_out);
+    let out = if n * oh * ow == 0 {
+        vec![0.0; n * c_out * oh * ow]
+    } else {
+        let rows = nhwc(x.storage(), n, packed.c_in, plan.h * plan.w);
+        let bias = bias.map(|b| b.to_contiguous());
+        run(plan, &rows, packed, bias.as_ref().map(|b| b.storage()), oh * ow)
+    };
+    FlexTensor::new(
+        Bytes::from_elems(out),
+        Layout::contiguous(Shape::from(vec![n, c_out, oh, ow])),
+        DType::F32,
+    )
+}
+
 /// Runs the micro-kernel over every position of every class of `plan` and returns the NCHW
 /// output `[n, c_out, spatial_out]`.
 fn run(plan: &Plan, x_rows: &[f32], packed: &Packed, bias: Option<&[f32]>, spatial_out: usize) -> Vec<f32> {
@@ -485,18 +500,7 @@ pub(crate) fn conv2d_f32(
         col_phase_taps: vec![kw],
         col_phases: 1,
     };
-    let out = if n * oh * ow == 0 || c_out == 0 {
-        vec![0.0; n * c_out * oh * ow]
-    } else {
-        let rows = nhwc(x.storage(), n, c_in, h * w);
-        let bias = bias.map(|b| b.to_contiguous());
-        run(&plan, &rows, &packed, bias.as_ref().map(|b| b.storage()), oh * ow)
-    };
-    FlexTensor::new(
-        Bytes::from_elems(out),
-        Layout::contiguous(Shape::from(vec![n, c_out, oh, ow])),
-        DType::F32,
-    )
+    convolve(&plan, &x, &packed, bias, [oh, ow])
 }
 
 /// `conv_transpose2d` of f32 NCHW `x` `[n, c_in, h, w]` and `weight` `[c_in, c_out, kh, kw]`,
@@ -566,18 +570,7 @@ pub(crate) fn conv_transpose2d_f32(
         let (ty, tx) = (&ty[phase / sx], &tx[phase % sx]);
         ty[t / tx.len()].0 * kw + tx[t % tx.len()].0
     });
-    let out = if n * oh * ow == 0 || c_out == 0 {
-        vec![0.0; n * c_out * oh * ow]
-    } else {
-        let rows = nhwc(x.storage(), n, c_in, h * w);
-        let bias = bias.map(|b| b.to_contiguous());
-        run(&plan, &rows, &packed, bias.as_ref().map(|b| b.storage()), oh * ow)
-    };
-    FlexTensor::new(
-        Bytes::from_elems(out),
-        Layout::contiguous(Shape::from(vec![n, c_out, oh, ow])),
-        DType::F32,
-    )
+    convolve(&plan, &x, &packed, bias, [oh, ow])
 }
 
 /// Whether a weight gradient takes [`weight_grad_f32`]: f32, one group, a 2-D kernel, and at
