@@ -36,6 +36,15 @@ pub(crate) struct BenchArgs {
     json: bool,
 }
 
+/// Sets the thread counts of `--threads`, which rayon (flex, ndarray) and matrixmultiply
+/// (ndarray) read once, when their threads start: before any backend work.
+pub(crate) fn set_threads(args: &BenchArgs) {
+    if let Some(n) = args.threads.filter(|&n| n > 0) {
+        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+        std::env::set_var("MATMUL_NUM_THREADS", n.to_string());
+    }
+}
+
 pub(crate) fn bench(args: BenchArgs) -> CliResult<()> {
     let models: Vec<&str> = args.models.split(',').map(str::trim).collect();
     for m in &models {
@@ -55,14 +64,8 @@ pub(crate) fn bench(args: BenchArgs) -> CliResult<()> {
             args.seconds
         )));
     }
-    if let Some(n) = args.threads {
-        if n == 0 {
-            return Err(invalid("--threads must be at least 1"));
-        }
-        // Before any backend work: rayon (flex, ndarray) and matrixmultiply (ndarray) read these
-        // once.
-        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
-        std::env::set_var("MATMUL_NUM_THREADS", n.to_string());
+    if args.threads == Some(0) {
+        return Err(invalid("--threads must be at least 1"));
     }
     let threads = rayon::current_num_threads();
     let options = BenchOptions {

@@ -304,7 +304,23 @@ pub fn main() -> ExitCode {
         eprintln!("error: internal error: {msg}{place}; please report it");
     }));
     let cli = Cli::parse();
-    let result = match cli.command {
+    if let Some(Command::Bench(args)) = &cli.command {
+        // Before the compute threads start: their number comes from the environment.
+        crate::benchmark::set_threads(args);
+    }
+    let result = burn_gan_backends::on_compute_thread(move || run(cli));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs one command.
+fn run(cli: Cli) -> CliResult<()> {
+    match cli.command {
         None => train(TrainArgs {
             model: "gan".into(),
             ..Default::default()
@@ -332,13 +348,6 @@ pub fn main() -> ExitCode {
             println!("device: {:?}", burn_gan_backends::device());
             println!("burn: 0.21.0");
             Ok(())
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
         }
     }
 }
