@@ -1,8 +1,9 @@
 //! Checks the burn-gan patches of burn-flex (vendor/burn-flex/PATCHES.md) against direct
 //! reference implementations: the batch-parallel transposed convolution with its range-based
 //! col2im, the slab-wise copy of N-dimensional permuted tensors, the im2col convolution, the
-//! element-wise loops, the convolution weight gradients, and the implicit-GEMM convolutions,
-//! transposed convolutions and weight gradients of patch 15 (taken on CPUs with AVX-512).
+//! element-wise loops, the convolution weight gradients, the implicit-GEMM convolutions,
+//! transposed convolutions and weight gradients of patch 15, and the one-input-channel
+//! convolutions and weight gradients of patch 16 (both taken on CPUs with AVX-512).
 #![cfg(feature = "flex")]
 
 use burn::tensor::module::conv_transpose2d;
@@ -403,6 +404,13 @@ fn flex_conv2d_matches_the_definition() {
         (5, 9, 7, 7, 70, 4, 4, [2, 2], [1, 1], [1, 1], 1),
         (1, 12, 6, 5, 130, 2, 3, [1, 2], [0, 1], [1, 1], 1),
         (2, 10, 11, 10, 17, 3, 5, [3, 2], [3, 4], [2, 1], 1),
+        // Patch 16's one-input-channel convolution (f32, one group, AVX-512): output rows of
+        // three vectors (40 columns, the last partial) with 6 channels (a group of 4 and 2);
+        // stride 3 x 2 with dilation and wide padding; padding wider than the kernel with 3
+        // channels (no group of 4).
+        (2, 1, 9, 40, 6, 3, 3, [1, 1], [1, 1], [1, 1], 1),
+        (3, 1, 11, 23, 5, 3, 5, [3, 2], [3, 4], [2, 1], 1),
+        (1, 1, 5, 5, 3, 2, 2, [1, 1], [2, 2], [1, 1], 1),
     ];
     for (case, &(n, c_in, h, w, c_out, kh, kw, stride, padding, dilation, groups)) in
         cases.iter().enumerate()
@@ -522,6 +530,12 @@ fn flex_conv_weight_gradients_match_the_definition() {
         (4, 20, 9, 7, 7, 3, 3, 1, 1, 1, 1),
         (2, 70, 6, 5, 13, 3, 3, 2, 2, 1, 1),
         (3, 16, 11, 10, 6, 3, 2, 3, 1, 2, 1),
+        // Patch 16's one-input-channel weight gradient (also the transposed convolutions to
+        // one channel below): 9 taps with 9 channels (a group of 8 and 1), stride 3 with
+        // dilation; 25 taps (two vectors); 49 taps (above its limit: the im2col path).
+        (4, 1, 13, 11, 9, 3, 3, 3, 1, 2, 1),
+        (3, 1, 11, 10, 5, 5, 5, 2, 2, 1, 1),
+        (2, 1, 12, 12, 3, 7, 7, 1, 3, 1, 1),
     ];
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(4)

@@ -114,6 +114,23 @@ fn weight_grad_dispatch(
             );
             return FlexTensor::new(Bytes::from_elems(grad), Layout::contiguous(weight_shape), dtype);
         }
+        // burn-gan patch 16: one input channel, vectorised along the output row.
+        if super::conv_single::weight_grad_applies(dtype, xs[1], geometry.groups, kernel)
+            && xs[2] == 1
+            && ys[2] == 1
+        {
+            let grad = super::conv_single::weight_grad_f32(
+                input.storage(),
+                [xs[0], xs[3], xs[4]],
+                output_grad.storage(),
+                [ys[1], ys[3], ys[4]],
+                [kernel[1], kernel[2]],
+                [geometry.stride[1], geometry.stride[2]],
+                [geometry.padding[1], geometry.padding[2]],
+                [geometry.dilation[1], geometry.dilation[2]],
+            );
+            return FlexTensor::new(Bytes::from_elems(grad), Layout::contiguous(weight_shape), dtype);
+        }
     }
     let bytes = match dtype {
         DType::F32 => Bytes::from_elems(weight_grad::<f32>(&input, &output_grad, kernel, geometry)),

@@ -101,6 +101,8 @@ pub mod conv_transpose;
 // burn-gan patch 15 (PATCHES.md): implicit-GEMM convolutions on AVX-512.
 #[cfg(all(feature = "std", feature = "rayon", target_arch = "x86_64"))]
 pub(crate) mod conv_direct;
+#[cfg(all(feature = "std", feature = "rayon", target_arch = "x86_64"))]
+pub(crate) mod conv_single;
 pub mod conv_weight_grad;
 pub mod cumulative;
 pub mod deform_conv;

@@ -81,6 +81,11 @@ impl ModuleOps<Flex> for Flex {
         if super::conv_direct::conv2d_applies(&x, &weight, options.groups) {
             return super::conv_direct::conv2d_f32(x, weight, bias, &options);
         }
+        // burn-gan patch 16: one input channel, vectorised along the output row.
+        #[cfg(all(feature = "std", feature = "rayon", target_arch = "x86_64"))]
+        if super::conv_single::conv2d_applies(&x, &weight, options.groups) {
+            return super::conv_single::conv2d_f32(x, weight, bias, &options);
+        }
         match x.dtype() {
             DType::F32 => conv::conv2d_f32(x, weight, bias, &options),
             DType::F64 => conv::conv2d_f64(x, weight, bias, &options),
