@@ -3,12 +3,13 @@
 //!
 //! The im2col path (`conv::conv3d_impl`) writes every patch into a tile, has gemm pack that tile
 //! and the kernel again for every tile, and copies the product back; for DCGAN's layers that
-//! data movement took a third of a convolution's time. Here the image is converted once to NHWC,
-//! so that the `c_in` values under one kernel tap are a contiguous row, and a register-blocked
-//! micro-kernel reads those rows in place: for up to [`NR`] output positions and up to 64
-//! output channels it keeps the sums in 24 AVX-512 registers, and for every tap and input
-//! channel loads the kernel's channel vector once (packed once per call, `[tap][c_in][c_out]`)
-//! and multiplies it with one broadcast input value per position. Output rows and columns are
+//! data movement took a third of a convolution's time. Here a register-blocked micro-kernel
+//! reads the NCHW image in place: for up to [`NR`] output positions and up to 64 output
+//! channels it keeps the sums in 24 AVX-512 registers, and for every tap and input channel
+//! loads the kernel's channel vector once (packed once per call, `[tap][c_in][c_out]`) and
+//! multiplies it with one broadcast input value per position (the positions' pixels of that
+//! channel: a few cache lines per tap row, which stay in L1 over the channels; reading an NHWC
+//! copy instead measured no faster, and the copy cost a pass over the image). Output rows and columns are
 //! grouped by the taps that read inside the image (a border row is its own class, without its
 //! out-of-range taps), so no multiply-add is spent on padding.
 //!
@@ -20,6 +21,7 @@
 //!
 //! The weight gradient has its own micro-kernel (`wg_tile`): output channels x input channels
 //! of one tap in registers, summed over the output positions whose tap lies inside the image.
+//! It reads an NHWC copy of the input, whose input channels under one tap are one vector.
 //!
 //! Sums leave the registers through a small buffer straight into the NCHW output. The path
 //! applies to f32 with one group on CPUs with `avx512f` (channel minimums in the `*_applies`
@@ -181,8 +183,9 @@ impl Plan {
         let packed = r.taps.iter().flat_map(|&a| c.taps.iter().map(move |&b| a * tx + b));
         (r.phase * self.col_phases + c.phase, packed.collect())
     }
-    /// Calls `f(tap, row)` for the taps of position `pos` of `class`, in the order of
-    /// [`Plan::taps`], with the NHWC input row read; returns the output image and position.
+    /// Calls `f(tap, pixel)` for the taps of position `pos` of `class`, in the order of
+    /// [`Plan::taps`], with the input pixel read (`image * h * w + y * w + x`); returns the output
+    /// image and position.
     #[inline(always)]
     fn position(&self, class: usize, pos: usize, mut f: impl FnMut(usize, usize)) -> (usize, usize) {
         let (r, c) = self.class(class);
@@ -308,8 +311,8 @@ fn nhwc(x: &[f32], n: usize, c: usize, hw: usize) -> Vec<f32> {
     unsafe { assume_init(rows) }
 }
 
-/// One tap of a micro-kernel call: its packed kernel vectors and the input row each position
-/// reads through it.
+/// One tap of a micro-kernel call: its packed kernel vectors and, for each position, its input
+/// pixel of channel 0 (NCHW; the other channels follow `input_channel_stride` apart).
 #[derive(Clone, Copy)]
 struct Tap {
     w: *const f32,
@@ -322,9 +325,8 @@ fn convolve(plan: &Plan, x: &FlexTensor, packed: &Packed, bias: Option<FlexTenso
     let out = if n * oh * ow == 0 {
         vec![0.0; n * c_out * oh * ow]
     } else {
-        let rows = nhwc(x.storage(), n, packed.c_in, plan.h * plan.w);
         let bias = bias.map(|b| b.to_contiguous());
-        run(plan, &rows, packed, bias.as_ref().map(|b| b.storage()), oh * ow)
+        run(plan, x.storage(), packed, bias.as_ref().map(|b| b.storage()), oh * ow)
     };
     FlexTensor::new(
         Bytes::from_elems(out),
@@ -333,9 +335,9 @@ fn convolve(plan: &Plan, x: &FlexTensor, packed: &Packed, bias: Option<FlexTenso
     )
 }
 
-/// Runs the micro-kernel over every position of every class of `plan` and returns the NCHW
-/// output `[n, c_out, spatial_out]`.
-fn run(plan: &Plan, x_rows: &[f32], packed: &Packed, bias: Option<&[f32]>, spatial_out: usize) -> Vec<f32> {
+/// Runs the micro-kernel over every position of every class of `plan` on the contiguous NCHW
+/// input `x` and returns the NCHW output `[n, c_out, spatial_out]`.
+fn run(plan: &Plan, x: &[f32], packed: &Packed, bias: Option<&[f32]>, spatial_out: usize) -> Vec<f32> {
     use rayon::prelude::*;
     let (c_in, c_out, n) = (packed.c_in, packed.c_out, plan.n);
     let mut bias_padded = vec![0.0f32; c_out.next_multiple_of(BLOCK)];
@@ -355,7 +357,8 @@ fn run(plan: &Plan, x_rows: &[f32], packed: &Packed, bias: Option<&[f32]>, spati
     }
     let mut out = uninit(n * spatial_out * c_out);
     let out_ptr = super::SendMutPtr::new(out.as_mut_ptr().cast::<f32>());
-    let x_ptr = x_rows.as_ptr() as usize;
+    let x_ptr = x.as_ptr() as usize;
+    let hw = plan.h * plan.w;
     units.par_iter().for_each(|&(class, start, end)| {
         let x = x_ptr as *const f32;
         let (kernel, packed_taps) = plan.taps(class);
@@ -366,8 +369,10 @@ fn run(plan: &Plan, x_rows: &[f32], packed: &Packed, bias: Option<&[f32]>, spati
             let r = (end - group).min(NR);
             for j in 0..r {
                 let (img, at) = plan.position(class, group + j, |tap, src| {
-                    // SAFETY: `src` is a row of the image (the plan holds only taps inside).
-                    taps[tap].rows[j] = unsafe { x.add(src * c_in) };
+                    // SAFETY: `src` is a pixel of the image (the plan holds only taps inside), whose
+                    // `c_in` channel values lie `hw` apart.
+                    let (img, pixel) = (src / hw, src % hw);
+                    taps[tap].rows[j] = unsafe { x.add(img * c_in * hw + pixel) };
                 });
                 targets[j] = img * c_out * spatial_out + at;
             }
@@ -392,6 +397,7 @@ fn run(plan: &Plan, x_rows: &[f32], packed: &Packed, bias: Option<&[f32]>, spati
                     out: outs.as_ptr(),
                     valid,
                     channel_stride: spatial_out,
+                    input_channel_stride: hw,
                 };
                 // SAFETY: `enabled()` checked avx512f; every tap has `r` valid rows of `c_in`
                 // floats and `c_in` aligned vectors of the block; each (position, channel) of
@@ -415,6 +421,7 @@ struct Job<'a> {
     out: *const *mut f32,
     valid: usize,
     channel_stride: usize,
+    input_channel_stride: usize,
 }
 
 /// `out[j][c] = bias[c] + sum over taps t and channels i of rows[t][j][i] * w[t][i][c]` for
@@ -439,8 +446,9 @@ unsafe fn tile<const V: usize, const R: usize>(job: &Job) {
                 for (v, slot) in wv.iter_mut().enumerate() {
                     *slot = _mm512_load_ps(wp.add(16 * v));
                 }
+                let off = c * job.input_channel_stride;
                 for j in 0..R {
-                    let b = _mm512_set1_ps(*p[j].add(c));
+                    let b = _mm512_set1_ps(*p[j].add(off));
                     for v in 0..V {
                         acc[j][v] = _mm512_fmadd_ps(wv[v], b, acc[j][v]);
                     }
