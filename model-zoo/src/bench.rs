@@ -280,6 +280,10 @@ pub fn peak_rss_mib() -> Option<f64> {
 /// faults and the kernel's zeroing of pages (about 10% of a `dcgan28` step on flex in `perf`).
 /// Raising the mmap and trim thresholds made `burn-gan bench` train `dcgan28` about 7% faster
 /// (153.6 -> 164.1 images/s) at the price of a resident size that does not shrink between steps.
+/// All threads share glibc's main arena (`M_ARENA_MAX` 1): the program computes on rayon's
+/// threads (`on_compute_thread`), and a thread arena's heap grows only to 64 MiB, so larger
+/// buffers (`dcgan64` sampling's activations) fell back to a fresh `mmap` each time; that cost
+/// `dcgan64` sampling about 9% until the arena was shared.
 /// The `burn-gan` program and the op benchmarks call it first thing, before any other thread
 /// exists.
 pub fn keep_freed_memory() {
@@ -289,6 +293,7 @@ pub fn keep_freed_memory() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
 
