@@ -374,6 +374,7 @@ unsafe fn wg_table<const V: usize, const C: usize>(job: &WgJob) {
             }
             d[c] = job.dy.add(c * job.plane);
         }
+        // ANCHOR: taps_as_vectors
         for p in 0..job.plane {
             let mut x = [_mm512_setzero_ps(); V];
             for (v, x) in x.iter_mut().enumerate() {
@@ -386,6 +387,7 @@ unsafe fn wg_table<const V: usize, const C: usize>(job: &WgJob) {
                 }
             }
         }
+        // ANCHOR_END: taps_as_vectors
         for (c, a) in acc.iter().enumerate() {
             for (v, a) in a.iter().enumerate() {
                 _mm512_store_ps(job.sums.add((c * V + v) * 16), *a);
