@@ -115,3 +115,34 @@ pub fn on_compute_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     rayon::scope(|_| f())
 }
 // ANCHOR_END: on_compute_thread
+
+#[cfg(test)]
+mod tests {
+    use super::on_compute_thread;
+
+    #[test]
+    fn commands_run_on_a_pool_thread_when_the_pool_has_two() {
+        let (value, index) = on_compute_thread(|| (6 * 7, rayon::current_thread_index()));
+        assert_eq!(value, 42);
+        if rayon::current_num_threads() >= 2 {
+            assert!(index.is_some(), "expected to run on a pool thread");
+        } else {
+            assert_eq!(index, None, "a one-thread pool runs the command in place");
+        }
+        // Nested calls run where they are.
+        assert_eq!(on_compute_thread(|| on_compute_thread(|| 1) + 1), 2);
+    }
+
+    #[test]
+    fn a_command_waiting_on_another_thread_that_uses_the_pool_finishes() {
+        use rayon::prelude::*;
+        // burn-train's checkpoint writers: the command blocks on a thread that itself needs the
+        // pool's threads.
+        let sum = on_compute_thread(|| {
+            std::thread::spawn(|| (0..100_000u64).into_par_iter().sum::<u64>())
+                .join()
+                .expect("the helper thread finishes")
+        });
+        assert_eq!(sum, 100_000 * 99_999 / 2);
+    }
+}
