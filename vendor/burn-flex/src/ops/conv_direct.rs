@@ -104,7 +104,7 @@ fn applies(x: &FlexTensor, weight: &FlexTensor, groups: usize, c_in: usize, c_ou
 /// A 64-byte aligned run of 16 floats, so that packed kernel vectors never straddle a cache line.
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
-struct Line([f32; 16]);
+pub(crate) struct Line(pub(crate) [f32; 16]);
 
 /// Output coordinates along one axis that read their input through the same taps, all inside
 /// the input: the convolution's rows (or columns) away from the border form one class, each
@@ -277,7 +277,7 @@ impl Packed {
     }
 }
 
-fn lines_as_floats(lines: &mut [Line]) -> &mut [f32] {
+pub(crate) fn lines_as_floats(lines: &mut [Line]) -> &mut [f32] {
     // SAFETY: `Line` is `repr(C)` of 16 f32 with no padding (64 bytes).
     unsafe { core::slice::from_raw_parts_mut(lines.as_mut_ptr().cast(), lines.len() * 16) }
 }

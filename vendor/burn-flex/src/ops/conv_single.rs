@@ -23,6 +23,7 @@ use burn_backend::ops::ConvOptions;
 use burn_backend::ops::conv::calculate_conv_output_size;
 use burn_std::{Bytes, Shape};
 
+use super::conv_direct::{Line, lines_as_floats};
 use crate::{FlexTensor, Layout};
 
 /// Output channels per forward micro-kernel call.
@@ -322,16 +323,6 @@ pub(crate) fn weight_grad_f32(
 pub(crate) const MAX_TAPS: usize = 32;
 /// Output channels per weight-gradient micro-kernel call.
 const CHANNELS: usize = 8;
-
-/// A 64-byte aligned run of 16 floats.
-#[derive(Clone, Copy)]
-#[repr(C, align(64))]
-struct Line([f32; 16]);
-
-fn lines_as_floats(lines: &mut [Line]) -> &mut [f32] {
-    // SAFETY: `Line` is `repr(C)` of 16 f32 with no padding (64 bytes).
-    unsafe { core::slice::from_raw_parts_mut(lines.as_mut_ptr().cast(), lines.len() * 16) }
-}
 
 /// One weight-gradient micro-kernel call: one image, up to [`CHANNELS`] output channels.
 struct WgJob {
