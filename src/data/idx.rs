@@ -157,6 +157,7 @@ pub fn load_images_with_labels(path: &Path) -> Result<Samples> {
         num_classes,
         kind: SampleKind::Image,
         source: path.display().to_string(),
+        paired: None,
     })
 }
 

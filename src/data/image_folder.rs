@@ -137,6 +137,7 @@ pub fn load(dir: &Path, options: &ImageFolderOptions) -> Result<Samples> {
         num_classes: labelled.then_some(classes.len()),
         kind: SampleKind::Image,
         source: dir.display().to_string(),
+        paired: None,
     })
 }
 

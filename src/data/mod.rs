@@ -42,6 +42,9 @@ pub struct Samples {
     pub kind: SampleKind,
     /// Where the samples came from, for logs and reports.
     pub source: String,
+    /// The paired input of each sample (as many, same order; their own shape): the degraded or
+    /// source images of an image-to-image task whose targets are these samples.
+    pub paired: Option<Box<Samples>>,
 }
 
 impl Samples {
@@ -73,6 +76,7 @@ impl Samples {
             values: self.values[..n * self.sample_len()].to_vec(),
             labels: self.labels.as_ref().map(|l| l[..n].to_vec()),
             source: format!("{} (first {n})", self.source),
+            paired: self.paired.as_ref().map(|p| Box::new(p.take(n))),
             ..self.clone()
         }
     }

@@ -99,6 +99,7 @@ impl Toy {
             num_classes: Some(modes.len()),
             kind: SampleKind::Points,
             source: self.name().to_string(),
+            paired: None,
         }
     }
 

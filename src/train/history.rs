@@ -12,7 +12,7 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
 
 use super::ema::ema_update;
-use super::step::Network;
+use super::step::NetworkId;
 
 /// `||θ - θ̄||²` summed over the trainable (gradient-requiring) parameters of `network`, with
 /// `θ̄` the matching parameters of `average` (same structure). Zero when nothing is trainable.
@@ -97,9 +97,9 @@ impl<B: Backend, G: Module<B>, D: Module<B>> History<B, G, D> {
     }
 
     /// Folds the current parameters of the network just updated into its average.
-    pub fn update(self, network: Network, generator: &G, discriminator: &D) -> Self {
+    pub fn update(self, network: NetworkId, generator: &G, discriminator: &D) -> Self {
         match network {
-            Network::Generator => {
+            NetworkId::GENERATOR => {
                 let (g, n) = update_history(self.generator, self.generator_updates, generator);
                 Self {
                     generator: g,
@@ -107,7 +107,7 @@ impl<B: Backend, G: Module<B>, D: Module<B>> History<B, G, D> {
                     ..self
                 }
             }
-            Network::Discriminator => {
+            NetworkId::DISCRIMINATOR => {
                 let (d, n) = update_history(
                     self.discriminator,
                     self.discriminator_updates,
@@ -119,14 +119,23 @@ impl<B: Backend, G: Module<B>, D: Module<B>> History<B, G, D> {
                     ..self
                 }
             }
+            _ => self,
         }
     }
 
-    /// `||θ - θ̄||²` of `network`.
-    pub fn penalty(&self, network: Network, generator: &G, discriminator: &D) -> Tensor<B, 1> {
+    /// `||θ - θ̄||²` of `network` (`None` for a network other than the two it averages).
+    pub fn penalty(
+        &self,
+        network: NetworkId,
+        generator: &G,
+        discriminator: &D,
+    ) -> Option<Tensor<B, 1>> {
         match network {
-            Network::Generator => historical_penalty(generator, &self.generator),
-            Network::Discriminator => historical_penalty(discriminator, &self.discriminator),
+            NetworkId::GENERATOR => Some(historical_penalty(generator, &self.generator)),
+            NetworkId::DISCRIMINATOR => {
+                Some(historical_penalty(discriminator, &self.discriminator))
+            }
+            _ => None,
         }
     }
 

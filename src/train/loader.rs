@@ -14,7 +14,7 @@ use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
-use super::step::{GanBatch, Phase};
+use super::step::{GanBatch, ImageBatch, Phase, StepInfo};
 use crate::data::Samples;
 
 /// Mixes a seed, a stream tag and an index into one well-spread 64-bit seed (SplitMix64).
@@ -94,8 +94,45 @@ pub struct GanLoader<B: Backend> {
     batches_per_iter: usize,
     cursor: Arc<AtomicUsize>,
     device: B::Device,
-    /// Indices of the labelled subset (semi-supervised training).
-    labelled: Option<Arc<Vec<usize>>>,
+    /// The second stream of every batch: a source and the indices drawn from it.
+    second: Option<SecondStream>,
+}
+
+/// Where the second stream of a batch ([`GanBatch::second`]) comes from.
+#[derive(Clone, Debug)]
+pub struct SecondStream {
+    /// The samples drawn from.
+    pub data: Arc<Samples>,
+    /// The indices of `data` that may be drawn.
+    pub pool: Arc<Vec<usize>>,
+}
+
+impl SecondStream {
+    /// A labelled subset of the training data (semi-supervised training,
+    /// [`labelled_subset`]).
+    ///
+    /// # Panics
+    /// If the data has no labels or `indices` is empty.
+    pub fn labelled(data: Arc<Samples>, indices: Vec<usize>) -> Self {
+        assert!(
+            data.labels.is_some() && !indices.is_empty(),
+            "Semi-supervised batches need labelled data and at least one labelled sample."
+        );
+        Self {
+            data,
+            pool: Arc::new(indices),
+        }
+    }
+
+    /// A second, unpaired domain (CycleGAN): all of `data`.
+    ///
+    /// # Panics
+    /// If `data` is empty.
+    pub fn domain(data: Arc<Samples>) -> Self {
+        assert!(!data.is_empty(), "The second domain holds no samples.");
+        let pool = Arc::new((0..data.len()).collect());
+        Self { data, pool }
+    }
 }
 
 impl<B: Backend> GanLoader<B> {
@@ -122,22 +159,15 @@ impl<B: Backend> GanLoader<B> {
             batches_per_iter,
             cursor: Arc::new(AtomicUsize::new(0)),
             device,
-            labelled: None,
+            second: None,
         }
     }
 
-    /// Semi-supervised batches: every batch also carries `batch_size` samples drawn with
-    /// replacement from the labelled samples `indices` (a function of the seed and the batch
-    /// index, so resume replays them).
-    ///
-    /// # Panics
-    /// If the data has no labels or `indices` is empty.
-    pub fn with_labelled(mut self, indices: Vec<usize>) -> Self {
-        assert!(
-            self.data.labels.is_some() && !indices.is_empty(),
-            "Semi-supervised batches need labelled data and at least one labelled sample."
-        );
-        self.labelled = Some(Arc::new(indices));
+    /// Every batch also carries `batch_size` samples drawn with replacement from `second` (a
+    /// function of the seed and the batch index, so resume replays them): a labelled subset
+    /// ([`SecondStream::labelled`]) or a second domain ([`SecondStream::domain`]).
+    pub fn with_second(mut self, second: SecondStream) -> Self {
+        self.second = Some(second);
         self
     }
 
@@ -181,28 +211,41 @@ impl<B: Backend> GanLoader<B> {
             let l: Vec<i64> = indices.iter().map(|&i| l[i] as i64).collect();
             Tensor::<B, 1, Int>::from_data(TensorData::new(l, [n]), &self.device)
         });
+        let input = self.data.paired.as_ref().map(|paired| {
+            let [c, h, w] = paired.shape;
+            let mut values = Vec::with_capacity(n * c * h * w);
+            for &i in indices {
+                values.extend_from_slice(paired.sample(i));
+            }
+            Tensor::from_data(TensorData::new(values, [n, c, h, w]), &self.device)
+        });
         let index = index as u64;
-        let labelled = self.labelled.as_ref().map(|pool| {
+        let second = self.second.as_ref().map(|stream| {
             let mut rng = StdRng::seed_from_u64(mix_seed(self.seed, stream::LABELLED, index));
             let picked: Vec<usize> = (0..n)
-                .map(|_| pool[rng.random_range(0..pool.len())])
+                .map(|_| stream.pool[rng.random_range(0..stream.pool.len())])
                 .collect();
+            let [c, h, w] = stream.data.shape;
             let mut values = Vec::with_capacity(n * c * h * w);
             for &i in &picked {
-                values.extend_from_slice(self.data.sample(i));
+                values.extend_from_slice(stream.data.sample(i));
             }
-            let all = self.data.labels.as_ref().expect("checked in with_labelled");
-            let y: Vec<i64> = picked.iter().map(|&i| all[i] as i64).collect();
-            (
-                Tensor::from_data(TensorData::new(values, [n, c, h, w]), &self.device),
-                Tensor::<B, 1, Int>::from_data(TensorData::new(y, [n]), &self.device),
-            )
+            let labels = stream.data.labels.as_ref().map(|all| {
+                let y: Vec<i64> = picked.iter().map(|&i| all[i] as i64).collect();
+                Tensor::<B, 1, Int>::from_data(TensorData::new(y, [n]), &self.device)
+            });
+            ImageBatch {
+                images: Tensor::from_data(TensorData::new(values, [n, c, h, w]), &self.device),
+                labels,
+            }
         });
         GanBatch {
-            phase: Phase::Discriminator,
+            phase: Phase::DISCRIMINATOR,
+            step: StepInfo::default(),
             real,
-            labelled,
             labels,
+            input,
+            second,
             z: normal_noise(
                 n,
                 self.latent_dim,
@@ -259,7 +302,7 @@ impl<B: Backend> DataLoader<B, GanBatch<B>> for GanLoader<B> {
     }
 
     fn num_items(&self) -> usize {
-        self.batches_per_iter * self.batch_size
+        self.batches_per_iter.saturating_mul(self.batch_size)
     }
 
     fn to_device(&self, device: &B::Device) -> Arc<dyn DataLoader<B, GanBatch<B>>> {
@@ -296,10 +339,10 @@ pub fn validation_batch<B: Backend>(
     let indices: Vec<usize> = (0..loader.batch_size).collect();
     let mut batch = loader.batch_of(&indices, 0);
     // The validation batch's real samples double as its labelled ones (when labelled).
-    batch.labelled = batch
-        .labels
-        .clone()
-        .map(|labels| (batch.real.clone(), labels));
+    batch.second = batch.labels.clone().map(|labels| ImageBatch {
+        images: batch.real.clone(),
+        labels: Some(labels),
+    });
     batch
 }
 
@@ -431,11 +474,16 @@ mod tests {
             .to_string()
             .contains("holds 400"));
         // Labelled batches come from the subset only, and replay on resume.
-        let l = GanLoader::<TB>::new(Arc::new(data), 16, 3, 7, 1, Default::default())
-            .with_labelled(a.clone());
-        let (x, y) = l.batch(5).labelled.unwrap();
-        assert_eq!(x.dims(), [16, 2, 1, 1]);
-        let (_, y2) = l.batch(5).labelled.unwrap();
+        let data = Arc::new(data);
+        let l = GanLoader::<TB>::new(data.clone(), 16, 3, 7, 1, Default::default())
+            .with_second(SecondStream::labelled(data, a.clone()));
+        let second = l.batch(5).second.unwrap();
+        assert_eq!(second.images.dims(), [16, 2, 1, 1]);
+        let y = second.labels.unwrap();
+        for label in y.to_data().to_vec::<i64>().unwrap() {
+            assert!(a.iter().any(|&i| labels[i] as i64 == label));
+        }
+        let y2 = l.batch(5).second.unwrap().labels.unwrap();
         assert_eq!(y.to_data(), y2.to_data());
     }
 

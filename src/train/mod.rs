@@ -2,14 +2,18 @@
 //!
 //! # Design
 //!
-//! - A GAN is one burn `Module` holding both networks (for example `{ g, d }`); it implements
-//!   [`Adversarial`]: the forward passes, which parameters belong to which [`Network`], and
-//!   optionally its own [`phases`](Adversarial::phases) and per-phase losses
-//!   ([`phase_loss`](Adversarial::phase_loss)). [`impl_train_steps!`](crate::impl_train_steps)
-//!   connects it to burn-train's `TrainStep` and `InferenceStep`.
-//! - burn-train's `Learner` holds that module, one [`GanOptimizer`] (one optimizer per network,
-//!   each with its own algorithm and learning rate) and an [`LrSchedule`] (a multiplier of both
-//!   rates: constant or linear decay).
+//! - A model is one burn `Module` holding all its networks (for example `{ g, d }`, or an
+//!   encoder, a generator and a discriminator); it implements [`Adversarial`]: its named
+//!   networks ([`NetworkId`]) and the parameters each owns, its phase table for a given step
+//!   ([`phases`](Adversarial::phases)), each phase's loss ([`phase_loss`](Adversarial::phase_loss))
+//!   and sampling from a [`Condition`]. Capabilities only some families have (classes, latent
+//!   codes, a classifier head, an encoder, input gradients for penalties) are small traits
+//!   offered through accessors. [`impl_train_steps!`](crate::impl_train_steps) connects a model
+//!   to burn-train's `TrainStep` and `InferenceStep`.
+//! - burn-train's `Learner` holds that module, one [`GanOptimizer`] (one optimizer per network
+//!   id, each with its own algorithm and learning rate, from
+//!   [`TrainingConfig::optimizers`]) and an [`LrSchedule`] (a multiplier of every rate:
+//!   constant or linear decay over the steps).
 //! - [`GanStrategy`], a burn-train custom learning strategy, runs the phases of each generator
 //!   step through `Learner::train_step` and `Learner::optimizer_step`; a phase keeps only the
 //!   gradients of the network it updates. The dashboard (burn-train's terminal UI, or
@@ -34,7 +38,7 @@ pub mod step;
 pub mod strategy;
 
 pub use checkpoint::{latest_checkpoint, write_atomically, AtomicRecorder};
-pub use loader::{normal_noise, truncated_normal_noise, GanLoader};
+pub use loader::{normal_noise, truncated_normal_noise, GanLoader, SecondStream};
 pub use metrics::PlainRenderer;
 pub use optim::{GanOptimizer, OptimizerConfig};
 pub use run::{
@@ -42,7 +46,9 @@ pub use run::{
 };
 pub use schedule::{LrDecay, LrSchedule};
 pub use step::{
-    network_params_of, train_step, Adversarial, GanBatch, GanOutput, GanStats, Network, Objective,
-    Penalty, Phase,
+    check_model, gan_phase_loss, network_params_of, train_step, Adversarial, ClassConditional,
+    Classifier, Condition, DiscriminatorFeatures, Encoder, GanBatch, GanNetworks, GanOutput,
+    GanStats, HistoricalAverage, ImageBatch, InputGradients, LatentCodes, NetworkId, Objective,
+    Penalty, Phase, StepInfo,
 };
-pub use strategy::{GanStrategy, Hooks, Schedule};
+pub use strategy::{fresh_batches_before, GanStrategy, Hooks, Schedule};

@@ -2,15 +2,16 @@
 //!
 //! burn-train 0.21's learner holds a single optimizer for its single model, and burn-optim 0.21
 //! has no parameter groups. [`GanOptimizer`] is that single optimizer: it owns one optimizer per
-//! [`Network`], each with its own algorithm, hyper-parameters and learning rate, splits the
-//! gradients it receives by parameter owner (as declared by [`Adversarial::network_params`]), and
-//! steps each optimizer on its share. Its record is the pair of records, so both optimizers'
-//! state (Adam moments, momentum buffers) is checkpointed and resumed with the model.
+//! [`NetworkId`] the model declares ([`Adversarial::networks`]), each with its own algorithm,
+//! hyper-parameters and learning rate, splits the gradients it receives by parameter owner (as
+//! declared by [`Adversarial::network_params`]), and steps each optimizer on its share. Its
+//! record is the list of `(network id, optimizer state)` pairs, so every optimizer's state (Adam
+//! moments, momentum buffers) is checkpointed and resumed with the model, by id.
 //!
 //! The learner's learning rate is used as a multiplier of each network's own rate; the training
 //! loop runs it at 1.0.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use burn::module::{AutodiffModule, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::{
@@ -20,7 +21,7 @@ use burn::optim::{
 use burn::tensor::{backend::AutodiffBackend, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::step::{Adversarial, Network};
+use super::step::{Adversarial, NetworkId};
 
 /// An optimizer and its hyper-parameters, as written in `config.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -214,21 +215,70 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> AnyOptimizer<M, B> {
 /// The learner's optimizer: one optimizer per network (see the module docs).
 #[derive(Clone)]
 pub struct GanOptimizer<M: AutodiffModule<B>, B: AutodiffBackend> {
-    generator: AnyOptimizer<M, B>,
-    discriminator: AnyOptimizer<M, B>,
-    lr_g: f64,
-    lr_d: f64,
+    networks: Vec<NetworkOptimizer<M, B>>,
+}
+
+#[derive(Clone)]
+struct NetworkOptimizer<M: AutodiffModule<B>, B: AutodiffBackend> {
+    id: NetworkId,
+    optimizer: AnyOptimizer<M, B>,
+    lr: f64,
 }
 
 impl<M: AutodiffModule<B>, B: AutodiffBackend> GanOptimizer<M, B> {
-    /// Optimizers for the generator and the discriminator.
-    pub fn new(generator: &OptimizerConfig, discriminator: &OptimizerConfig) -> Self {
-        Self {
-            generator: generator.init(),
-            discriminator: discriminator.init(),
-            lr_g: generator.lr(),
-            lr_d: discriminator.lr(),
+    /// One optimizer for each of `networks`, configured by `configs[id]`. A network without a
+    /// configuration, or a configuration naming no network, is an error naming both lists.
+    pub fn new(
+        networks: &[NetworkId],
+        configs: &BTreeMap<String, OptimizerConfig>,
+    ) -> Result<Self, String> {
+        let names = || {
+            networks
+                .iter()
+                .map(|n| n.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if let Some(unknown) = configs
+            .keys()
+            .find(|k| !networks.iter().any(|n| n.name() == k.as_str()))
+        {
+            return Err(format!(
+                "an optimizer is configured for `{unknown}`, which is not a network of this model (its networks: {})",
+                names()
+            ));
         }
+        let networks = networks
+            .iter()
+            .map(|&id| {
+                let config = configs.get(id.name()).ok_or_else(|| {
+                    format!(
+                        "no optimizer is configured for the `{id}` network (the model's networks: {})",
+                        names()
+                    )
+                })?;
+                Ok(NetworkOptimizer {
+                    id,
+                    optimizer: config.init(),
+                    lr: config.lr(),
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Self { networks })
+    }
+
+    /// The networks, in stepping order.
+    pub fn networks(&self) -> Vec<NetworkId> {
+        self.networks.iter().map(|n| n.id).collect()
+    }
+
+    /// The first network whose state is not among the network ids of a checkpointed record
+    /// (checked before resuming, since burn-train's loader cannot return an error).
+    pub fn missing_state(&self, record_ids: &[&str]) -> Option<NetworkId> {
+        self.networks
+            .iter()
+            .map(|n| n.id)
+            .find(|id| !record_ids.contains(&id.name()))
     }
 }
 
@@ -255,23 +305,20 @@ impl<B: AutodiffBackend> ModuleMapper<B> for Clip<'_> {
     }
 }
 
-/// Moves gradients out of `source` into the generator's or the discriminator's share.
-struct SplitGrads<'a> {
+/// Moves the gradients of the parameters in `ids` out of `source`.
+struct TakeGrads<'a> {
     source: &'a mut GradientsParams,
-    generator_ids: &'a HashSet<ParamId>,
-    generator: GradientsParams,
-    discriminator: GradientsParams,
+    ids: &'a HashSet<ParamId>,
+    taken: GradientsParams,
 }
 
-impl<B: AutodiffBackend> ModuleVisitor<B> for SplitGrads<'_> {
+impl<B: AutodiffBackend> ModuleVisitor<B> for TakeGrads<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        if !self.ids.contains(&param.id) {
+            return;
+        }
         if let Some(grad) = self.source.remove::<B::InnerBackend, D>(param.id) {
-            let share = if self.generator_ids.contains(&param.id) {
-                &mut self.generator
-            } else {
-                &mut self.discriminator
-            };
-            share.register::<B::InnerBackend, D>(param.id, grad);
+            self.taken.register::<B::InnerBackend, D>(param.id, grad);
         }
     }
 }
@@ -281,39 +328,37 @@ where
     M: AutodiffModule<B> + Adversarial<B>,
     B: AutodiffBackend,
 {
-    type Record = (AnyRecord<M, B>, AnyRecord<M, B>);
+    type Record = Vec<(String, AnyRecord<M, B>)>;
 
     // ANCHOR: split
     fn step(&mut self, lr: f64, module: M, mut grads: GradientsParams) -> M {
-        // Ids are read from the module at every step: loading a checkpoint replaces them.
-        let generator_ids: HashSet<ParamId> = module
-            .network_params(Network::Generator)
-            .into_iter()
-            .collect();
-        let mut split = SplitGrads {
-            source: &mut grads,
-            generator_ids: &generator_ids,
-            generator: GradientsParams::new(),
-            discriminator: GradientsParams::new(),
-        };
-        module.visit(&mut split);
-        let (g, d) = (split.generator, split.discriminator);
         let mut module = module;
-        if !d.is_empty() {
-            module = self.discriminator.step(lr * self.lr_d, module, d);
-            if let Some(c) = module.objective().weight_clip {
-                let ids: HashSet<ParamId> = module
-                    .network_params(Network::Discriminator)
-                    .into_iter()
-                    .collect();
-                module = module.map(&mut Clip { ids: &ids, c });
+        for network in &mut self.networks {
+            if grads.is_empty() {
+                break;
             }
-            module = module.after_update(Network::Discriminator);
+            // Ids are read from the module at every step: loading a checkpoint replaces them.
+            let ids: HashSet<ParamId> = module.network_params(network.id).into_iter().collect();
+            let mut take = TakeGrads {
+                source: &mut grads,
+                ids: &ids,
+                taken: GradientsParams::new(),
+            };
+            module.visit(&mut take);
+            let share = take.taken;
+            if share.is_empty() {
+                continue;
+            }
+            module = network.optimizer.step(lr * network.lr, module, share);
+            if network.id == NetworkId::DISCRIMINATOR {
+                if let Some(c) = module.objective().weight_clip {
+                    module = module.map(&mut Clip { ids: &ids, c });
+                }
+            }
+            module = module.after_update(network.id);
         }
-        if !g.is_empty() {
-            module = self.generator.step(lr * self.lr_g, module, g);
-            module = module.after_update(Network::Generator);
-        }
+        // Gradients of parameters no network owns cannot arrive: `fit` refuses such a model
+        // before training (`check_model`), and a phase keeps only its network's gradients.
         module
     }
     // ANCHOR_END: split
@@ -323,14 +368,35 @@ where
     }
 
     fn to_record(&self) -> Self::Record {
-        (self.generator.to_record(), self.discriminator.to_record())
+        self.networks
+            .iter()
+            .map(|n| (n.id.name().to_string(), n.optimizer.to_record()))
+            .collect()
     }
 
-    fn load_record(self, (g, d): Self::Record) -> Self {
-        Self {
-            generator: self.generator.load_record(g),
-            discriminator: self.discriminator.load_record(d),
-            ..self
-        }
+    /// Loads each network's state by id. `fit` checks a checkpoint's ids before loading it
+    /// ([`GanOptimizer::missing_state`]), since burn-train's loader cannot return an error.
+    fn load_record(self, mut record: Self::Record) -> Self {
+        let networks = self
+            .networks
+            .into_iter()
+            .map(|n| {
+                let state = record
+                    .iter()
+                    .position(|(id, _)| id == n.id.name())
+                    .map(|i| record.swap_remove(i).1);
+                match state {
+                    Some(state) => NetworkOptimizer {
+                        optimizer: n.optimizer.load_record(state),
+                        ..n
+                    },
+                    None => panic!(
+                        "The optimizer checkpoint has no state for the `{}` network.",
+                        n.id
+                    ),
+                }
+            })
+            .collect();
+        Self { networks }
     }
 }

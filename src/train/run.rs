@@ -6,6 +6,7 @@
 //! or a scatter plot for 2-D data, from fixed noise every `sample_every` steps), `losses.png`,
 //! and burn-train's own logs (`experiment.log`, `train/`, `valid/`).
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -19,11 +20,11 @@ use burn::train::{InferenceStep, Learner, SupervisedTraining, TrainStep, Trainin
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{checkpoint_file, AtomicRecorder};
-use super::loader::{mix_seed, normal_noise, validation_batch, GanLoader};
+use super::loader::{mix_seed, normal_noise, validation_batch, GanLoader, SecondStream};
 use super::metrics::{DFake, DReal, LossD, LossG, PlainRenderer, StatMetric};
 use super::optim::{GanOptimizer, OptimizerConfig};
 use super::schedule::{LrDecay, LrSchedule};
-use super::step::{Adversarial, GanBatch, GanOutput};
+use super::step::{check_model, Adversarial, Condition, GanBatch, GanOutput, NetworkId};
 use super::strategy::{GanStrategy, Hooks, Schedule};
 use crate::data::{SampleKind, Samples, Toy};
 use crate::metrics::{
@@ -36,6 +37,7 @@ use crate::{viz, Error, Result};
 
 /// How to train: everything but the model and the data. Saved in `config.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "TrainingConfigFile")]
 pub struct TrainingConfig {
     /// Generator steps.
     pub steps: usize,
@@ -43,10 +45,11 @@ pub struct TrainingConfig {
     pub batch_size: usize,
     /// Discriminator phases per generator step (`k` in Goodfellow et al. 2014, Algorithm 1).
     pub d_steps: usize,
-    /// The generator's optimizer.
-    pub optimizer_g: OptimizerConfig,
-    /// The discriminator's optimizer.
-    pub optimizer_d: OptimizerConfig,
+    /// One optimizer per network id (`generator`, `discriminator`, `encoder`, ...): each with
+    /// its own algorithm, hyper-parameters and learning rate. Every network of the model needs
+    /// one; an entry naming no network is an error. Configurations written before networks were
+    /// named (`optimizer_g`, `optimizer_d`) are read into `generator` and `discriminator`.
+    pub optimizers: BTreeMap<String, OptimizerConfig>,
     /// The run seed: initial weights, batch order and noise all derive from it.
     pub seed: u64,
     /// Generator steps between checkpoints.
@@ -93,8 +96,13 @@ impl Default for TrainingConfig {
             steps: 2000,
             batch_size: 64,
             d_steps: 1,
-            optimizer_g: OptimizerConfig::adam(2e-4),
-            optimizer_d: OptimizerConfig::adam(2e-4),
+            optimizers: [
+                (NetworkId::GENERATOR, OptimizerConfig::adam(2e-4)),
+                (NetworkId::DISCRIMINATOR, OptimizerConfig::adam(2e-4)),
+            ]
+            .into_iter()
+            .map(|(id, o)| (id.name().to_string(), o))
+            .collect(),
             seed: 42,
             checkpoint_every: 500,
             keep_checkpoints: 3,
@@ -110,7 +118,84 @@ impl Default for TrainingConfig {
     }
 }
 
+/// `config.json` as read: today's fields, plus the two optimizer fields of configurations
+/// written before networks were named.
+#[derive(Deserialize)]
+struct TrainingConfigFile {
+    steps: usize,
+    batch_size: usize,
+    d_steps: usize,
+    #[serde(default)]
+    optimizers: BTreeMap<String, OptimizerConfig>,
+    #[serde(default)]
+    optimizer_g: Option<OptimizerConfig>,
+    #[serde(default)]
+    optimizer_d: Option<OptimizerConfig>,
+    seed: u64,
+    checkpoint_every: usize,
+    keep_checkpoints: usize,
+    log_every: usize,
+    sample_every: usize,
+    grid_size: usize,
+    #[serde(default)]
+    lr_decay: LrDecay,
+    #[serde(default)]
+    eval_every: usize,
+    #[serde(default = "default_eval_features")]
+    eval_features: String,
+    #[serde(default = "default_eval_samples")]
+    eval_samples: usize,
+    #[serde(default)]
+    labelled: usize,
+}
+
+impl From<TrainingConfigFile> for TrainingConfig {
+    fn from(f: TrainingConfigFile) -> Self {
+        let mut optimizers = f.optimizers;
+        for (id, legacy) in [
+            (NetworkId::GENERATOR, f.optimizer_g),
+            (NetworkId::DISCRIMINATOR, f.optimizer_d),
+        ] {
+            if let Some(o) = legacy {
+                optimizers.entry(id.name().to_string()).or_insert(o);
+            }
+        }
+        Self {
+            steps: f.steps,
+            batch_size: f.batch_size,
+            d_steps: f.d_steps,
+            optimizers,
+            seed: f.seed,
+            checkpoint_every: f.checkpoint_every,
+            keep_checkpoints: f.keep_checkpoints,
+            log_every: f.log_every,
+            sample_every: f.sample_every,
+            grid_size: f.grid_size,
+            lr_decay: f.lr_decay,
+            eval_every: f.eval_every,
+            eval_features: f.eval_features,
+            eval_samples: f.eval_samples,
+            labelled: f.labelled,
+        }
+    }
+}
+
 impl TrainingConfig {
+    /// The optimizer of `network`.
+    pub fn optimizer(&self, network: NetworkId) -> Option<&OptimizerConfig> {
+        self.optimizers.get(network.name())
+    }
+
+    /// Sets the optimizer of `network`.
+    pub fn set_optimizer(&mut self, network: NetworkId, optimizer: OptimizerConfig) {
+        self.optimizers.insert(network.name().to_string(), optimizer);
+    }
+
+    /// The optimizer of `network`, to change in place.
+    pub fn optimizer_mut(&mut self, network: NetworkId) -> Option<&mut OptimizerConfig> {
+        self.optimizers.get_mut(network.name())
+    }
+
     /// Checks that every value is usable, naming the first that is not.
     pub fn validate(&self) -> Result<()> {
         let positive = [
@@ -134,10 +219,7 @@ impl TrainingConfig {
                 self.eval_samples
             )));
         }
-        for (name, o) in [
-            ("generator", &self.optimizer_g),
-            ("discriminator", &self.optimizer_d),
-        ] {
+        for (name, o) in &self.optimizers {
             if !(o.lr().is_finite() && o.lr() > 0.0) {
                 return Err(Error::Invalid(format!(
                     "the {name} learning rate must be a positive number, got {}",
@@ -276,6 +358,42 @@ pub struct RunFiles<B: Backend> {
     real_points: Vec<[f32; 2]>,
     extent: f32,
     evaluator: Option<Evaluator<B>>,
+    /// The paired inputs of the first samples, for image-to-image models' grids.
+    inputs: Option<Tensor<B, 4>>,
+}
+
+/// The paired inputs of the first `n` samples of `data` (image-to-image data), `[n, c, h, w]`.
+fn first_inputs<B: Backend>(data: &Samples, n: usize, device: &B::Device) -> Option<Tensor<B, 4>> {
+    let paired = data.paired.as_ref()?.take(n);
+    let ([c, h, w], n) = (paired.shape, paired.len());
+    Some(Tensor::from_data(
+        TensorData::new(paired.values, [n, c, h, w]),
+        device,
+    ))
+}
+
+/// The condition of samples `range` of a run's fixed noise: classes `i % classes` for a
+/// conditional model, the paired inputs for an image-to-image one.
+fn condition_of<B: Backend, M: Adversarial<B>>(
+    model: &M,
+    noise: &Tensor<B, 2>,
+    inputs: Option<&Tensor<B, 4>>,
+    range: std::ops::Range<usize>,
+) -> Condition<B> {
+    let device = noise.device();
+    let classes = model.classes().map_or(0, |c| c.num_classes());
+    let labels = (classes > 0).then(|| {
+        let labels: Vec<i64> = range.clone().map(|i| (i % classes) as i64).collect();
+        Tensor::<B, 1, Int>::from_data(TensorData::new(labels, [range.len()]), &device)
+    });
+    let input = inputs
+        .filter(|_| model.takes_input())
+        .map(|x| x.clone().slice([range.clone()]));
+    Condition {
+        z: noise.clone().slice([range]),
+        labels,
+        input,
+    }
 }
 
 /// What a run needs to evaluate itself: the feature network, the training images' features and
@@ -286,6 +404,8 @@ struct Evaluator<B: Backend> {
     /// The classes of the real images, when the data has labels.
     real_labels: Option<Vec<usize>>,
     noise: Tensor<B, 2>,
+    /// The paired inputs of the real images (image-to-image data).
+    inputs: Option<Tensor<B, 4>>,
     device: B::Device,
 }
 
@@ -326,6 +446,7 @@ impl<B: Backend> Evaluator<B> {
             real,
             real_labels: data.labels.as_ref().map(|l| l[..n].to_vec()),
             noise: normal_noise(n, latent_dim, mix_seed(config.seed, 77, 0), device),
+            inputs: first_inputs(data, n, device),
             device: device.clone(),
         })
     }
@@ -368,6 +489,7 @@ impl<B: Backend> RunFiles<B> {
             real_points,
             extent,
             evaluator: None,
+            inputs: first_inputs(data, n, device),
         }
     }
 
@@ -392,17 +514,12 @@ impl<B: Backend> RunFiles<B> {
         let n = e.noise.dims()[0];
         let mut values = Vec::with_capacity(n * self.shape.iter().product::<usize>());
         // A conditional model draws sample i from class i % classes (class-balanced).
-        let classes = model.num_classes();
         for start in (0..n).step_by(250) {
             let end = (start + 250).min(n);
-            let z = e.noise.clone().slice([start..end]);
-            let labels = (classes > 0).then(|| {
-                let labels: Vec<i64> = (start..end).map(|i| (i % classes) as i64).collect();
-                Tensor::<B, 1, Int>::from_data(TensorData::new(labels, [end - start]), &e.device)
-            });
+            let condition = condition_of(model, &e.noise, e.inputs.as_ref(), start..end);
             values.extend(
                 model
-                    .sample(z, labels)
+                    .sample(condition)
                     .into_data()
                     .convert::<f32>()
                     .to_vec::<f32>()
@@ -439,9 +556,10 @@ impl<B: Backend> RunFiles<B> {
             }
             // A conditional model on the classifier's classes: how often the classifier
             // recognises the class each sample was asked for.
-            if model.num_classes() == classes {
+            let conditional = model.classes().filter(|c| c.num_classes() == classes);
+            if let Some(conditional) = conditional {
                 let predicted: Vec<usize> = probs.chunks(classes).map(argmax).collect();
-                if model.supervised_classes() {
+                if conditional.supervised_classes() {
                     let hits = (0..n).filter(|&i| predicted[i] == i % classes).count();
                     row.insert("class_accuracy".into(), (hits as f64 / n as f64).into());
                     if let Some(real_labels) = &e.real_labels {
@@ -518,7 +636,8 @@ impl<B: Backend> RunFiles<B> {
 
     /// Draws `model`'s samples from the fixed noise to `path`.
     pub fn draw<M: Adversarial<B>>(&self, model: &M, title: &str, path: &Path) -> Result<()> {
-        let fake = model.sample(self.noise.clone(), None);
+        let n = self.noise.dims()[0];
+        let fake = model.sample(condition_of(model, &self.noise, self.inputs.as_ref(), 0..n));
         let values: Vec<f32> = fake
             .into_data()
             .convert::<f32>()
@@ -528,7 +647,7 @@ impl<B: Backend> RunFiles<B> {
             SampleKind::Image => {
                 let n = values.len() / self.shape.iter().product::<usize>();
                 // A conditional model's sample i has class i % classes: one class per column.
-                let columns = match model.num_classes() {
+                let columns = match model.classes().map_or(0, |c| c.num_classes()) {
                     0 => (n as f64).sqrt().ceil() as usize,
                     classes => classes.min(n),
                 };
@@ -622,6 +741,15 @@ where
             config.batch_size
         )));
     }
+    check_model(&model).map_err(Error::Invalid)?;
+    if model.takes_input() && data.paired.is_none() {
+        return Err(Error::Invalid(format!(
+            "{model} maps input images to images, and {} holds no paired inputs",
+            data.source
+        )));
+    }
+    let optimizer = GanOptimizer::<M, B>::new(&model.networks(), &config.optimizers)
+        .map_err(Error::Invalid)?;
     let schedule = config.schedule();
     if let Some(n) = resume {
         if n >= schedule.num_epochs() {
@@ -632,35 +760,27 @@ where
         }
         // burn-train panics on an unreadable checkpoint: check it first, with a clear message.
         load_weights(model.clone(), run, n, device)?;
-        for part in ["optim", "scheduler"] {
-            let f = checkpoint_file(run, part, n);
-            if !f.is_file() {
-                return Err(Error::format(&f, "checkpoint file is missing"));
-            }
+        let f = checkpoint_file(run, "scheduler", n);
+        if !f.is_file() {
+            return Err(Error::format(&f, "checkpoint file is missing"));
         }
+        check_optimizer_record::<M, B>(&optimizer, run, n, device)?;
     }
     std::fs::create_dir_all(run).map_err(|e| Error::io(run, e))?;
 
     let latent_dim = model.latent_dim();
-    let fresh = model
-        .phases(config.d_steps)
-        .iter()
-        .filter(|p| p.takes_fresh_data())
-        .count();
+    // The strategy draws every batch itself, so one learner epoch may take any number.
     let mut train = GanLoader::<B>::new(
         data.clone(),
         config.batch_size,
         latent_dim,
         config.seed,
-        config.checkpoint_every * fresh,
+        usize::MAX,
         device.clone(),
     );
     if config.labelled > 0 {
-        train = train.with_labelled(super::loader::labelled_subset(
-            &data,
-            config.labelled,
-            config.seed,
-        )?);
+        let subset = super::loader::labelled_subset(&data, config.labelled, config.seed)?;
+        train = train.with_second(SecondStream::labelled(data.clone(), subset));
     }
     let valid_batch = validation_batch::<B::InnerBackend>(
         &data,
@@ -684,17 +804,16 @@ where
     let failure = Arc::new(Mutex::new(None));
     let strategy = GanStrategy::<M::InnerModule, B>::new(
         schedule,
-        train.cursor(),
+        train.clone(),
         files.clone(),
         failure.clone(),
     );
 
-    let phases_per_step = model.phases(config.d_steps).len();
     // ANCHOR: learner
     let learner = Learner::new(
         model,
-        GanOptimizer::new(&config.optimizer_g, &config.optimizer_d),
-        LrSchedule::new(config.lr_decay, config.steps * phases_per_step),
+        optimizer,
+        LrSchedule::new(config.lr_decay, config.steps),
     );
     let mut training = SupervisedTraining::new(run, Arc::new(train), Arc::new(valid))
         .metric_train_numeric(StatMetric::<LossD>::default())
@@ -723,6 +842,43 @@ where
     Ok(result.model)
 }
 
+/// Reads optimizer checkpoint `n` of `run` and checks that it holds the state of every network
+/// of `optimizer` (burn-train's loader panics on either failure).
+fn check_optimizer_record<M, B>(
+    optimizer: &GanOptimizer<M, B>,
+    run: &Path,
+    n: usize,
+    device: &B::Device,
+) -> Result<()>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + Adversarial<B>,
+{
+    let file = checkpoint_file(run, "optim", n);
+    if !file.is_file() {
+        return Err(Error::format(&file, "checkpoint file is missing"));
+    }
+    type Record<M, B> = <GanOptimizer<M, B> as burn::optim::Optimizer<M, B>>::Record;
+    let record = Recorder::<B>::load::<Record<M, B>>(&AtomicRecorder::default(), file.clone(), device)
+        .map_err(|_| {
+            Error::format(
+                &file,
+                "cannot read this optimizer checkpoint: it is corrupt, or was written before optimizers were stored by network id (such a run can still sample; train it anew to continue)",
+            )
+        })?;
+    let ids: Vec<&str> = record.iter().map(|(id, _)| id.as_str()).collect();
+    if let Some(missing) = optimizer.missing_state(&ids) {
+        return Err(Error::format(
+            &file,
+            format!(
+                "this optimizer checkpoint holds no state for the `{missing}` network (it holds: {})",
+                ids.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A validation "loader" yielding one fixed batch.
 #[derive(Clone)]
 struct FixedLoader<B: Backend> {
@@ -748,14 +904,16 @@ impl<B: Backend> burn::data::dataloader::DataLoader<B, GanBatch<B>> for FixedLoa
         Arc::new(Self {
             batch: GanBatch {
                 phase: b.phase,
+                step: b.step,
                 real: b.real.clone().to_device(device),
                 labels: b.labels.clone().map(|l| l.to_device(device)),
+                input: b.input.clone().map(|x| x.to_device(device)),
+                second: b.second.clone().map(|s| super::step::ImageBatch {
+                    images: s.images.to_device(device),
+                    labels: s.labels.map(|l| l.to_device(device)),
+                }),
                 z: b.z.clone().to_device(device),
                 seed: b.seed,
-                labelled: b
-                    .labelled
-                    .clone()
-                    .map(|(x, y)| (x.to_device(device), y.to_device(device))),
             },
         })
     }
@@ -796,7 +954,7 @@ pub fn toy_coverage<B: Backend, M: Adversarial<B>>(
 ) -> crate::data::toy::Coverage {
     let z = normal_noise(n, model.latent_dim(), seed, device);
     let values: Vec<f32> = model
-        .sample(z, None)
+        .sample(Condition::noise(z))
         .into_data()
         .convert::<f32>()
         .to_vec()

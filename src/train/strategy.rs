@@ -6,7 +6,10 @@
 //! burn's `custom-learning-strategy` example does. [`GanStrategy`] runs, for each generator step,
 //! the phases the model asks for (by default `k` discriminator phases, each on a fresh real
 //! batch, then one generator phase), each as `learner.train_step` + `learner.optimizer_step`, and
-//! feeds every phase's output to the dashboard. A learner "epoch" is one checkpoint interval of
+//! feeds every phase's output to the dashboard. The phase table is asked of the model at every
+//! step ([`Adversarial::phases`] with the step's [`StepInfo`]), so it may change with training
+//! progress; the loader's cursor at any step is a function of the tables of the steps before
+//! it, so resume stays exact. A learner "epoch" is one checkpoint interval of
 //! `checkpoint_every` generator steps, so burn-train's checkpointing and resume work unchanged.
 
 use std::sync::atomic::Ordering;
@@ -22,10 +25,10 @@ use burn::train::{
     ValidLoader,
 };
 
-use super::loader::{mix_seed, normal_noise, stream};
+use super::loader::{mix_seed, normal_noise, stream, GanLoader};
 use super::optim::GanOptimizer;
 use super::schedule::LrSchedule;
-use super::step::{Adversarial, GanBatch, GanOutput, GanStats};
+use super::step::{Adversarial, GanBatch, GanOutput, GanStats, Phase, StepInfo};
 use crate::{Error, Result};
 
 /// What a run's files record as training goes: called by the loop on the main thread.
@@ -69,32 +72,72 @@ impl Schedule {
 }
 
 /// Alternating GAN training inside burn-train's learner (see the module docs).
-pub struct GanStrategy<M, B> {
+pub struct GanStrategy<M, B: burn::tensor::backend::Backend> {
     schedule: Schedule,
-    cursor: Arc<std::sync::atomic::AtomicUsize>,
+    loader: GanLoader<B>,
     hooks: Arc<dyn Hooks<M>>,
     failure: Arc<Mutex<Option<Error>>>,
     _backend: std::marker::PhantomData<fn() -> B>,
 }
 
-impl<M, B> GanStrategy<M, B> {
-    /// A strategy following `schedule`, reading batches through the loader whose `cursor` is
-    /// given, and reporting to `hooks`. A failure (divergence, a hook's I/O error) stops training
-    /// and is left in `failure`.
+impl<M, B: burn::tensor::backend::Backend> GanStrategy<M, B> {
+    /// A strategy following `schedule`, reading batches through `loader` (a clone of the
+    /// learner's training loader: they share its cursor), and reporting to `hooks`. A failure
+    /// (divergence, a hook's I/O error) stops training and is left in `failure`.
     pub fn new(
         schedule: Schedule,
-        cursor: Arc<std::sync::atomic::AtomicUsize>,
+        loader: GanLoader<B>,
         hooks: Arc<dyn Hooks<M>>,
         failure: Arc<Mutex<Option<Error>>>,
     ) -> Self {
         Self {
             schedule,
-            cursor,
+            loader,
             hooks,
             failure,
             _backend: std::marker::PhantomData,
         }
     }
+}
+
+/// The step's [`StepInfo`], the phases of its table that run at it (with their index in the
+/// table) and the table's length.
+fn run_phases<B: burn::tensor::backend::Backend, M: Adversarial<B>>(
+    model: &M,
+    s: &Schedule,
+    step: usize,
+) -> (StepInfo, Vec<(usize, Phase)>, usize) {
+    let info = StepInfo {
+        step,
+        steps: s.steps,
+        d_steps: s.d_steps,
+    };
+    let table = model.phases(&info);
+    let len = table.len();
+    let running = table
+        .into_iter()
+        .enumerate()
+        .filter(|(_, p)| p.runs_at(step))
+        .collect();
+    (info, running, len)
+}
+
+/// The number of fresh real batches the steps before `step` consumed: where the loader's cursor
+/// stands when training (re)starts at `step`.
+pub fn fresh_batches_before<B: burn::tensor::backend::Backend, M: Adversarial<B>>(
+    model: &M,
+    s: &Schedule,
+    step: usize,
+) -> usize {
+    (0..step)
+        .map(|i| {
+            run_phases(model, s, i)
+                .1
+                .iter()
+                .filter(|(_, p)| p.takes_fresh_data())
+                .count()
+        })
+        .sum()
 }
 
 /// Sums of statistics over a logging interval.
@@ -151,10 +194,12 @@ where
         let mut processor = components.event_processor;
         let mut checkpointer = components.checkpointer;
         let interrupter = components.interrupter;
-        let phases = learner.model().phases(s.d_steps);
-        let fresh = phases.iter().filter(|p| p.takes_fresh_data()).count();
         let mut step = (starting_epoch - 1) * s.checkpoint_every;
-        self.cursor.store(step * fresh, Ordering::SeqCst);
+        let cursor = self.loader.cursor();
+        cursor.store(
+            fresh_batches_before(&learner.model(), &s, step),
+            Ordering::SeqCst,
+        );
         let num_epochs = s.num_epochs();
         let fail = |e: Error| {
             interrupter.stop(Some(&e.to_string()));
@@ -163,25 +208,33 @@ where
 
         'epochs: for epoch in starting_epoch..=num_epochs {
             let end = (epoch * s.checkpoint_every).min(s.steps);
-            let phases_in_epoch = (end - step) * phases.len();
+            let phases_in_epoch: usize = (step..end)
+                .map(|i| run_phases(&learner.model(), &s, i).1.len())
+                .sum();
             let mut batches = train.iter();
             let mut last: Option<GanBatch<B>> = None;
             let mut running = Running::default();
             let mut done_in_epoch = 0;
             while step < end {
                 // ANCHOR: phase_loop
-                for (i, &phase) in phases.iter().enumerate() {
-                    let batch = if phase.takes_fresh_data() || last.is_none() {
+                let (info, phases, table_len) = run_phases(&learner.model(), &s, step);
+                learner.lr_step();
+                for (i, phase) in phases {
+                    let batch = if phase.takes_fresh_data() {
                         let b = batches
                             .next()
                             .expect("the loader yields one batch per fresh-data phase");
                         last = Some(b.clone());
                         b
                     } else {
-                        // Reuse the last real batch (labels, size) with fresh noise.
-                        let b = last.clone().unwrap();
+                        // Reuse the last real batch (labels, size) with fresh noise. After a
+                        // resume that batch is recomputed: the one the cursor last gave.
+                        let b = last.clone().unwrap_or_else(|| {
+                            let index = cursor.load(Ordering::SeqCst).saturating_sub(1);
+                            self.loader.batch(index)
+                        });
                         let [n, dim] = b.z.dims();
-                        let index = (step * phases.len() + i) as u64;
+                        let index = (step * table_len + i) as u64;
                         GanBatch {
                             z: normal_noise(
                                 n,
@@ -193,8 +246,11 @@ where
                             ..b
                         }
                     };
-                    let batch = GanBatch { phase, ..batch };
-                    learner.lr_step();
+                    let batch = GanBatch {
+                        phase,
+                        step: info,
+                        ..batch
+                    };
                     let output = learner.train_step(batch);
                     learner.optimizer_step(output.grads);
                     let stats = output.item.stats();
