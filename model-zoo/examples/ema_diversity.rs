@@ -4,7 +4,7 @@
 //!
 //! `cargo run --release --example ema_diversity -- runs/cgan-mnist CLASS`
 use burn::prelude::*;
-use burn_gan::train::{latest_checkpoint, load_weights, normal_noise, Adversarial};
+use burn_gan::train::{latest_checkpoint, load_weights, normal_noise, Adversarial, Condition};
 use burn_gan_backends::Backend as B;
 use burn_gan_zoo::conditional::ConditionalConfig;
 
@@ -27,7 +27,7 @@ fn main() {
     let model = load_weights(config.init::<B>(&device), run, n, &device).unwrap();
     let z = normal_noise::<B>(200, model.latent_dim(), 5, &device);
     let labels = Tensor::<B, 1, Int>::full([200], class, &device);
-    let average = model.sample(z.clone(), Some(labels.clone()));
+    let average = model.sample(Condition::with_labels(z.clone(), Some(labels.clone())));
     let trained = model.generate_class(z, labels);
     println!(
         "class {class}: spread average {:.4}, trained {:.4}; mean |average - trained| {:.4}",

@@ -21,7 +21,10 @@ use burn::module::AutodiffModule;
 use burn::optim::Optimizer;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
-use burn_gan::train::{normal_noise, train_step, Adversarial, GanBatch, GanOptimizer, Phase};
+use burn_gan::train::{
+    normal_noise, step_batches, train_step, Adversarial, Condition, GanBatch, GanOptimizer, Phase,
+    Schedule, StepInfo, TrainingConfig,
+};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde::Serialize;
 
@@ -132,16 +135,11 @@ pub fn bench_model<B: AutodiffBackend>(
     };
     B::seed(device, 1);
     let training = spec.default_training(burn_gan::data::SampleKind::Image);
-    let (g, d) = (&training.optimizer_g, &training.optimizer_d);
     Ok(match spec {
         ModelSpec::Dcgan(c) => {
-            let optim = GanOptimizer::new(g, d);
-            run::<B, Dcgan<B>>(name, c.init(device), optim, options, device)
+            run::<B, Dcgan<B>>(name, c.init(device), &training, options, device)?
         }
-        ModelSpec::Gan(c) => {
-            let optim = GanOptimizer::new(g, d);
-            run::<B, Gan<B>>(name, c.init(device), optim, options, device)
-        }
+        ModelSpec::Gan(c) => run::<B, Gan<B>>(name, c.init(device), &training, options, device)?,
         ModelSpec::Conditional(_) | ModelSpec::Sgan(_) => {
             unreachable!("the benchmark models are the unconditional GANs")
         }
@@ -151,60 +149,81 @@ pub fn bench_model<B: AutodiffBackend>(
 fn run<B, M>(
     name: &str,
     model: M,
-    mut optim: GanOptimizer<M, B>,
+    training: &TrainingConfig,
     options: &BenchOptions,
     device: &B::Device,
-) -> ModelBench
+) -> Result<ModelBench, String>
 where
     B: AutodiffBackend,
     M: Adversarial<B> + AutodiffModule<B>,
     M::InnerModule: Adversarial<B::InnerBackend>,
 {
+    let mut optim = GanOptimizer::<M, B>::new(&model.networks(), &training.optimizers)?;
     let params = model.num_params();
     let latent = model.latent_dim();
     let image = {
-        let x = model.valid().generate(normal_noise(1, latent, 0, device));
+        let x = model
+            .valid()
+            .sample(Condition::noise(normal_noise(1, latent, 0, device)));
         let [_, c, h, w] = x.dims();
         [c, h, w]
     };
     let mut rng = StdRng::seed_from_u64(7);
     let n = options.batch;
+    let schedule = Schedule {
+        steps: usize::MAX,
+        d_steps: training.d_steps,
+        checkpoint_every: usize::MAX,
+        log_every: usize::MAX,
+        sample_every: usize::MAX,
+        eval_every: 0,
+        seed: 1,
+    };
 
     // ANCHOR: train_loop
-    // Training: the phases `burn-gan train` runs, with the same optimizer and the same reads.
+    // Training: the phases `burn-gan train` runs (the model's phase table through the same
+    // `step_batches`), with the same optimizer and the same reads; real images are random.
     reset_peak_rss();
     let mut model = Some(model);
-    let mut seed = 0u64;
+    let mut index = 0usize;
     let mut step = |rng: &mut StdRng| {
-        let values: Vec<f32> = (0..n * image.iter().product::<usize>())
-            .map(|_| rng.random_range(-1.0f32..1.0))
-            .collect();
-        let real = Tensor::<B, 4>::from_data(
-            TensorData::new(values, [n, image[0], image[1], image[2]]),
-            device,
-        );
-        for phase in [Phase::Discriminator, Phase::Generator] {
-            seed += 1;
-            let batch = GanBatch {
-                phase,
-                real: real.clone(),
+        let m = model.take().expect("the model is put back after every step");
+        let fresh = || {
+            let values: Vec<f32> = (0..n * image.iter().product::<usize>())
+                .map(|_| rng.random_range(-1.0f32..1.0))
+                .collect();
+            let real = Tensor::<B, 4>::from_data(
+                TensorData::new(values, [n, image[0], image[1], image[2]]),
+                device,
+            );
+            let z = normal_noise(n, latent, index as u64, device);
+            GanBatch {
+                phase: Phase::DISCRIMINATOR,
+                step: StepInfo::default(),
+                real,
                 labels: None,
-                z: normal_noise(n, latent, seed, device),
-                seed,
-                labelled: None,
-            };
-            let m = model
-                .take()
-                .expect("the model is put back after every phase");
+                input: None,
+                second: None,
+                z,
+                seed: index as u64,
+            }
+        };
+        let mut last = None;
+        let batches = step_batches(&m, &schedule, index, &mut last, fresh, || {
+            unreachable!("the benchmark's models start each step with a fresh batch")
+        });
+        index += 1;
+        let mut m = m;
+        for batch in batches {
             let output = train_step(&m, batch);
-            let m = optim.step(1.0, m, output.grads);
+            m = optim.step(1.0, m, output.grads);
             let stats = output.item.stats(); // one read per phase, as in training
             assert!(
                 stats.first_non_finite().is_none(),
                 "the benchmark's training diverged: {stats:?}"
             );
-            model = Some(m);
         }
+        model = Some(m);
     };
     let train = time(options, || step(&mut rng));
     // ANCHOR_END: train_loop
@@ -217,7 +236,7 @@ where
     let sample = time(options, || {
         seed += 1;
         let z = normal_noise(options.sample_batch, latent, seed, device);
-        let images = generator.generate(z).into_data();
+        let images = generator.sample(Condition::noise(z)).into_data();
         assert_eq!(
             images.num_elements(),
             options.sample_batch * image.iter().product::<usize>()
@@ -225,7 +244,7 @@ where
     });
     let sample_peak_rss_mib = peak_rss_mib();
 
-    ModelBench {
+    Ok(ModelBench {
         model: name.to_string(),
         image,
         params,
@@ -237,7 +256,7 @@ where
         sample_images_per_s: (options.sample_batch * sample.iters) as f64 / sample.seconds,
         sample,
         sample_peak_rss_mib,
-    }
+    })
 }
 
 /// Runs `f` `warmup` times untimed, then times it until both `min_iters` and `seconds` are

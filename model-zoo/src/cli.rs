@@ -12,7 +12,8 @@ use burn_gan::data::{DataSpec, ImageFolderOptions, SampleKind, Samples, Toy};
 use burn_gan::loss::LossFamily;
 use burn_gan::train::{
     fit, latest_checkpoint, load_weights, normal_noise, toy_coverage, truncated_normal_noise,
-    Adversarial, GanBatch, GanOutput, OptimizerConfig, RunFiles, TrainingConfig,
+    Adversarial, Condition, GanBatch, GanOutput, NetworkId, OptimizerConfig, RunFiles,
+    TrainingConfig,
 };
 use burn_gan::{viz, Error};
 use burn_gan_backends::{AutodiffBackend, Backend};
@@ -508,8 +509,14 @@ fn train(args: TrainArgs) -> CliResult<()> {
                 ))),
             }
         };
-        t.optimizer_g = optimizer(&args.optimizer_g, args.lr_g, &t.optimizer_g, "g")?;
-        t.optimizer_d = optimizer(&args.optimizer_d, args.lr_d, &t.optimizer_d, "d")?;
+        for (network, name, lr, which) in [
+            (NetworkId::GENERATOR, &args.optimizer_g, args.lr_g, "g"),
+            (NetworkId::DISCRIMINATOR, &args.optimizer_d, args.lr_d, "d"),
+        ] {
+            if let Some(current) = t.optimizer(network).cloned() {
+                t.set_optimizer(network, optimizer(name, lr, &current, which)?);
+            }
+        }
         if let Some(d) = &args.lr_decay {
             t.lr_decay = d
                 .parse()
@@ -911,7 +918,7 @@ fn test_classifier<M: Adversarial<Backend>>(
             ),
             &device,
         );
-        let Some(logits) = model.classify(x) else {
+        let Some(logits) = model.classifier().map(|c| c.classify(x)) else {
             return Err(invalid(
                 "--test-data: this model is not a classifier; it applies to sgan, sgan-fm and sgan-supervised",
             ));
@@ -1009,9 +1016,9 @@ where
 pub(crate) trait Generate {
     fn latent(&self) -> usize;
     /// Classes of a conditional model (0: unconditional).
-    fn classes(&self) -> usize;
+    fn class_count(&self) -> usize;
     /// Continuous codes at the end of `z` (InfoGAN).
-    fn codes(&self) -> usize;
+    fn code_count(&self) -> usize;
     /// Samples from the sampling generator (the weight average when there is one); `labels`
     /// for a conditional model (`None`: sample `i` gets class `i % classes`).
     fn gen(&self, z: Tensor<Backend, 2>, labels: Option<&[usize]>) -> Vec<f32>;
@@ -1021,11 +1028,11 @@ impl<M: Adversarial<Backend>> Generate for M {
     fn latent(&self) -> usize {
         self.latent_dim()
     }
-    fn classes(&self) -> usize {
-        self.num_classes()
+    fn class_count(&self) -> usize {
+        Adversarial::classes(self).map_or(0, |c| c.num_classes())
     }
-    fn codes(&self) -> usize {
-        self.continuous_codes()
+    fn code_count(&self) -> usize {
+        self.latent_codes().map_or(0, |c| c.continuous_codes())
     }
     fn gen(&self, z: Tensor<Backend, 2>, labels: Option<&[usize]>) -> Vec<f32> {
         let labels = labels.map(|l| {
@@ -1033,7 +1040,7 @@ impl<M: Adversarial<Backend>> Generate for M {
             let n = l.len();
             Tensor::<Backend, 1, Int>::from_data(TensorData::new(l, [n]), &z.device())
         });
-        self.sample(z, labels)
+        self.sample(Condition::with_labels(z, labels))
             .into_data()
             .convert::<f32>()
             .to_vec()
@@ -1100,7 +1107,7 @@ fn sample(args: SampleArgs) -> CliResult<()> {
             }
             None => normal_noise::<Backend>(args.n, model.latent(), args.seed, &device),
         };
-        let classes = model.classes();
+        let classes = model.class_count();
         let labels = match args.class {
             Some(_) if classes == 0 => {
                 return Err(invalid(format!(
@@ -1204,9 +1211,9 @@ fn interpolate(args: InterpolateArgs) -> CliResult<()> {
                 &device,
             );
             // A conditional model keeps one class along each strip: row p shows class p % classes.
-            let labels = (model.classes() > 0).then(|| {
+            let labels = (model.class_count() > 0).then(|| {
                 (0..args.pairs * args.steps)
-                    .map(|i| (i / args.steps) % model.classes())
+                    .map(|i| (i / args.steps) % model.class_count())
                     .collect::<Vec<_>>()
             });
             let path = out.join(name);
@@ -1231,7 +1238,7 @@ fn traverse(
     out: &Path,
 ) -> CliResult<()> {
     let device = burn_gan_backends::device();
-    let (dim, classes, codes) = (model.latent(), model.classes(), model.codes());
+    let (dim, classes, codes) = (model.latent(), model.class_count(), model.code_count());
     let rows = args.pairs;
     let noise: Vec<f32> = normal_noise::<Backend>(rows, dim, args.seed, &device)
         .into_data()

@@ -46,7 +46,8 @@ use burn_gan::nn::{
 };
 use burn_gan::train::ema::Average;
 use burn_gan::train::{
-    network_params_of, Adversarial, GanBatch, GanOutput, Network, Objective, Phase,
+    network_params_of, Adversarial, ClassConditional, Condition, GanBatch, GanNetworks,
+    GanOutput, LatentCodes, NetworkId, Objective,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -515,6 +516,16 @@ pub struct Conditional<B: Backend> {
 }
 
 impl<B: Backend> Conditional<B> {
+    /// Samples of the given classes from the trained generator (not its moving average).
+    ///
+    /// # Shapes
+    /// - `z`: `[n, latent_dim]`
+    /// - `labels`: `[n]`, each below the number of classes
+    /// - output: `[n, c, h, w]`
+    pub fn generate_class(&self, z: Tensor<B, 2>, labels: Tensor<B, 1, Int>) -> Tensor<B, 4> {
+        self.generator.forward(z, labels)
+    }
+
     /// Labels `i % classes` for `n` samples.
     fn cycled(&self, n: usize, device: &B::Device) -> Tensor<B, 1, Int> {
         Tensor::arange(0..n as i64, device).remainder_scalar(self.settings.classes as i64)
@@ -591,46 +602,27 @@ impl<B: Backend> crate::GeneratorAverage for Conditional<B> {
 }
 
 impl<B: Backend> Adversarial<B> for Conditional<B> {
+    fn network_params(&self, network: NetworkId) -> Vec<ParamId> {
+        network_params_of(&self.generator, &self.discriminator, network)
+    }
+
     fn latent_dim(&self) -> usize {
         self.generator.project.weight.dims()[0] - self.generator.embedding.dims()[1]
     }
 
-    fn continuous_codes(&self) -> usize {
-        self.settings.continuous_codes
-    }
-
-    fn supervised_classes(&self) -> bool {
-        self.settings.method != Conditioning::Infogan
-    }
-
-    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
-        let labels = self.cycled(z.dims()[0], &z.device());
-        self.generator.forward(z, labels)
-    }
-
-    fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        let labels = self.cycled(x.dims()[0], &x.device());
-        self.discriminator.forward(x, labels).0
-    }
-
-    fn num_classes(&self) -> usize {
-        self.settings.classes
-    }
-
-    fn generate_class(&self, z: Tensor<B, 2>, labels: Tensor<B, 1, Int>) -> Tensor<B, 4> {
-        self.generator.forward(z, labels)
-    }
-
-    fn sample(&self, z: Tensor<B, 2>, labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 4> {
-        let labels = labels.unwrap_or_else(|| self.cycled(z.dims()[0], &z.device()));
+    fn sample(&self, condition: Condition<B>) -> Tensor<B, 4> {
+        let z = condition.z;
+        let labels = condition
+            .labels
+            .unwrap_or_else(|| self.cycled(z.dims()[0], &z.device()));
         match &self.ema {
             Some(average) => average.generator.forward(z, labels),
             None => self.generator.forward(z, labels),
         }
     }
 
-    fn after_update(mut self, network: Network) -> Self {
-        if network != Network::Generator {
+    fn after_update(mut self, network: NetworkId) -> Self {
+        if network != NetworkId::GENERATOR {
             return self;
         }
         if let Some(average) = self.ema.take() {
@@ -639,15 +631,20 @@ impl<B: Backend> Adversarial<B> for Conditional<B> {
         self
     }
 
-    fn network_params(&self, network: Network) -> Vec<ParamId> {
-        network_params_of(&self.generator, &self.discriminator, network)
-    }
-
     fn objective(&self) -> Objective {
         self.settings.objective
     }
 
-    fn phase_loss(&self, phase: Phase, batch: &GanBatch<B>) -> (Tensor<B, 1>, GanOutput<B>) {
+    fn classes(&self) -> Option<&dyn ClassConditional> {
+        Some(self)
+    }
+
+    fn latent_codes(&self) -> Option<&dyn LatentCodes> {
+        (self.settings.continuous_codes > 0).then_some(self as &dyn LatentCodes)
+    }
+
+    fn phase_loss(&self, batch: &GanBatch<B>) -> (Tensor<B, 1>, GanOutput<B>) {
+        let phase = batch.phase;
         let s = self.settings;
         let objective = s.objective;
         let (labels, z) = self.codes_of(batch);
@@ -656,8 +653,8 @@ impl<B: Backend> Adversarial<B> for Conditional<B> {
         let mut out = GanOutput::new(Some(phase), n);
         let report = |d: &Tensor<B, 2>| objective.loss.mean_output(d);
         let weight = s.class_loss_weight;
-        match phase {
-            Phase::Discriminator => {
+        match phase.network {
+            NetworkId::DISCRIMINATOR => {
                 let fake = self.generator.forward(z.clone(), labels.clone()).detach();
                 let (real_logits, real_classes, _) = self
                     .discriminator
@@ -704,7 +701,7 @@ impl<B: Backend> Adversarial<B> for Conditional<B> {
                 out.fake = Some(fake);
                 (loss, out)
             }
-            Phase::Generator => {
+            _ => {
                 let fake = self.generator.forward(z.clone(), labels.clone());
                 let (logits, classes, continuous) =
                     self.discriminator.forward(fake, labels.clone());
@@ -729,10 +726,37 @@ impl<B: Backend> Adversarial<B> for Conditional<B> {
                 }
                 (loss, out)
             }
-            other => {
-                panic!("a conditional GAN has discriminator and generator phases, not {other:?}")
-            }
         }
+    }
+}
+
+/// The classes are the data's labels (CGAN, ACGAN) or InfoGAN's categorical code.
+impl<B: Backend> ClassConditional for Conditional<B> {
+    fn num_classes(&self) -> usize {
+        self.settings.classes
+    }
+
+    fn supervised_classes(&self) -> bool {
+        self.settings.method != Conditioning::Infogan
+    }
+}
+
+impl<B: Backend> LatentCodes for Conditional<B> {
+    fn continuous_codes(&self) -> usize {
+        self.settings.continuous_codes
+    }
+}
+
+/// Sample `i` of a batch has class `i % classes`.
+impl<B: Backend> GanNetworks<B> for Conditional<B> {
+    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        let labels = self.cycled(z.dims()[0], &z.device());
+        self.generator.forward(z, labels)
+    }
+
+    fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        let labels = self.cycled(x.dims()[0], &x.device());
+        self.discriminator.forward(x, labels).0
     }
 }
 
@@ -741,6 +765,7 @@ burn_gan::impl_train_steps!(Conditional);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn_gan::train::Phase;
     use burn::backend::Autodiff;
     use burn::module::AutodiffModule;
     use burn::optim::GradientsParams;
@@ -834,7 +859,7 @@ mod tests {
             let model = ConditionalConfig::new(method, 10, 1, 28)
                 .with_minibatch_kernels(20)
                 .init::<AB>(&device);
-            let out = burn_gan::train::train_step(&model, batch(Phase::Discriminator, 8, &device));
+            let out = burn_gan::train::train_step(&model, batch(Phase::DISCRIMINATOR, 8, &device));
             assert!(out.item.stats().first_non_finite().is_none());
             let t = model.discriminator.minibatch.as_ref().unwrap().t.id;
             assert!(
@@ -862,7 +887,9 @@ mod tests {
                 device,
             ),
             seed: 7,
-            labelled: None,
+            step: Default::default(),
+            input: None,
+            second: None,
         }
     }
 
@@ -934,22 +961,22 @@ mod tests {
             .with_ema(0.9)
             .init::<AB>(&device);
         let mut optim =
-            GanOptimizer::new(&OptimizerConfig::adam(1e-3), &OptimizerConfig::adam(1e-3));
+            GanOptimizer::for_gan(&OptimizerConfig::adam(1e-3), &OptimizerConfig::adam(1e-3));
         let mut model = gan;
-        for phase in [Phase::Discriminator, Phase::Generator] {
+        for phase in [Phase::DISCRIMINATOR, Phase::GENERATOR] {
             let out = burn_gan::train::train_step(&model, batch(phase, 8, &device));
             let stats = out.item.stats();
             assert!(stats.first_non_finite().is_none());
             let names: Vec<_> = stats.extra.iter().map(|(k, _)| *k).collect();
             match phase {
-                Phase::Discriminator => assert!(names.contains(&"class_loss_d")),
+                Phase::DISCRIMINATOR => assert!(names.contains(&"class_loss_d")),
                 _ => assert!(names.contains(&"class_loss_g")),
             }
             let mut grads: GradientsParams = out.grads;
             // The phase's own new parameters get gradients: the auxiliary classifier in the
             // discriminator phase, the class embedding in the generator phase.
             let (id, what) = match phase {
-                Phase::Discriminator => (
+                Phase::DISCRIMINATOR => (
                     model.discriminator.classifier.as_ref().unwrap().weight.id,
                     "classifier",
                 ),
@@ -982,7 +1009,7 @@ mod tests {
                 .val()
                 .into_data();
             let g_after = model.generator.embedding.val().into_data();
-            if phase == Phase::Generator {
+            if phase == Phase::GENERATOR {
                 assert_ne!(
                     g_before, g_after,
                     "the generator's class embedding did not move"
@@ -1006,7 +1033,7 @@ mod tests {
         // Sampling uses the average, which differs from the trained generator.
         let valid = model.valid();
         let z = Tensor::<TB, 2>::zeros([2, 100], &device);
-        let a = valid.sample(z.clone(), None).into_data();
+        let a = valid.sample(Condition::noise(z.clone())).into_data();
         let b = valid.generate(z).into_data();
         assert_ne!(a, b);
     }
@@ -1027,7 +1054,7 @@ mod tests {
         assert_eq!(gan.latent_dim(), 64);
         assert_eq!(gan.continuous_codes(), 2);
         assert!(!gan.supervised_classes());
-        for phase in [Phase::Discriminator, Phase::Generator] {
+        for phase in [Phase::DISCRIMINATOR, Phase::GENERATOR] {
             let mut b = batch(phase, 8, &device);
             b.labels = None;
             b.z = Tensor::random(
@@ -1056,7 +1083,7 @@ mod tests {
             }
             let mut grads = out.grads;
             let id = match phase {
-                Phase::Discriminator => gan.discriminator.continuous.as_ref().unwrap().weight.id,
+                Phase::DISCRIMINATOR => gan.discriminator.continuous.as_ref().unwrap().weight.id,
                 _ => gan.generator.project.weight.id,
             };
             let g = grads.remove::<TB, 2>(id).expect("a gradient");

@@ -27,7 +27,10 @@ use burn_gan::nn::{
 };
 use burn_gan::train::ema::Average;
 use burn_gan::train::history::History;
-use burn_gan::train::{network_params_of, Adversarial, Network, Objective, Penalty};
+use burn_gan::train::{
+    gan_phase_loss, network_params_of, Adversarial, Condition, DiscriminatorFeatures, GanBatch,
+    GanNetworks, GanOutput, HistoricalAverage, InputGradients, NetworkId, Objective, Penalty,
+};
 
 /// Configuration of a DCGAN.
 #[derive(Config, Debug, PartialEq)]
@@ -521,34 +524,30 @@ impl<B: Backend> crate::GeneratorAverage for Dcgan<B> {
 }
 
 impl<B: Backend> Adversarial<B> for Dcgan<B> {
+    fn network_params(&self, network: NetworkId) -> Vec<ParamId> {
+        network_params_of(&self.generator, &self.discriminator, network)
+    }
+
+    fn phase_loss(&self, batch: &GanBatch<B>) -> (Tensor<B, 1>, GanOutput<B>) {
+        gan_phase_loss(self, batch)
+    }
+
     fn latent_dim(&self) -> usize {
         self.generator.project.weight.dims()[0]
     }
 
-    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
-        self.generator.forward(z)
-    }
-
-    fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.discriminator.forward(x)
-    }
-
-    fn discriminator_features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.discriminator.features(x)
-    }
-
-    fn sample(&self, z: Tensor<B, 2>, _labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 4> {
+    fn sample(&self, condition: Condition<B>) -> Tensor<B, 4> {
         match &self.ema {
-            Some(average) => average.generator.forward(z),
-            None => self.generator.forward(z),
+            Some(average) => average.generator.forward(condition.z),
+            None => self.generator.forward(condition.z),
         }
     }
 
-    fn after_update(mut self, network: Network) -> Self {
+    fn after_update(mut self, network: NetworkId) -> Self {
         if let Some(h) = self.history.take() {
             self.history = Some(h.update(network, &self.generator, &self.discriminator));
         }
-        if network != Network::Generator {
+        if network != NetworkId::GENERATOR {
             return self;
         }
         if let Some(average) = self.ema.take() {
@@ -557,26 +556,55 @@ impl<B: Backend> Adversarial<B> for Dcgan<B> {
         self
     }
 
-    fn historical_penalty(&self, network: Network) -> Option<Tensor<B, 1>> {
-        let h = self.history.as_ref()?;
-        Some(h.penalty(network, &self.generator, &self.discriminator))
-    }
-
-    fn network_params(&self, network: Network) -> Vec<ParamId> {
-        network_params_of(&self.generator, &self.discriminator, network)
-    }
-
     fn objective(&self) -> Objective {
         self.objective
     }
 
-    fn critic_input_gradient_norms(&self, x: Tensor<B, 4>) -> Tensor<B, 1>
+    fn discriminator_features(&self) -> Option<&dyn DiscriminatorFeatures<B>> {
+        Some(self)
+    }
+
+    fn input_gradients(&self) -> Option<&dyn InputGradients<B>>
     where
         B: AutodiffBackend,
     {
+        Some(self)
+    }
+
+    fn history(&self) -> Option<&dyn HistoricalAverage<B>> {
+        self.history.as_ref().map(|_| self as &dyn HistoricalAverage<B>)
+    }
+}
+
+impl<B: Backend> GanNetworks<B> for Dcgan<B> {
+    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        self.generator.forward(z)
+    }
+
+    fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.discriminator.forward(x)
+    }
+}
+
+impl<B: Backend> DiscriminatorFeatures<B> for Dcgan<B> {
+    fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.discriminator.features(x)
+    }
+}
+
+impl<B: AutodiffBackend> InputGradients<B> for Dcgan<B> {
+    fn critic_input_gradient_norms(&self, x: Tensor<B, 4>) -> Tensor<B, 1> {
         input_gradient_norms::<B, Discriminator<Autodiff<B>>>(&self.discriminator, x, |d, x| {
             d.forward(x)
         })
+    }
+}
+
+impl<B: Backend> HistoricalAverage<B> for Dcgan<B> {
+    fn historical_penalty(&self, network: NetworkId) -> Option<Tensor<B, 1>> {
+        self.history
+            .as_ref()?
+            .penalty(network, &self.generator, &self.discriminator)
     }
 }
 
@@ -656,7 +684,7 @@ mod tests {
                 .load_record(a.clone().into_record());
             (a, b)
         };
-        for phase in [Phase::Discriminator, Phase::Generator] {
+        for phase in [Phase::DISCRIMINATOR, Phase::GENERATOR] {
             let (ours, plain) = fresh();
             let batch = GanBatch {
                 phase,
@@ -664,16 +692,18 @@ mod tests {
                 labels: None,
                 z: Tensor::random([4, 100], Distribution::Default, &device),
                 seed: 1,
-                labelled: None,
+                step: Default::default(),
+                input: None,
+                second: None,
             };
             let got = train_step(&ours, batch.clone()).grads;
-            let (loss, _) = plain.phase_loss(phase, &batch);
+            let (loss, _) = plain.phase_loss(&batch);
             let params = plain.network_params(phase.network());
             let want = GradientsParams::from_params(&mut loss.backward(), &plain, &params);
             // Every trainable tensor of the network (its ids also name the batch norms' running
             // statistics, which have no gradient).
             let trainable = match phase {
-                Phase::Discriminator => 8, // 2 convolutions, 1 batch norm, the head: 2 tensors each
+                Phase::DISCRIMINATOR => 8, // 2 convolutions, 1 batch norm, the head: 2 tensors each
                 _ => 10,                   // projection, 2 batch norms, 2 transposed convolutions
             };
             assert_eq!(want.len(), trainable, "{phase:?}");
@@ -718,7 +748,9 @@ mod tests {
             labels: None,
             z: Tensor::random([n, 100], Distribution::Default, device),
             seed: 7,
-            labelled: None,
+            step: Default::default(),
+                input: None,
+                second: None,
         }
     }
 
@@ -742,8 +774,8 @@ mod tests {
             momentum: 0.0,
             epsilon: 1e-8,
         };
-        let mut optim = GanOptimizer::new(&rms, &rms);
-        let out = train_step(&gan, batch(Phase::Discriminator, 4, &device));
+        let mut optim = GanOptimizer::for_gan(&rms, &rms);
+        let out = train_step(&gan, batch(Phase::DISCRIMINATOR, 4, &device));
         let gan = optim.step(1.0, gan, out.grads);
         let d = &gan.discriminator;
         let max = |t: Tensor<AB, 4>| t.abs().max().into_scalar();
@@ -775,7 +807,7 @@ mod tests {
             .with_critic_norm(CriticNorm::Layer)
             .init::<AB>(&device);
         burn_gan::nn::materialize(&first); // clones then share the values
-        let data = batch(Phase::Discriminator, 4, &device); // the same batch for both runs
+        let data = batch(Phase::DISCRIMINATOR, 4, &device); // the same batch for both runs
         let grads_of = |lambda: f64| {
             let gan = DcganConfig::dcgan28()
                 .with_loss(LossFamily::Wasserstein)

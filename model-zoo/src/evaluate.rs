@@ -95,7 +95,7 @@ fn load_set(
                     seed.wrapping_add(start as u64),
                     &device,
                 );
-                let labels = crate::cli::cycled_labels(model.classes(), start, count);
+                let labels = crate::cli::cycled_labels(model.class_count(), start, count);
                 values.extend(model.gen(z, labels.as_deref()));
             }
             Ok(PixelSet::from_unit_range(

@@ -17,7 +17,10 @@ use burn_gan::nn::{
     sn_linear, MinibatchDiscrimination, MinibatchDiscriminationConfig, PowerIteration,
 };
 use burn_gan::train::history::History;
-use burn_gan::train::{network_params_of, Adversarial, Network, Objective, Penalty};
+use burn_gan::train::{
+    gan_phase_loss, network_params_of, Adversarial, Condition, DiscriminatorFeatures, GanBatch,
+    GanNetworks, GanOutput, HistoricalAverage, InputGradients, NetworkId, Objective, Penalty,
+};
 
 /// Configuration of the original GAN.
 #[derive(Config, Debug, PartialEq)]
@@ -346,6 +349,14 @@ impl<B: Backend> crate::GeneratorAverage for Gan<B> {
 
 // ANCHOR: gan_adversarial
 impl<B: Backend> Adversarial<B> for Gan<B> {
+    fn network_params(&self, network: NetworkId) -> Vec<ParamId> {
+        network_params_of(&self.generator, &self.discriminator, network)
+    }
+
+    fn phase_loss(&self, batch: &GanBatch<B>) -> (Tensor<B, 1>, GanOutput<B>) {
+        gan_phase_loss(self, batch)
+    }
+
     fn latent_dim(&self) -> usize {
         self.generator
             .hidden
@@ -355,6 +366,38 @@ impl<B: Backend> Adversarial<B> for Gan<B> {
             })
     }
 
+    fn sample(&self, condition: Condition<B>) -> Tensor<B, 4> {
+        self.generator.forward(condition.z)
+    }
+
+    fn after_update(mut self, network: NetworkId) -> Self {
+        if let Some(h) = self.history.take() {
+            self.history = Some(h.update(network, &self.generator, &self.discriminator));
+        }
+        self
+    }
+
+    fn objective(&self) -> Objective {
+        self.objective
+    }
+
+    fn discriminator_features(&self) -> Option<&dyn DiscriminatorFeatures<B>> {
+        Some(self)
+    }
+
+    fn input_gradients(&self) -> Option<&dyn InputGradients<B>>
+    where
+        B: AutodiffBackend,
+    {
+        Some(self)
+    }
+
+    fn history(&self) -> Option<&dyn HistoricalAverage<B>> {
+        self.history.as_ref().map(|_| self as &dyn HistoricalAverage<B>)
+    }
+}
+
+impl<B: Backend> GanNetworks<B> for Gan<B> {
     fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
         self.generator.forward(z)
     }
@@ -362,38 +405,27 @@ impl<B: Backend> Adversarial<B> for Gan<B> {
     fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         self.discriminator.forward(x)
     }
+}
 
-    fn discriminator_features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+impl<B: Backend> DiscriminatorFeatures<B> for Gan<B> {
+    fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         self.discriminator.features(x)
     }
+}
 
-    fn after_update(mut self, network: Network) -> Self {
-        if let Some(h) = self.history.take() {
-            self.history = Some(h.update(network, &self.generator, &self.discriminator));
-        }
-        self
-    }
-
-    fn historical_penalty(&self, network: Network) -> Option<Tensor<B, 1>> {
-        let h = self.history.as_ref()?;
-        Some(h.penalty(network, &self.generator, &self.discriminator))
-    }
-
-    fn network_params(&self, network: Network) -> Vec<ParamId> {
-        network_params_of(&self.generator, &self.discriminator, network)
-    }
-
-    fn objective(&self) -> Objective {
-        self.objective
-    }
-
-    fn critic_input_gradient_norms(&self, x: Tensor<B, 4>) -> Tensor<B, 1>
-    where
-        B: AutodiffBackend,
-    {
+impl<B: AutodiffBackend> InputGradients<B> for Gan<B> {
+    fn critic_input_gradient_norms(&self, x: Tensor<B, 4>) -> Tensor<B, 1> {
         input_gradient_norms::<B, Discriminator<Autodiff<B>>>(&self.discriminator, x, |d, x| {
             d.forward(x)
         })
+    }
+}
+
+impl<B: Backend> HistoricalAverage<B> for Gan<B> {
+    fn historical_penalty(&self, network: NetworkId) -> Option<Tensor<B, 1>> {
+        self.history
+            .as_ref()?
+            .penalty(network, &self.generator, &self.discriminator)
     }
 }
 
@@ -419,8 +451,8 @@ mod tests {
     #[test]
     fn networks_partition_the_parameters() {
         let gan = GanConfig::toy().init::<TB>(&Default::default());
-        let g = gan.network_params(Network::Generator);
-        let d = gan.network_params(Network::Discriminator);
+        let g = gan.network_params(NetworkId::GENERATOR);
+        let d = gan.network_params(NetworkId::DISCRIMINATOR);
         assert!(g.iter().all(|id| !d.contains(id)));
         assert_eq!(g.len() + d.len(), burn::module::list_param_ids(&gan).len());
     }
@@ -518,7 +550,7 @@ mod tests {
             .with_feature_matching(true)
             .init::<AB>(&device);
         let batch = GanBatch::<AB> {
-            phase: Phase::Generator,
+            phase: Phase::GENERATOR,
             real: Tensor::random(
                 [16, 2, 1, 1],
                 burn::tensor::Distribution::Normal(0.0, 2.0),
@@ -531,7 +563,9 @@ mod tests {
                 &device,
             ),
             seed: 3,
-            labelled: None,
+            step: Default::default(),
+            input: None,
+            second: None,
         };
         let want = burn_gan::loss::feature_matching(
             gan.discriminator.features(batch.real.clone()),
@@ -569,7 +603,7 @@ mod tests {
             .with_historical_averaging(0.5)
             .init::<AB>(&device);
         let mut optim =
-            GanOptimizer::new(&OptimizerConfig::adam(1e-2), &OptimizerConfig::adam(1e-2));
+            GanOptimizer::for_gan(&OptimizerConfig::adam(1e-2), &OptimizerConfig::adam(1e-2));
         let weights = |g: &Gan<AB>| -> Vec<f32> {
             g.discriminator
                 .output
@@ -584,7 +618,7 @@ mod tests {
         let mut penalties = Vec::new();
         for seed in 0..3 {
             let batch = GanBatch::<AB> {
-                phase: Phase::Discriminator,
+                phase: Phase::DISCRIMINATOR,
                 real: Tensor::random(
                     [32, 2, 1, 1],
                     burn::tensor::Distribution::Normal(0.0, 2.0),
@@ -597,7 +631,9 @@ mod tests {
                     &device,
                 ),
                 seed,
-                labelled: None,
+                step: Default::default(),
+            input: None,
+            second: None,
             };
             let out = train_step(&gan, batch);
             let stats = out.item.stats();

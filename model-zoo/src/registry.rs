@@ -2,7 +2,7 @@
 //! `config.json`.
 
 use burn_gan::data::{SampleKind, Samples};
-use burn_gan::train::{OptimizerConfig, TrainingConfig};
+use burn_gan::train::{gan_optimizers, OptimizerConfig, TrainingConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::conditional::{ConditionalConfig, Conditioning};
@@ -70,8 +70,7 @@ pub fn fill_model_defaults(value: &mut serde_json::Value) {
 fn critic_steps(optimizer: OptimizerConfig, base: TrainingConfig) -> TrainingConfig {
     TrainingConfig {
         d_steps: 5,
-        optimizer_g: optimizer.clone(),
-        optimizer_d: optimizer,
+        optimizers: gan_optimizers(optimizer.clone(), optimizer),
         ..base
     }
 }
@@ -240,8 +239,7 @@ impl ModelSpec {
                 steps: 3000,
                 lr_decay: burn_gan::train::LrDecay::Linear,
                 batch_size: 256,
-                optimizer_g: OptimizerConfig::adam(1e-3),
-                optimizer_d: OptimizerConfig::adam(1e-3),
+                optimizers: gan_optimizers(OptimizerConfig::adam(1e-3), OptimizerConfig::adam(1e-3)),
                 checkpoint_every: 1000,
                 log_every: 50,
                 sample_every: 500,
@@ -260,24 +258,20 @@ impl ModelSpec {
             (Self::Gan(_), SampleKind::Image) => TrainingConfig {
                 steps: 5000,
                 batch_size: 100,
-                optimizer_g: OptimizerConfig::adam(2e-4),
-                optimizer_d: OptimizerConfig::adam(2e-4),
+                optimizers: gan_optimizers(OptimizerConfig::adam(2e-4), OptimizerConfig::adam(2e-4)),
                 ..TrainingConfig::default()
             },
             // WGAN (Arjovsky et al. 2017, algorithm 1): RMSProp 5e-5, n_critic 5.
             (Self::Dcgan(c), _) if c.weight_clip > 0.0 => TrainingConfig {
                 d_steps: 5,
-                optimizer_g: OptimizerConfig::RmsProp {
-                    lr: 5e-5,
-                    alpha: 0.99,
-                    momentum: 0.0,
-                    epsilon: 1e-8,
-                },
-                optimizer_d: OptimizerConfig::RmsProp {
-                    lr: 5e-5,
-                    alpha: 0.99,
-                    momentum: 0.0,
-                    epsilon: 1e-8,
+                optimizers: {
+                    let rms = OptimizerConfig::RmsProp {
+                        lr: 5e-5,
+                        alpha: 0.99,
+                        momentum: 0.0,
+                        epsilon: 1e-8,
+                    };
+                    gan_optimizers(rms.clone(), rms)
                 },
                 ..TrainingConfig::default()
             },
@@ -290,8 +284,7 @@ impl ModelSpec {
             (Self::Sgan(c), _) if c.networks == SganNetworks::Mlp => TrainingConfig {
                 labelled: 100,
                 batch_size: 100,
-                optimizer_g: OptimizerConfig::adam(3e-3),
-                optimizer_d: OptimizerConfig::adam(3e-3),
+                optimizers: gan_optimizers(OptimizerConfig::adam(3e-3), OptimizerConfig::adam(3e-3)),
                 ..TrainingConfig::default()
             },
             // Semi-supervised: 100 labels unless told otherwise.
@@ -317,6 +310,7 @@ impl ModelSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn_gan::train::NetworkId;
     use burn_gan::data::Toy;
 
     /// On 2-D points the loss presets build the toy networks with their objective, and the
@@ -341,7 +335,7 @@ mod tests {
             let t = ModelSpec::Gan(spec(name)).default_training(SampleKind::Points);
             assert_eq!(t.d_steps, 5, "{name}");
             assert!(
-                matches!(t.optimizer_d, OptimizerConfig::Adam { beta2, .. } if beta2 == 0.9),
+                matches!(t.optimizer(NetworkId::DISCRIMINATOR).unwrap(), OptimizerConfig::Adam { beta2, .. } if *beta2 == 0.9),
                 "{name}"
             );
         }

@@ -36,7 +36,10 @@ use burn_gan::loss::{classification, cross_entropy, feature_matching, softplus};
 use burn_gan::nn::{
     dcgan_init, BatchNorm, BatchNormConfig, GaussianNoise, WeightNormLinear, WeightNormLinearConfig,
 };
-use burn_gan::train::{Adversarial, GanBatch, GanOutput, Network, Phase};
+use burn_gan::train::{
+    Adversarial, ClassifierHead, Condition, DiscriminatorFeatures, GanBatch, GanNetworks, GanOutput,
+    NetworkId, Phase, StepInfo,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::dcgan::{DcganConfig, Generator};
@@ -529,27 +532,7 @@ impl<B: Backend> crate::GeneratorAverage for Sgan<B> {
 }
 
 impl<B: Backend> Adversarial<B> for Sgan<B> {
-    fn latent_dim(&self) -> usize {
-        self.generator_net().noise_dim()
-    }
-
-    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
-        self.generator_forward(z)
-    }
-
-    fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.split(self.classifier_forward(x)).1
-    }
-
-    fn discriminator_features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.classifier_features(x)
-    }
-
-    fn classify(&self, x: Tensor<B, 4>) -> Option<Tensor<B, 2>> {
-        Some(self.split(self.classifier_forward(x)).0)
-    }
-
-    fn network_params(&self, network: Network) -> Vec<ParamId> {
+    fn network_params(&self, network: NetworkId) -> Vec<ParamId> {
         let mut ids =
             burn_gan::train::network_params_of(&self.generator, &self.classifier, network);
         ids.extend(burn_gan::train::network_params_of(
@@ -560,24 +543,43 @@ impl<B: Backend> Adversarial<B> for Sgan<B> {
         ids
     }
 
-    fn phases(&self, d_steps: usize) -> Vec<Phase> {
-        let mut phases = vec![Phase::Discriminator; d_steps];
+    fn latent_dim(&self) -> usize {
+        self.generator_net().noise_dim()
+    }
+
+    fn sample(&self, condition: Condition<B>) -> Tensor<B, 4> {
+        self.generator_forward(condition.z)
+    }
+
+    fn phases(&self, step: &StepInfo) -> Vec<Phase> {
+        let mut phases = vec![Phase::DISCRIMINATOR; step.d_steps];
         if !self.settings.supervised_only {
-            phases.push(Phase::Generator);
+            phases.push(Phase::GENERATOR);
         }
         phases
     }
 
+    fn classifier(&self) -> Option<&dyn ClassifierHead<B>> {
+        Some(self)
+    }
+
+    fn discriminator_features(&self) -> Option<&dyn DiscriminatorFeatures<B>> {
+        Some(self)
+    }
+
     // ANCHOR: phase_loss
-    fn phase_loss(&self, phase: Phase, batch: &GanBatch<B>) -> (Tensor<B, 1>, GanOutput<B>) {
+    fn phase_loss(&self, batch: &GanBatch<B>) -> (Tensor<B, 1>, GanOutput<B>) {
+        let phase = batch.phase;
         let s = self.settings;
         let n = batch.real.dims()[0];
         let mut out = GanOutput::new(Some(phase), n);
-        match phase {
-            Phase::Discriminator => {
+        match phase.network {
+            NetworkId::DISCRIMINATOR => {
+                // The batch's second stream is the labelled subset (`--labelled N`).
                 let (x, y) = batch
-                    .labelled
+                    .second
                     .clone()
+                    .and_then(|b| Some((b.images, b.labels?)))
                     .expect("semi-supervised training needs labelled batches (--labelled N)");
                 let outputs = self.classifier_forward(x);
                 let (classes, _) = self.split(outputs.clone());
@@ -618,6 +620,28 @@ impl<B: Backend> Adversarial<B> for Sgan<B> {
     // ANCHOR_END: phase_loss
 }
 
+impl<B: Backend> ClassifierHead<B> for Sgan<B> {
+    fn classify(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.split(self.classifier_forward(x)).0
+    }
+}
+
+impl<B: Backend> DiscriminatorFeatures<B> for Sgan<B> {
+    fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.classifier_features(x)
+    }
+}
+
+impl<B: Backend> GanNetworks<B> for Sgan<B> {
+    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
+        self.generator_forward(z)
+    }
+
+    fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.split(self.classifier_forward(x)).1
+    }
+}
+
 burn_gan::impl_train_steps!(Sgan);
 
 #[cfg(test)]
@@ -638,7 +662,12 @@ mod tests {
             labels: None,
             z: Tensor::random([8, 100], Distribution::Normal(0.0, 1.0), device),
             seed: 1,
-            labelled: Some((x(8), Tensor::arange(0..8, device).remainder_scalar(10))),
+            step: Default::default(),
+            input: None,
+            second: Some(burn_gan::train::ImageBatch {
+                images: x(8),
+                labels: Some(Tensor::arange(0..8, device).remainder_scalar(10)),
+            }),
         }
     }
 
@@ -680,20 +709,23 @@ mod tests {
             SganConfig::supervised(10, 1, 28).with_mlp_networks(),
         ] {
             let gan = config.init::<AB>(&device);
-            let phases = gan.phases(1);
+            let phases = gan.phases(&StepInfo {
+                d_steps: 1,
+                ..Default::default()
+            });
             assert_eq!(phases.len(), if config.supervised_only { 1 } else { 2 });
             for phase in phases {
                 let out = burn_gan::train::train_step(&gan, batch(phase, &device));
                 let stats = out.item.stats();
                 assert!(stats.first_non_finite().is_none(), "{stats:?}");
                 let names: Vec<_> = stats.extra.iter().map(|(k, _)| *k).collect();
-                if phase == Phase::Discriminator {
+                if phase == Phase::DISCRIMINATOR {
                     assert!(names.contains(&"sup_loss"));
                     assert_eq!(names.contains(&"unsup_loss"), !config.supervised_only);
                 }
                 let mut grads = out.grads;
                 let id = match phase {
-                    Phase::Discriminator => match (&gan.classifier, &gan.mlp_classifier) {
+                    Phase::DISCRIMINATOR => match (&gan.classifier, &gan.mlp_classifier) {
                         (Some(c), _) => c.head.weight.id,
                         (_, c) => c.as_ref().unwrap().head.direction.id,
                     },
@@ -710,7 +742,7 @@ mod tests {
         }
         let gan = SganConfig::sgan(10, 1, 28).init::<TB>(&device);
         let x = Tensor::<TB, 4>::zeros([3, 1, 28, 28], &device);
-        assert_eq!(gan.classify(x).unwrap().dims(), [3, 10]);
+        assert_eq!(gan.classify(x).dims(), [3, 10]);
     }
 
     /// Salimans et al.'s networks: a 250-d feature layer, images in [-1, 1] from the MLP
@@ -723,9 +755,9 @@ mod tests {
         assert_eq!(config.unsupervised_weight, 0.5);
         let gan = config.init::<TB>(&device);
         let x = Tensor::<TB, 4>::random([4, 1, 28, 28], Distribution::Uniform(-1.0, 1.0), &device);
-        assert_eq!(gan.discriminator_features(x.clone()).dims(), [4, 250]);
-        let a = gan.classify(x.clone()).unwrap().into_data();
-        let b = gan.classify(x.clone()).unwrap().into_data();
+        assert_eq!(gan.classifier_features(x.clone()).dims(), [4, 250]);
+        let a = gan.classify(x.clone()).into_data();
+        let b = gan.classify(x.clone()).into_data();
         assert_eq!(a, b, "noise in evaluation");
         let images = gan.generate(Tensor::random(
             [5, 100],
@@ -737,8 +769,8 @@ mod tests {
         assert!(v.iter().all(|p| p.abs() <= 1.0 && p.is_finite()));
         let trained = config.init::<AB>(&device);
         let x = Tensor::<AB, 4>::from_inner(x);
-        let a = trained.classify(x.clone()).unwrap().into_data();
-        let b = trained.classify(x).unwrap().into_data();
+        let a = trained.classify(x.clone()).into_data();
+        let b = trained.classify(x).into_data();
         assert_ne!(a, b, "no noise while training");
     }
 }

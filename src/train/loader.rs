@@ -463,7 +463,7 @@ mod tests {
         let a = labelled_subset(&data, 20, 1).unwrap();
         assert_eq!(a, labelled_subset(&data, 20, 1).unwrap());
         assert_ne!(a, labelled_subset(&data, 20, 2).unwrap());
-        let labels = data.labels.as_ref().unwrap();
+        let labels = data.labels.clone().unwrap();
         let mut per_class = [0; 8];
         for &i in &a {
             per_class[labels[i]] += 1;

@@ -40,15 +40,15 @@ pub mod strategy;
 pub use checkpoint::{latest_checkpoint, write_atomically, AtomicRecorder};
 pub use loader::{normal_noise, truncated_normal_noise, GanLoader, SecondStream};
 pub use metrics::PlainRenderer;
-pub use optim::{GanOptimizer, OptimizerConfig};
+pub use optim::{gan_optimizers, GanOptimizer, OptimizerConfig};
 pub use run::{
     fit, load_weights, metric_names, metric_points, toy_coverage, RunFiles, TrainingConfig,
 };
 pub use schedule::{LrDecay, LrSchedule};
 pub use step::{
     check_model, gan_phase_loss, network_params_of, train_step, Adversarial, ClassConditional,
-    Classifier, Condition, DiscriminatorFeatures, Encoder, GanBatch, GanNetworks, GanOutput,
+    ClassifierHead, Condition, DiscriminatorFeatures, Encoder, GanBatch, GanNetworks, GanOutput,
     GanStats, HistoricalAverage, ImageBatch, InputGradients, LatentCodes, NetworkId, Objective,
     Penalty, Phase, StepInfo,
 };
-pub use strategy::{fresh_batches_before, GanStrategy, Hooks, Schedule};
+pub use strategy::{fresh_batches_before, step_batches, GanStrategy, Hooks, Schedule};

@@ -163,6 +163,21 @@ impl OptimizerConfig {
     }
 }
 
+/// The optimizers of a GAN's two networks, keyed by id as in
+/// [`crate::train::TrainingConfig::optimizers`].
+pub fn gan_optimizers(
+    generator: OptimizerConfig,
+    discriminator: OptimizerConfig,
+) -> BTreeMap<String, OptimizerConfig> {
+    [
+        (NetworkId::GENERATOR, generator),
+        (NetworkId::DISCRIMINATOR, discriminator),
+    ]
+    .into_iter()
+    .map(|(id, o)| (id.name().to_string(), o))
+    .collect()
+}
+
 type AdamOf<M, B> = OptimizerAdaptor<Adam, M, B>;
 type RmsPropOf<M, B> = OptimizerAdaptor<RmsProp, M, B>;
 type SgdOf<M, B> = OptimizerAdaptor<Sgd<<B as AutodiffBackend>::InnerBackend>, M, B>;
@@ -265,6 +280,13 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> GanOptimizer<M, B> {
             })
             .collect::<Result<_, String>>()?;
         Ok(Self { networks })
+    }
+
+    /// Optimizers for a GAN's `generator` and `discriminator`.
+    pub fn for_gan(generator: &OptimizerConfig, discriminator: &OptimizerConfig) -> Self {
+        let configs = gan_optimizers(generator.clone(), discriminator.clone());
+        Self::new(&[NetworkId::GENERATOR, NetworkId::DISCRIMINATOR], &configs)
+            .expect("one optimizer for each of the two networks")
     }
 
     /// The networks, in stepping order.

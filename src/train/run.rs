@@ -96,13 +96,10 @@ impl Default for TrainingConfig {
             steps: 2000,
             batch_size: 64,
             d_steps: 1,
-            optimizers: [
-                (NetworkId::GENERATOR, OptimizerConfig::adam(2e-4)),
-                (NetworkId::DISCRIMINATOR, OptimizerConfig::adam(2e-4)),
-            ]
-            .into_iter()
-            .map(|(id, o)| (id.name().to_string(), o))
-            .collect(),
+            optimizers: super::optim::gan_optimizers(
+                OptimizerConfig::adam(2e-4),
+                OptimizerConfig::adam(2e-4),
+            ),
             seed: 42,
             checkpoint_every: 500,
             keep_checkpoints: 3,

@@ -573,7 +573,7 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
     }
 
     /// The classifier head of a model that is also a classifier (the semi-supervised GAN).
-    fn classifier(&self) -> Option<&dyn Classifier<B>> {
+    fn classifier(&self) -> Option<&dyn ClassifierHead<B>> {
         None
     }
 
@@ -626,7 +626,7 @@ pub trait LatentCodes {
 }
 
 /// A classifier head (the semi-supervised GAN's discriminator).
-pub trait Classifier<B: Backend> {
+pub trait ClassifierHead<B: Backend> {
     /// Class logits.
     ///
     /// # Shapes

@@ -122,6 +122,57 @@ fn run_phases<B: burn::tensor::backend::Backend, M: Adversarial<B>>(
     (info, running, len)
 }
 
+// ANCHOR: step_batches
+/// The batches of step `step`'s phases, in order: for each phase of the model's table that runs
+/// at this step, a fresh real batch from `fresh` (remembered in `last`) or, for a phase that
+/// does not take fresh data, the last real batch (`recover` recomputes it when `last` is empty,
+/// after a resume) with fresh noise and seed drawn from `(seed, step, phase index)`. The
+/// training strategy and `burn-gan bench` both step through this.
+pub fn step_batches<B: burn::tensor::backend::Backend, M: Adversarial<B>>(
+    model: &M,
+    s: &Schedule,
+    step: usize,
+    last: &mut Option<GanBatch<B>>,
+    mut fresh: impl FnMut() -> GanBatch<B>,
+    recover: impl FnOnce() -> GanBatch<B>,
+) -> Vec<GanBatch<B>> {
+    let (info, phases, table_len) = run_phases(model, s, step);
+    let mut recover = Some(recover);
+    let mut out = Vec::with_capacity(phases.len());
+    for (i, phase) in phases {
+        let batch = if phase.takes_fresh_data() {
+            let b = fresh();
+            *last = Some(b.clone());
+            b
+        } else {
+            // Reuse the last real batch (labels, size) with fresh noise.
+            let b = match (last.as_ref(), recover.take()) {
+                (Some(b), _) => b.clone(),
+                (None, Some(recover)) => {
+                    let b = recover();
+                    *last = Some(b.clone());
+                    b
+                }
+                (None, None) => unreachable!("`last` is set when `recover` is taken"),
+            };
+            let [n, dim] = b.z.dims();
+            let index = (step * table_len + i) as u64;
+            GanBatch {
+                z: normal_noise(n, dim, mix_seed(s.seed, stream::PHASE, index), &b.z.device()),
+                seed: mix_seed(s.seed, stream::PHASE + 100, index),
+                ..b
+            }
+        };
+        out.push(GanBatch {
+            phase,
+            step: info,
+            ..batch
+        });
+    }
+    out
+}
+// ANCHOR_END: step_batches
+
 /// The number of fresh real batches the steps before `step` consumed: where the loader's cursor
 /// stands when training (re)starts at `step`.
 pub fn fresh_batches_before<B: burn::tensor::backend::Backend, M: Adversarial<B>>(
@@ -211,46 +262,28 @@ where
             let phases_in_epoch: usize = (step..end)
                 .map(|i| run_phases(&learner.model(), &s, i).1.len())
                 .sum();
-            let mut batches = train.iter();
+            let mut loader_iter = train.iter();
             let mut last: Option<GanBatch<B>> = None;
             let mut running = Running::default();
             let mut done_in_epoch = 0;
             while step < end {
                 // ANCHOR: phase_loop
-                let (info, phases, table_len) = run_phases(&learner.model(), &s, step);
                 learner.lr_step();
-                for (i, phase) in phases {
-                    let batch = if phase.takes_fresh_data() {
-                        let b = batches
+                let model = learner.model();
+                let batches = step_batches(
+                    &model,
+                    &s,
+                    step,
+                    &mut last,
+                    || {
+                        loader_iter
                             .next()
-                            .expect("the loader yields one batch per fresh-data phase");
-                        last = Some(b.clone());
-                        b
-                    } else {
-                        // Reuse the last real batch (labels, size) with fresh noise. After a
-                        // resume that batch is recomputed: the one the cursor last gave.
-                        let b = last.clone().unwrap_or_else(|| {
-                            let index = cursor.load(Ordering::SeqCst).saturating_sub(1);
-                            self.loader.batch(index)
-                        });
-                        let [n, dim] = b.z.dims();
-                        let index = (step * table_len + i) as u64;
-                        GanBatch {
-                            z: normal_noise(
-                                n,
-                                dim,
-                                mix_seed(s.seed, stream::PHASE, index),
-                                &b.z.device(),
-                            ),
-                            seed: mix_seed(s.seed, stream::PHASE + 100, index),
-                            ..b
-                        }
-                    };
-                    let batch = GanBatch {
-                        phase,
-                        step: info,
-                        ..batch
-                    };
+                            .expect("the loader yields one batch per fresh-data phase")
+                    },
+                    // After a resume the last batch is recomputed: the one the cursor last gave.
+                    || self.loader.batch(cursor.load(Ordering::SeqCst).saturating_sub(1)),
+                );
+                for batch in batches {
                     let output = learner.train_step(batch);
                     learner.optimizer_step(output.grads);
                     let stats = output.item.stats();

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use burn::tensor::backend::Backend as _;
 use burn_gan::data::Toy;
-use burn_gan::train::{fit, latest_checkpoint, load_weights, OptimizerConfig, TrainingConfig};
+use burn_gan::train::{
+    fit, latest_checkpoint, load_weights, NetworkId, OptimizerConfig, TrainingConfig,
+};
 use burn_gan::Error;
 use burn_gan_backends::{AutodiffBackend, Backend};
 use burn_gan_zoo::gan::GanConfig;
@@ -37,11 +39,8 @@ fn a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint() {
 
     // An absurd discriminator learning rate (same algorithm, so the optimizer state of the
     // checkpoint still applies) sends its logits to infinity within a step.
-    let bad = TrainingConfig {
-        steps: 20,
-        optimizer_d: OptimizerConfig::adam(1e38),
-        ..good
-    };
+    let mut bad = TrainingConfig { steps: 20, ..good };
+    bad.set_optimizer(NetworkId::DISCRIMINATOR, OptimizerConfig::adam(1e38));
     let err = fit(
         GanConfig::toy().init::<AutodiffBackend>(&device),
         data,
