@@ -19,7 +19,10 @@ fn main() -> Result<(), burn_gan::Error> {
     let config = TrainingConfig {
         steps: 3000,
         batch_size: 256,
-        optimizers: burn_gan::train::gan_optimizers(OptimizerConfig::adam(1e-3), OptimizerConfig::adam(1e-3)),
+        optimizers: burn_gan::train::gan_optimizers(
+            OptimizerConfig::adam(1e-3),
+            OptimizerConfig::adam(1e-3),
+        ),
         lr_decay: LrDecay::Linear,
         ..TrainingConfig::default()
     };

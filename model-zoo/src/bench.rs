@@ -187,7 +187,9 @@ where
     let mut model = Some(model);
     let mut index = 0usize;
     let mut step = |rng: &mut StdRng| {
-        let m = model.take().expect("the model is put back after every step");
+        let m = model
+            .take()
+            .expect("the model is put back after every step");
         let fresh = || {
             let values: Vec<f32> = (0..n * image.iter().product::<usize>())
                 .map(|_| rng.random_range(-1.0f32..1.0))

@@ -46,8 +46,8 @@ use burn_gan::nn::{
 };
 use burn_gan::train::ema::Average;
 use burn_gan::train::{
-    network_params_of, Adversarial, ClassConditional, Condition, GanBatch, GanNetworks,
-    GanOutput, LatentCodes, NetworkId, Objective,
+    network_params_of, Adversarial, ClassConditional, Condition, GanBatch, GanNetworks, GanOutput,
+    LatentCodes, NetworkId, Objective,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -765,11 +765,11 @@ burn_gan::impl_train_steps!(Conditional);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn_gan::train::Phase;
     use burn::backend::Autodiff;
     use burn::module::AutodiffModule;
     use burn::optim::GradientsParams;
     use burn::optim::Optimizer;
+    use burn_gan::train::Phase;
     use burn_gan::train::{GanOptimizer, OptimizerConfig};
 
     type TB = burn_gan_backends::Backend;

@@ -572,7 +572,9 @@ impl<B: Backend> Adversarial<B> for Dcgan<B> {
     }
 
     fn history(&self) -> Option<&dyn HistoricalAverage<B>> {
-        self.history.as_ref().map(|_| self as &dyn HistoricalAverage<B>)
+        self.history
+            .as_ref()
+            .map(|_| self as &dyn HistoricalAverage<B>)
     }
 }
 
@@ -749,8 +751,8 @@ mod tests {
             z: Tensor::random([n, 100], Distribution::Default, device),
             seed: 7,
             step: Default::default(),
-                input: None,
-                second: None,
+            input: None,
+            second: None,
         }
     }
 

@@ -393,7 +393,9 @@ impl<B: Backend> Adversarial<B> for Gan<B> {
     }
 
     fn history(&self) -> Option<&dyn HistoricalAverage<B>> {
-        self.history.as_ref().map(|_| self as &dyn HistoricalAverage<B>)
+        self.history
+            .as_ref()
+            .map(|_| self as &dyn HistoricalAverage<B>)
     }
 }
 
@@ -632,8 +634,8 @@ mod tests {
                 ),
                 seed,
                 step: Default::default(),
-            input: None,
-            second: None,
+                input: None,
+                second: None,
             };
             let out = train_step(&gan, batch);
             let stats = out.item.stats();

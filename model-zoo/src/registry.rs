@@ -239,7 +239,10 @@ impl ModelSpec {
                 steps: 3000,
                 lr_decay: burn_gan::train::LrDecay::Linear,
                 batch_size: 256,
-                optimizers: gan_optimizers(OptimizerConfig::adam(1e-3), OptimizerConfig::adam(1e-3)),
+                optimizers: gan_optimizers(
+                    OptimizerConfig::adam(1e-3),
+                    OptimizerConfig::adam(1e-3),
+                ),
                 checkpoint_every: 1000,
                 log_every: 50,
                 sample_every: 500,
@@ -258,7 +261,10 @@ impl ModelSpec {
             (Self::Gan(_), SampleKind::Image) => TrainingConfig {
                 steps: 5000,
                 batch_size: 100,
-                optimizers: gan_optimizers(OptimizerConfig::adam(2e-4), OptimizerConfig::adam(2e-4)),
+                optimizers: gan_optimizers(
+                    OptimizerConfig::adam(2e-4),
+                    OptimizerConfig::adam(2e-4),
+                ),
                 ..TrainingConfig::default()
             },
             // WGAN (Arjovsky et al. 2017, algorithm 1): RMSProp 5e-5, n_critic 5.
@@ -284,7 +290,10 @@ impl ModelSpec {
             (Self::Sgan(c), _) if c.networks == SganNetworks::Mlp => TrainingConfig {
                 labelled: 100,
                 batch_size: 100,
-                optimizers: gan_optimizers(OptimizerConfig::adam(3e-3), OptimizerConfig::adam(3e-3)),
+                optimizers: gan_optimizers(
+                    OptimizerConfig::adam(3e-3),
+                    OptimizerConfig::adam(3e-3),
+                ),
                 ..TrainingConfig::default()
             },
             // Semi-supervised: 100 labels unless told otherwise.
@@ -310,8 +319,8 @@ impl ModelSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn_gan::train::NetworkId;
     use burn_gan::data::Toy;
+    use burn_gan::train::NetworkId;
 
     /// On 2-D points the loss presets build the toy networks with their objective, and the
     /// critic-based ones train the critic five times per generator step with Adam's beta2 0.9.

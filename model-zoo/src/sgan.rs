@@ -37,8 +37,8 @@ use burn_gan::nn::{
     dcgan_init, BatchNorm, BatchNormConfig, GaussianNoise, WeightNormLinear, WeightNormLinearConfig,
 };
 use burn_gan::train::{
-    Adversarial, ClassifierHead, Condition, DiscriminatorFeatures, GanBatch, GanNetworks, GanOutput,
-    NetworkId, Phase, StepInfo,
+    Adversarial, ClassifierHead, Condition, DiscriminatorFeatures, GanBatch, GanNetworks,
+    GanOutput, NetworkId, Phase, StepInfo,
 };
 use serde::{Deserialize, Serialize};
 

@@ -18,11 +18,13 @@
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::prelude::*;
 
+// ANCHOR: warm_up
 /// The decay applied at update number `updates` (counted from 0) for a target `decay`.
 pub fn warmed_up_decay(decay: f64, updates: u64) -> f64 {
     let t = updates as f64;
     decay.min((1.0 + t) / (10.0 + t))
 }
+// ANCHOR_END: warm_up
 
 /// A fresh average of `network`: a copy with its own parameter ids whose parameters do not
 /// require gradients. Call [`crate::nn::materialize`] on `network` first if its parameters may be

@@ -42,7 +42,8 @@ pub use loader::{normal_noise, truncated_normal_noise, GanLoader, SecondStream};
 pub use metrics::PlainRenderer;
 pub use optim::{gan_optimizers, GanOptimizer, OptimizerConfig};
 pub use run::{
-    fit, load_weights, metric_names, metric_points, toy_coverage, RunFiles, TrainingConfig,
+    fit, fit_two_domains, load_weights, metric_names, metric_points, toy_coverage, RunFiles,
+    TrainingConfig,
 };
 pub use schedule::{LrDecay, LrSchedule};
 pub use step::{

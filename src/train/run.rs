@@ -185,7 +185,8 @@ impl TrainingConfig {
 
     /// Sets the optimizer of `network`.
     pub fn set_optimizer(&mut self, network: NetworkId, optimizer: OptimizerConfig) {
-        self.optimizers.insert(network.name().to_string(), optimizer);
+        self.optimizers
+            .insert(network.name().to_string(), optimizer);
     }
 
     /// The optimizer of `network`, to change in place.
@@ -359,12 +360,20 @@ pub struct RunFiles<B: Backend> {
     inputs: Option<Tensor<B, 4>>,
 }
 
-/// The paired inputs of the first `n` samples of `data` (image-to-image data), `[n, c, h, w]`.
+/// The inputs an image-to-image model samples from, `[n, c, h, w]`, cycling through the data
+/// when it holds fewer: the paired inputs of the first samples of paired data, else the first
+/// samples themselves (a two-domain model maps the first domain to the second).
 fn first_inputs<B: Backend>(data: &Samples, n: usize, device: &B::Device) -> Option<Tensor<B, 4>> {
-    let paired = data.paired.as_ref()?.take(n);
-    let ([c, h, w], n) = (paired.shape, paired.len());
+    if data.is_empty() {
+        return None;
+    }
+    let paired = data.paired.as_deref().unwrap_or(data);
+    let [c, h, w] = paired.shape;
+    let values: Vec<f32> = (0..n)
+        .flat_map(|i| paired.sample(i % paired.len()).iter().copied())
+        .collect();
     Some(Tensor::from_data(
-        TensorData::new(paired.values, [n, c, h, w]),
+        TensorData::new(values, [n, c, h, w]),
         device,
     ))
 }
@@ -729,6 +738,30 @@ where
     M::InnerModule: Adversarial<B::InnerBackend>
         + InferenceStep<Input = GanBatch<B::InnerBackend>, Output = GanOutput<B::InnerBackend>>,
 {
+    fit_two_domains(model, data, None, config, run, resume, device)
+}
+
+/// [`fit`] for a model that learns from two unpaired domains (CycleGAN): every batch carries
+/// `domain_b`'s samples as its second stream ([`GanBatch::second`]), drawn from the run seed and
+/// the batch index. With `domain_b = None` this is [`fit`].
+pub fn fit_two_domains<B, M>(
+    model: M,
+    data: Arc<Samples>,
+    domain_b: Option<Arc<Samples>>,
+    config: &TrainingConfig,
+    run: &Path,
+    resume: Option<usize>,
+    device: &B::Device,
+) -> Result<M::InnerModule>
+where
+    B: AutodiffBackend,
+    M: Adversarial<B>
+        + AutodiffModule<B>
+        + TrainStep<Input = GanBatch<B>, Output = GanOutput<B>>
+        + 'static,
+    M::InnerModule: Adversarial<B::InnerBackend>
+        + InferenceStep<Input = GanBatch<B::InnerBackend>, Output = GanOutput<B::InnerBackend>>,
+{
     config.validate()?;
     if data.len() < config.batch_size {
         return Err(Error::Invalid(format!(
@@ -739,14 +772,14 @@ where
         )));
     }
     check_model(&model).map_err(Error::Invalid)?;
-    if model.takes_input() && data.paired.is_none() {
+    if model.takes_input() && data.paired.is_none() && domain_b.is_none() {
         return Err(Error::Invalid(format!(
             "{model} maps input images to images, and {} holds no paired inputs",
             data.source
         )));
     }
-    let optimizer = GanOptimizer::<M, B>::new(&model.networks(), &config.optimizers)
-        .map_err(Error::Invalid)?;
+    let optimizer =
+        GanOptimizer::<M, B>::new(&model.networks(), &config.optimizers).map_err(Error::Invalid)?;
     let schedule = config.schedule();
     if let Some(n) = resume {
         if n >= schedule.num_epochs() {
@@ -775,9 +808,26 @@ where
         usize::MAX,
         device.clone(),
     );
-    if config.labelled > 0 {
-        let subset = super::loader::labelled_subset(&data, config.labelled, config.seed)?;
-        train = train.with_second(SecondStream::labelled(data.clone(), subset));
+    match (&domain_b, config.labelled) {
+        (Some(_), l) if l > 0 => {
+            return Err(Error::Invalid(
+                "--labelled: semi-supervised training takes one domain of data".into(),
+            ))
+        }
+        (Some(b), _) => {
+            if b.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "the second domain {} holds no samples",
+                    b.source
+                )));
+            }
+            train = train.with_second(SecondStream::domain(b.clone()));
+        }
+        (None, 0) => {}
+        (None, l) => {
+            let subset = super::loader::labelled_subset(&data, l, config.seed)?;
+            train = train.with_second(SecondStream::labelled(data.clone(), subset));
+        }
     }
     let valid_batch = validation_batch::<B::InnerBackend>(
         &data,
@@ -786,6 +836,19 @@ where
         config.seed,
         device,
     );
+    let mut valid_batch = valid_batch;
+    if let Some(b) = &domain_b {
+        // The validation batch's second domain: the first samples of `domain_b`.
+        let n = valid_batch.real.dims()[0];
+        let [c, h, w] = b.shape;
+        let values: Vec<f32> = (0..n)
+            .flat_map(|i| b.sample(i % b.len()).iter().copied())
+            .collect();
+        valid_batch.second = Some(super::step::ImageBatch {
+            images: Tensor::from_data(TensorData::new(values, [n, c, h, w]), device),
+            labels: None,
+        });
+    }
     let valid = FixedLoader { batch: valid_batch };
 
     let mut files = RunFiles::<B::InnerBackend>::new(run, &data, latent_dim, config, device);

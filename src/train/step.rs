@@ -11,7 +11,6 @@ use burn::train::{ItemLazy, TrainOutput};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-
 use crate::loss::{
     gradient_penalty_from_norms, interpolates, r1_from_norms, GeneratorLoss, LossFamily,
 };
@@ -838,13 +837,11 @@ where
     let objective = phase_model.objective();
     // The critic's regulariser belongs to the phases that update the discriminator.
     if batch.phase.network == NetworkId::DISCRIMINATOR {
-        if let (Some(penalty), Some(critic)) = (objective.penalty, phase_model.input_gradients())
-        {
+        if let (Some(penalty), Some(critic)) = (objective.penalty, phase_model.input_gradients()) {
             loss = loss + add_penalty(critic, penalty, &batch, &mut output);
         }
     }
-    if let (Some(lambda), Some(history)) = (objective.historical_averaging, phase_model.history())
-    {
+    if let (Some(lambda), Some(history)) = (objective.historical_averaging, phase_model.history()) {
         if let Some(penalty) = history.historical_penalty(batch.phase.network) {
             output
                 .extra

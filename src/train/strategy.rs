@@ -158,7 +158,12 @@ pub fn step_batches<B: burn::tensor::backend::Backend, M: Adversarial<B>>(
             let [n, dim] = b.z.dims();
             let index = (step * table_len + i) as u64;
             GanBatch {
-                z: normal_noise(n, dim, mix_seed(s.seed, stream::PHASE, index), &b.z.device()),
+                z: normal_noise(
+                    n,
+                    dim,
+                    mix_seed(s.seed, stream::PHASE, index),
+                    &b.z.device(),
+                ),
                 seed: mix_seed(s.seed, stream::PHASE + 100, index),
                 ..b
             }
@@ -281,7 +286,10 @@ where
                             .expect("the loader yields one batch per fresh-data phase")
                     },
                     // After a resume the last batch is recomputed: the one the cursor last gave.
-                    || self.loader.batch(cursor.load(Ordering::SeqCst).saturating_sub(1)),
+                    || {
+                        self.loader
+                            .batch(cursor.load(Ordering::SeqCst).saturating_sub(1))
+                    },
                 );
                 for batch in batches {
                     let output = learner.train_step(batch);

@@ -2,6 +2,7 @@
 //! binary links the whole training stack, so one binary saves minutes of compilation).
 
 mod common;
+mod contract;
 mod dcgan_fashion;
 mod divergence;
 mod inception;
