@@ -249,6 +249,65 @@ fn train_sample_and_interpolate_a_short_image_run() {
     );
 }
 
+/// A run folder written before networks were named (`config.json` with `optimizer_g` and
+/// `optimizer_d`) still samples and resumes; the configuration it is read into names both
+/// networks' optimizers, with the legacy values.
+#[test]
+fn a_run_folder_with_the_legacy_optimizer_fields_still_samples_and_resumes() {
+    let dir = scratch("legacy");
+    let run = dir.join("run");
+    let out = burn_gan(&[
+        "train",
+        "gan",
+        "--data",
+        "ring8",
+        "--steps",
+        "2",
+        "--batch",
+        "16",
+        "--lr-d",
+        "0.003",
+        "--out",
+        path(&run),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = run.join("config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let training = config["training"].as_object_mut().unwrap();
+    let optimizers = training.remove("optimizers").expect("named optimizers");
+    assert_eq!(optimizers["discriminator"]["lr"], 0.003);
+    training.insert("optimizer_g".into(), optimizers["generator"].clone());
+    training.insert("optimizer_d".into(), optimizers["discriminator"].clone());
+    std::fs::write(&file, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+
+    let grid = dir.join("grid.png");
+    let out = burn_gan(&["sample", "--run", path(&run), "--out", path(&grid)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(grid.is_file());
+    let out = burn_gan(&["train", "--resume", "--out", path(&run), "--steps", "4"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(
+        config["training"]["optimizers"]["discriminator"]["lr"],
+        0.003
+    );
+    assert!(config["training"].get("optimizer_d").is_none());
+}
+
 #[test]
 fn bad_data_files_get_one_clear_error_line() {
     let dir = scratch("bad-data");
