@@ -9,7 +9,9 @@ use burn_gan_zoo::bench::{bench_model, keep_freed_memory, BenchOptions};
 fn main() {
     // Before any other thread exists: glibc keeps freed buffers for the next step.
     keep_freed_memory();
-    let seconds = std::env::args().nth(1).map_or(4.0, |s| s.parse().expect("seconds"));
+    let seconds = std::env::args()
+        .nth(1)
+        .map_or(4.0, |s| s.parse().expect("seconds"));
     let options = BenchOptions {
         seconds,
         ..BenchOptions::default()
