@@ -2,7 +2,7 @@
 //!
 //! | feature | backend | needs |
 //! | --- | --- | --- |
-//! | `flex` (default) | `burn::backend::Flex<f32>`, burn's newer pure-Rust CPU backend (GEMM-based convolutions), patched for speed (vendor/burn-flex/PATCHES.md) | nothing |
+//! | `flex` (default) | `burn_gan_flex::Flex<f32>`: burn-flex 0.21.0, burn's newer pure-Rust CPU backend (GEMM-based convolutions), with burn-gan's speed patches (crate `burn-gan-flex`, vendor/burn-flex/PATCHES.md) | nothing |
 //! | `ndarray` | `burn::backend::NdArray<f32>`, pure Rust on the CPU | nothing |
 //! | `ndarray-openblas` | `ndarray` with the system OpenBLAS for matrix products | `libopenblas-dev` at build time |
 //! | `wgpu` | `burn::backend::Wgpu<f32>`, Vulkan/Metal/DX12 through wgpu | a GPU driver, or Mesa's software Vulkan (`mesa-vulkan-drivers`) |
@@ -40,7 +40,7 @@ mod selected {
 
 #[cfg(all(feature = "flex", not(any(feature = "cuda", feature = "wgpu"))))]
 mod selected {
-    pub type Backend = burn::backend::Flex<f32>;
+    pub type Backend = burn_gan_flex::Flex<f32>;
     pub const NAME: &str = "flex";
 }
 

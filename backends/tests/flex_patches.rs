@@ -1,16 +1,17 @@
-//! Checks the burn-gan patches of burn-flex (vendor/burn-flex/PATCHES.md) against direct
-//! reference implementations: the batch-parallel transposed convolution with its range-based
-//! col2im, the slab-wise copy of N-dimensional permuted tensors, the im2col convolution, the
-//! element-wise loops, the convolution weight gradients, the implicit-GEMM convolutions,
-//! transposed convolutions and weight gradients of patch 15, and the one-input-channel
-//! convolutions and weight gradients of patch 16 (both taken on CPUs with AVX-512).
+//! Checks the burn-gan patches of burn-flex (crate `burn-gan-flex`, vendor/burn-flex/PATCHES.md)
+//! against direct reference implementations: the batch-parallel transposed convolution with its
+//! range-based col2im, the slab-wise copy of N-dimensional permuted tensors, the im2col
+//! convolution, the element-wise loops, the convolution weight gradients, the implicit-GEMM
+//! convolutions, transposed convolutions and weight gradients of patch 15, and the
+//! one-input-channel convolutions and weight gradients of patch 16 (both taken on CPUs with
+//! AVX-512).
 #![cfg(feature = "flex")]
 
 use burn::tensor::module::conv_transpose2d;
 use burn::tensor::ops::ConvTransposeOptions;
 use burn::tensor::{Tensor, TensorData};
 
-type F = burn::backend::Flex<f32>;
+type F = burn_gan_flex::Flex<f32>;
 
 /// Deterministic values in [-1, 1).
 fn values(n: usize, seed: u64) -> Vec<f32> {

@@ -15,7 +15,7 @@
 //! ## Usage
 //!
 //! ```ignore
-//! use burn_flex::Flex;
+//! use burn_gan_flex::Flex;
 //! use burn::tensor::Tensor;
 //!
 //! let tensor: Tensor<Flex, 2> = Tensor::from_data([[1.0, 2.0], [3.0, 4.0]], &Default::default());
@@ -26,7 +26,7 @@ extern crate alloc;
 #[cfg(all(not(target_has_atomic = "ptr"), not(feature = "critical-section")))]
 compile_error!(
     "This target lacks atomic CAS support. Enable the `critical-section` feature: \
-     burn-flex = { ..., features = [\"critical-section\"] }"
+     burn-gan-flex = { ..., features = [\"critical-section\"] }"
 );
 
 mod backend;

@@ -6,9 +6,11 @@ use burn_std::{Bytes, Shape, bf16, f16};
 
 use crate::FlexTensor;
 use crate::layout::Layout;
-use crate::ops::elementwise_par::{for_each_chunk_mut, for_each_chunk_zip, map_collect, zip_map_collect};
 #[cfg(feature = "simd")]
 use crate::ops::elementwise_par::for_each_row_chunk_mut;
+use crate::ops::elementwise_par::{
+    for_each_chunk_mut, for_each_chunk_zip, map_collect, zip_map_collect,
+};
 use crate::strided_index::StridedIter;
 
 #[cfg(feature = "simd")]

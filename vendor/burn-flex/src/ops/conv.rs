@@ -369,83 +369,93 @@ fn conv3d_impl<T: bytemuck::Pod + Clone + Copy + burn_backend::Element + Send + 
             let num_tiles = total.div_ceil(tile);
             // One im2col tile buffer per rayon task, reused: the tile rows are written whole.
             let new_tile = || vec![zero; col_ld * tile];
-            (0..num_tiles).into_par_iter().for_each_init(new_tile, |col_tile, tile_idx| {
-                let tile_start = tile_idx * tile;
-                let tile_end = (tile_start + tile).min(total);
-                let tile_size = tile_end - tile_start;
-                // (image, first position, last position + 1, offset in the tile)
-                let mut segments = Vec::new();
-                let mut at = tile_start;
-                while at < tile_end {
-                    let b = at / spatial_out;
-                    let end = ((b + 1) * spatial_out).min(tile_end);
-                    segments.push((b, at - b * spatial_out, end - b * spatial_out, at - tile_start));
-                    at = end;
-                }
-                let col_tile = &mut col_tile[..col_ld * tile_size];
-                for g in 0..groups {
-                    let in_c_start = g * channels_per_group;
-                    let out_c_start = g * out_channels_per_group;
-                    for &(b, start, end, offset) in &segments {
-                        im2col_3d_tile(
-                            &mut col_tile[offset * col_ld..],
-                            &x_nhwc,
-                            start,
-                            end,
-                            out_h,
-                            out_w,
-                            kernel_d,
-                            kernel_h,
-                            kernel_w,
-                            stride_d,
-                            stride_h,
-                            stride_w,
-                            dilation_d,
-                            dilation_h,
-                            dilation_w,
-                            pad_d,
-                            pad_h,
-                            pad_w,
-                            in_d,
-                            in_h,
-                            in_w,
-                            channels_per_group,
-                            col_ld,
+            (0..num_tiles)
+                .into_par_iter()
+                .for_each_init(new_tile, |col_tile, tile_idx| {
+                    let tile_start = tile_idx * tile;
+                    let tile_end = (tile_start + tile).min(total);
+                    let tile_size = tile_end - tile_start;
+                    // (image, first position, last position + 1, offset in the tile)
+                    let mut segments = Vec::new();
+                    let mut at = tile_start;
+                    while at < tile_end {
+                        let b = at / spatial_out;
+                        let end = ((b + 1) * spatial_out).min(tile_end);
+                        segments.push((
                             b,
-                            in_c_start,
-                            nhwc_stride,
-                        );
+                            at - b * spatial_out,
+                            end - b * spatial_out,
+                            at - tile_start,
+                        ));
+                        at = end;
                     }
-                    let w_start = out_c_start * col_ld;
-                    let w_group = &w_flat[w_start..w_start + out_channels_per_group * col_ld];
-                    // GEMM: w_group[out_c_per_group, col_len] @ col_tile[tile_size, col_len]^T
-                    let result = gemm_fn(
-                        w_group,
-                        col_tile,
-                        out_channels_per_group,
-                        col_len,
-                        tile_size,
-                        col_ld,
-                    );
-                    for c_out in 0..out_channels_per_group {
-                        let row = &result[c_out * tile_size..(c_out + 1) * tile_size];
+                    let col_tile = &mut col_tile[..col_ld * tile_size];
+                    for g in 0..groups {
+                        let in_c_start = g * channels_per_group;
+                        let out_c_start = g * out_channels_per_group;
                         for &(b, start, end, offset) in &segments {
-                            let dst_idx = b * channels_out * spatial_out
-                                + (out_c_start + c_out) * spatial_out
-                                + start;
-                            debug_assert!(dst_idx + (end - start) <= batch_size * channels_out * spatial_out);
-                            // Safety: each (image, channel, position) belongs to one tile.
-                            unsafe {
-                                std::ptr::copy_nonoverlapping(
-                                    row[offset..offset + end - start].as_ptr(),
-                                    dst_ptr.ptr_add(dst_idx),
-                                    end - start,
+                            im2col_3d_tile(
+                                &mut col_tile[offset * col_ld..],
+                                &x_nhwc,
+                                start,
+                                end,
+                                out_h,
+                                out_w,
+                                kernel_d,
+                                kernel_h,
+                                kernel_w,
+                                stride_d,
+                                stride_h,
+                                stride_w,
+                                dilation_d,
+                                dilation_h,
+                                dilation_w,
+                                pad_d,
+                                pad_h,
+                                pad_w,
+                                in_d,
+                                in_h,
+                                in_w,
+                                channels_per_group,
+                                col_ld,
+                                b,
+                                in_c_start,
+                                nhwc_stride,
+                            );
+                        }
+                        let w_start = out_c_start * col_ld;
+                        let w_group = &w_flat[w_start..w_start + out_channels_per_group * col_ld];
+                        // GEMM: w_group[out_c_per_group, col_len] @ col_tile[tile_size, col_len]^T
+                        let result = gemm_fn(
+                            w_group,
+                            col_tile,
+                            out_channels_per_group,
+                            col_len,
+                            tile_size,
+                            col_ld,
+                        );
+                        for c_out in 0..out_channels_per_group {
+                            let row = &result[c_out * tile_size..(c_out + 1) * tile_size];
+                            for &(b, start, end, offset) in &segments {
+                                let dst_idx = b * channels_out * spatial_out
+                                    + (out_c_start + c_out) * spatial_out
+                                    + start;
+                                debug_assert!(
+                                    dst_idx + (end - start)
+                                        <= batch_size * channels_out * spatial_out
                                 );
+                                // Safety: each (image, channel, position) belongs to one tile.
+                                unsafe {
+                                    std::ptr::copy_nonoverlapping(
+                                        row[offset..offset + end - start].as_ptr(),
+                                        dst_ptr.ptr_add(dst_idx),
+                                        end - start,
+                                    );
+                                }
                             }
                         }
                     }
-                }
-            });
+                });
             dst
         }
         #[cfg(not(feature = "rayon"))]
@@ -606,7 +616,8 @@ pub(crate) fn im2col_3d_tile<T: bytemuck::Pod + Copy>(
             for kh in 0..kernel_h {
                 let ih = (out_h_idx * stride_h + kh * dilation_h) as isize - pad_h as isize;
                 let dst = &mut row[(kd * kernel_h + kh) * row_len..][..row_len];
-                if id < 0 || id >= in_d as isize || ih < 0 || ih >= in_h as isize || kw_lo >= kw_hi {
+                if id < 0 || id >= in_d as isize || ih < 0 || ih >= in_h as isize || kw_lo >= kw_hi
+                {
                     dst.fill(zero);
                     continue;
                 }
@@ -636,9 +647,17 @@ pub(crate) fn im2col_3d_tile<T: bytemuck::Pod + Copy>(
 /// `0..len`.
 fn valid_taps(start: isize, dilation: usize, kernel: usize, len: usize) -> (usize, usize) {
     let d = dilation as isize;
-    let lo = if start >= 0 { 0 } else { ((-start + d - 1) / d) as usize };
+    let lo = if start >= 0 {
+        0
+    } else {
+        ((-start + d - 1) / d) as usize
+    };
     let end = len as isize - start; // k * d < end
-    let hi = if end <= 0 { 0 } else { ((end + d - 1) / d) as usize };
+    let hi = if end <= 0 {
+        0
+    } else {
+        ((end + d - 1) / d) as usize
+    };
     (lo.min(kernel), hi.min(kernel).max(lo.min(kernel)))
 }
 
@@ -1971,9 +1990,7 @@ pub(crate) fn transpose_rows_parallel<T: Copy + Send + Sync>(
         return;
     }
     debug_assert!(dst_stride >= len);
-    let one = |m: usize, out: &mut [T]| {
-        transpose_2d(&src[m * len..(m + 1) * len], out, rows, cols)
-    };
+    let one = |m: usize, out: &mut [T]| transpose_2d(&src[m * len..(m + 1) * len], out, rows, cols);
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;

@@ -138,10 +138,18 @@ fn axis_classes(
             .filter_map(|t| read(o, t).map(|i| (t, i)))
             .collect();
         let taps: Vec<usize> = valid.iter().map(|&(t, _)| t).collect();
-        let at = match classes.iter().position(|c| c.phase == phase && c.taps == taps) {
+        let at = match classes
+            .iter()
+            .position(|c| c.phase == phase && c.taps == taps)
+        {
             Some(at) => at,
             None => {
-                classes.push(AxisClass { phase, outs: Vec::new(), taps, src: Vec::new() });
+                classes.push(AxisClass {
+                    phase,
+                    outs: Vec::new(),
+                    taps,
+                    src: Vec::new(),
+                });
                 classes.len() - 1
             }
         };
@@ -170,7 +178,10 @@ impl Plan {
         self.rows.len() * self.cols.len()
     }
     fn class(&self, class: usize) -> (&AxisClass, &AxisClass) {
-        (&self.rows[class / self.cols.len()], &self.cols[class % self.cols.len()])
+        (
+            &self.rows[class / self.cols.len()],
+            &self.cols[class % self.cols.len()],
+        )
     }
     fn len(&self, class: usize) -> usize {
         let (r, c) = self.class(class);
@@ -180,14 +191,22 @@ impl Plan {
     fn taps(&self, class: usize) -> (usize, Vec<usize>) {
         let (r, c) = self.class(class);
         let tx = self.col_phase_taps[c.phase];
-        let packed = r.taps.iter().flat_map(|&a| c.taps.iter().map(move |&b| a * tx + b));
+        let packed = r
+            .taps
+            .iter()
+            .flat_map(|&a| c.taps.iter().map(move |&b| a * tx + b));
         (r.phase * self.col_phases + c.phase, packed.collect())
     }
     /// Calls `f(tap, pixel)` for the taps of position `pos` of `class`, in the order of
     /// [`Plan::taps`], with the input pixel read (`image * h * w + y * w + x`); returns the output
     /// image and position.
     #[inline(always)]
-    fn position(&self, class: usize, pos: usize, mut f: impl FnMut(usize, usize)) -> (usize, usize) {
+    fn position(
+        &self,
+        class: usize,
+        pos: usize,
+        mut f: impl FnMut(usize, usize),
+    ) -> (usize, usize) {
         let (r, c) = self.class(class);
         let (ny, nx) = (r.outs.len(), c.outs.len());
         let (img, rest) = (pos / (ny * nx), pos % (ny * nx));
@@ -256,17 +275,26 @@ impl Packed {
         }
         {
             use rayon::prelude::*;
-            slices.into_par_iter().zip(jobs).for_each(|(slice, (k, first))| {
-                let valid = (c_out - first).min(BLOCK);
-                let width = valid.next_multiple_of(16);
-                for (ci, row) in slice.chunks_exact_mut(width).enumerate() {
-                    for (lane, v) in row[..valid].iter_mut().enumerate() {
-                        *v = weight[(first + lane) * co_stride + ci * ci_stride + k];
+            slices
+                .into_par_iter()
+                .zip(jobs)
+                .for_each(|(slice, (k, first))| {
+                    let valid = (c_out - first).min(BLOCK);
+                    let width = valid.next_multiple_of(16);
+                    for (ci, row) in slice.chunks_exact_mut(width).enumerate() {
+                        for (lane, v) in row[..valid].iter_mut().enumerate() {
+                            *v = weight[(first + lane) * co_stride + ci * ci_stride + k];
+                        }
                     }
-                }
-            });
+                });
         }
-        Packed { data, class_offset, taps: taps.to_vec(), c_in, c_out }
+        Packed {
+            data,
+            class_offset,
+            taps: taps.to_vec(),
+            c_in,
+            c_out,
+        }
     }
 
     /// The packed block of `class` starting at output channel `first`.
@@ -320,13 +348,25 @@ struct Tap {
 }
 
 /// The NCHW output `[n, c_out, oh, ow]` of `plan` over the contiguous NCHW input `x`.
-fn convolve(plan: &Plan, x: &FlexTensor, packed: &Packed, bias: Option<FlexTensor>, [oh, ow]: [usize; 2]) -> FlexTensor {
+fn convolve(
+    plan: &Plan,
+    x: &FlexTensor,
+    packed: &Packed,
+    bias: Option<FlexTensor>,
+    [oh, ow]: [usize; 2],
+) -> FlexTensor {
     let (n, c_out) = (plan.n, packed.c_out);
     let out = if n * oh * ow == 0 {
         vec![0.0; n * c_out * oh * ow]
     } else {
         let bias = bias.map(|b| b.to_contiguous());
-        run(plan, x.storage(), packed, bias.as_ref().map(|b| b.storage()), oh * ow)
+        run(
+            plan,
+            x.storage(),
+            packed,
+            bias.as_ref().map(|b| b.storage()),
+            oh * ow,
+        )
     };
     FlexTensor::new(
         Bytes::from_elems(out),
@@ -337,7 +377,13 @@ fn convolve(plan: &Plan, x: &FlexTensor, packed: &Packed, bias: Option<FlexTenso
 
 /// Runs the micro-kernel over every position of every class of `plan` on the contiguous NCHW
 /// input `x` and returns the NCHW output `[n, c_out, spatial_out]`.
-fn run(plan: &Plan, x: &[f32], packed: &Packed, bias: Option<&[f32]>, spatial_out: usize) -> Vec<f32> {
+fn run(
+    plan: &Plan,
+    x: &[f32],
+    packed: &Packed,
+    bias: Option<&[f32]>,
+    spatial_out: usize,
+) -> Vec<f32> {
     use rayon::prelude::*;
     let (c_in, c_out, n) = (packed.c_in, packed.c_out, plan.n);
     let mut bias_padded = vec![0.0f32; c_out.next_multiple_of(BLOCK)];
@@ -353,7 +399,11 @@ fn run(plan: &Plan, x: &[f32], packed: &Packed, bias: Option<&[f32]>, spatial_ou
         }
         let parts = balanced_parts(len, UNIT);
         let size = len.div_ceil(parts).next_multiple_of(NR);
-        units.extend((0..len).step_by(size).map(|s| (class, s, (s + size).min(len))));
+        units.extend(
+            (0..len)
+                .step_by(size)
+                .map(|s| (class, s, (s + size).min(len))),
+        );
     }
     let mut out = uninit(n * spatial_out * c_out);
     let out_ptr = super::SendMutPtr::new(out.as_mut_ptr().cast::<f32>());
@@ -362,7 +412,10 @@ fn run(plan: &Plan, x: &[f32], packed: &Packed, bias: Option<&[f32]>, spatial_ou
     units.par_iter().for_each(|&(class, start, end)| {
         let x = x_ptr as *const f32;
         let (kernel, packed_taps) = plan.taps(class);
-        let empty = Tap { w: core::ptr::null(), rows: [core::ptr::null(); NR] };
+        let empty = Tap {
+            w: core::ptr::null(),
+            rows: [core::ptr::null(); NR],
+        };
         let mut taps = vec![empty; packed_taps.len()];
         let mut targets = [0usize; NR];
         for group in (start..end).step_by(NR) {
@@ -487,13 +540,24 @@ pub(crate) fn conv2d_f32(
     let ws = weight.layout().shape();
     let (n, c_in, h, w) = (xs[0], xs[1], xs[2], xs[3]);
     let (c_out, kh, kw) = (ws[0], ws[2], ws[3]);
-    assert_eq!(ws[1], c_in, "conv2d: weight has {} input channels, input {c_in}", ws[1]);
+    assert_eq!(
+        ws[1], c_in,
+        "conv2d: weight has {} input channels, input {c_in}",
+        ws[1]
+    );
     let [sy, sx] = options.stride;
     let ([py, px], [dy, dx]) = (options.padding, options.dilation);
     let oh = calculate_conv_output_size(kh, sy, py, dy, h);
     let ow = calculate_conv_output_size(kw, sx, px, dx, w);
     let taps = kh * kw;
-    let packed = Packed::new(&[taps], c_in, c_out, weight.storage(), [c_in * taps, taps], |_, t| t);
+    let packed = Packed::new(
+        &[taps],
+        c_in,
+        c_out,
+        weight.storage(),
+        [c_in * taps, taps],
+        |_, t| t,
+    );
     // Output o reads input o * s + k * d - pad through tap k.
     let read = |s: usize, pad: usize, d: usize, len: usize| {
         move |o: usize, k: usize| (o * s + k * d).checked_sub(pad).filter(|&i| i < len)
@@ -525,7 +589,11 @@ pub(crate) fn conv_transpose2d_f32(
     let ws = weight.layout().shape();
     let (n, c_in, h, w) = (xs[0], xs[1], xs[2], xs[3]);
     let (c_out, kh, kw) = (ws[1], ws[2], ws[3]);
-    assert_eq!(ws[0], c_in, "conv_transpose2d: weight has {} input channels, input {c_in}", ws[0]);
+    assert_eq!(
+        ws[0], c_in,
+        "conv_transpose2d: weight has {} input channels, input {c_in}",
+        ws[0]
+    );
     let [sy, sx] = options.stride;
     let size = |d: usize, k: usize, i: usize| {
         calculate_conv_transpose_output_size(
@@ -555,7 +623,11 @@ pub(crate) fn conv_transpose2d_f32(
     };
     let ty = phase_taps(sy, kh, options.padding[0], options.dilation[0]);
     let tx = phase_taps(sx, kw, options.padding[1], options.dilation[1]);
-    fn read(taps: &[Vec<(usize, isize)>], s: usize, len: usize) -> impl Fn(usize, usize) -> Option<usize> + '_ {
+    fn read(
+        taps: &[Vec<(usize, isize)>],
+        s: usize,
+        len: usize,
+    ) -> impl Fn(usize, usize) -> Option<usize> + '_ {
         move |o, t| {
             let i = (o / s) as isize + taps[o % s][t].1;
             usize::try_from(i).ok().filter(|&i| i < len)
@@ -573,17 +645,31 @@ pub(crate) fn conv_transpose2d_f32(
         col_phases: sx,
     };
     // One packed kernel per phase (py, px), taps [ty][tx].
-    let phases: Vec<usize> = (0..sy * sx).map(|p| ty[p / sx].len() * tx[p % sx].len()).collect();
-    let packed = Packed::new(&phases, c_in, c_out, weight.storage(), [kh * kw, c_out * kh * kw], |phase, t| {
-        let (ty, tx) = (&ty[phase / sx], &tx[phase % sx]);
-        ty[t / tx.len()].0 * kw + tx[t % tx.len()].0
-    });
+    let phases: Vec<usize> = (0..sy * sx)
+        .map(|p| ty[p / sx].len() * tx[p % sx].len())
+        .collect();
+    let packed = Packed::new(
+        &phases,
+        c_in,
+        c_out,
+        weight.storage(),
+        [kh * kw, c_out * kh * kw],
+        |phase, t| {
+            let (ty, tx) = (&ty[phase / sx], &tx[phase % sx]);
+            ty[t / tx.len()].0 * kw + tx[t % tx.len()].0
+        },
+    );
     convolve(&plan, &x, &packed, bias, [oh, ow])
 }
 
 /// Whether a weight gradient takes [`weight_grad_f32`]: f32, one group, a 2-D kernel, and at
 /// least 16 channels in the convolution's input (the kernel's vector dimension).
-pub(crate) fn weight_grad_applies(dtype: DType, c_in: usize, groups: usize, kernel_d: usize) -> bool {
+pub(crate) fn weight_grad_applies(
+    dtype: DType,
+    c_in: usize,
+    groups: usize,
+    kernel_d: usize,
+) -> bool {
     dtype == DType::F32 && groups == 1 && kernel_d == 1 && c_in >= 16 && enabled()
 }
 
@@ -709,7 +795,10 @@ pub(crate) fn weight_grad_f32(
                     let (ky, kx) = (tap / kw, tap % kw);
                     // Output columns whose input column is inside the image.
                     let lo = pad[1].saturating_sub(kx * dilation[1]).div_ceil(stride[1]);
-                    let hi = (w + pad[1]).saturating_sub(kx * dilation[1]).div_ceil(stride[1]).min(ow);
+                    let hi = (w + pad[1])
+                        .saturating_sub(kx * dilation[1])
+                        .div_ceil(stride[1])
+                        .min(ow);
                     segments.clear();
                     if lo < hi {
                         for img in first..last {
@@ -744,12 +833,18 @@ pub(crate) fn weight_grad_f32(
                                 segments: &segments,
                                 acc: unsafe { acc.as_mut_ptr().add((co * taps + tap) * c_in + ci) },
                                 acc_channel: taps * c_in,
-                                mask: if valid % 16 == 0 { 0xffff } else { (1u16 << (valid % 16)) - 1 },
+                                mask: if valid % 16 == 0 {
+                                    0xffff
+                                } else {
+                                    (1u16 << (valid % 16)) - 1
+                                },
                             };
                             // SAFETY: avx512f is available (`enabled()`); the segments' positions
                             // read inside the image and the gradient; the accumulator rows of
                             // `(c_out - co).min(NR)` channels hold the block's valid lanes.
-                            unsafe { dispatch!(wg_tile, valid.div_ceil(16), (c_out - co).min(NR), &job) };
+                            unsafe {
+                                dispatch!(wg_tile, valid.div_ceil(16), (c_out - co).min(NR), &job)
+                            };
                         }
                     }
                 }

@@ -42,7 +42,12 @@ pub(crate) fn conv2d_applies(x: &FlexTensor, weight: &FlexTensor, groups: usize)
 
 /// Whether a weight gradient takes [`weight_grad_f32`]: f32, one group, a 2-D kernel of at most
 /// [`MAX_TAPS`] taps, one input channel.
-pub(crate) fn weight_grad_applies(dtype: DType, c_in: usize, groups: usize, kernel: [usize; 3]) -> bool {
+pub(crate) fn weight_grad_applies(
+    dtype: DType,
+    c_in: usize,
+    groups: usize,
+    kernel: [usize; 3],
+) -> bool {
     dtype == DType::F32
         && groups == 1
         && kernel[0] == 1
@@ -89,24 +94,31 @@ impl Phased {
         let len = (kw - 1) * dx / sx + g.ow.next_multiple_of(16);
         let per_image = rows * sx * len;
         let mut data = vec![0.0f32; g.n * per_image];
-        data.par_chunks_mut(per_image).enumerate().for_each(|(img, out)| {
-            let image = &x[img * g.h * g.w..(img + 1) * g.h * g.w];
-            for r in 0..rows {
-                let Some(iy) = r.checked_sub(py).filter(|&iy| iy < g.h) else {
-                    continue;
-                };
-                let src = &image[iy * g.w..(iy + 1) * g.w];
-                for q in 0..sx {
-                    let dst = &mut out[(r * sx + q) * len..(r * sx + q + 1) * len];
-                    for (j, v) in dst.iter_mut().enumerate() {
-                        if let Some(ix) = (q + j * sx).checked_sub(px).filter(|&ix| ix < g.w) {
-                            *v = src[ix];
+        data.par_chunks_mut(per_image)
+            .enumerate()
+            .for_each(|(img, out)| {
+                let image = &x[img * g.h * g.w..(img + 1) * g.h * g.w];
+                for r in 0..rows {
+                    let Some(iy) = r.checked_sub(py).filter(|&iy| iy < g.h) else {
+                        continue;
+                    };
+                    let src = &image[iy * g.w..(iy + 1) * g.w];
+                    for q in 0..sx {
+                        let dst = &mut out[(r * sx + q) * len..(r * sx + q + 1) * len];
+                        for (j, v) in dst.iter_mut().enumerate() {
+                            if let Some(ix) = (q + j * sx).checked_sub(px).filter(|&ix| ix < g.w) {
+                                *v = src[ix];
+                            }
                         }
                     }
                 }
-            }
-        });
-        Phased { data, rows, phases: sx, len }
+            });
+        Phased {
+            data,
+            rows,
+            phases: sx,
+            len,
+        }
     }
 
     /// Offset of each tap's vector from its output row's base ([`Phased::base`]), at output
@@ -131,7 +143,11 @@ impl Phased {
 
 /// Lanes `< count` of a 16-lane vector.
 fn lanes(count: usize) -> u16 {
-    if count >= 16 { 0xffff } else { (1u16 << count) - 1 }
+    if count >= 16 {
+        0xffff
+    } else {
+        (1u16 << count) - 1
+    }
 }
 
 /// `conv2d` of f32 NCHW `x` `[n, 1, h, w]` and `weight` `[c_out, 1, kh, kw]`, one group.
@@ -146,7 +162,11 @@ pub(crate) fn conv2d_f32(
     let weight = weight.to_contiguous();
     let xs = x.layout().shape();
     let ws = weight.layout().shape();
-    assert_eq!(xs[1], 1, "conv2d: one-channel path given {} input channels", xs[1]);
+    assert_eq!(
+        xs[1], 1,
+        "conv2d: one-channel path given {} input channels",
+        xs[1]
+    );
     let (n, h, w) = (xs[0], xs[2], xs[3]);
     let (c_out, kh, kw) = (ws[0], ws[2], ws[3]);
     let [sy, sx] = options.stride;
@@ -156,7 +176,17 @@ pub(crate) fn conv2d_f32(
     let plane = oh * ow;
     let mut out = vec![0.0f32; n * c_out * plane];
     if n * c_out * plane > 0 {
-        let g = Geometry { n, h, w, oh, ow, kernel: [kh, kw], stride: [sy, sx], pad: [py, px], dilation: [dy, dx] };
+        let g = Geometry {
+            n,
+            h,
+            w,
+            oh,
+            ow,
+            kernel: [kh, kw],
+            stride: [sy, sx],
+            pad: [py, px],
+            dilation: [dy, dx],
+        };
         let phased = Phased::new(x.storage(), &g);
         let offsets = phased.tap_offsets(&g);
         let bias: Vec<f32> = match bias {
@@ -199,7 +229,14 @@ pub(crate) fn conv2d_f32(
 /// `out[co * plane + l] = bias[co] + sum over taps t of w[co * taps + t] * xv[t][l]` for every
 /// output channel `co` and the lanes `l` of `mask`.
 #[target_feature(enable = "avx512f")]
-unsafe fn forward_row(xv: &[__m512], w: &[f32], bias: &[f32], out: *mut f32, plane: usize, mask: u16) {
+unsafe fn forward_row(
+    xv: &[__m512],
+    w: &[f32],
+    bias: &[f32],
+    out: *mut f32,
+    plane: usize,
+    mask: u16,
+) {
     let taps = xv.len();
     let c_out = bias.len();
     let mut co = 0;
@@ -258,13 +295,31 @@ pub(crate) fn weight_grad_f32(
     if n * plane == 0 || c_out * taps == 0 {
         return vec![0.0; c_out * taps];
     }
-    assert!(taps <= MAX_TAPS, "one-channel weight gradient of {taps} taps (at most {MAX_TAPS})");
+    assert!(
+        taps <= MAX_TAPS,
+        "one-channel weight gradient of {taps} taps (at most {MAX_TAPS})"
+    );
     assert!(x.len() >= n * h * w && dy.len() >= n * c_out * plane);
     let vectors = taps.div_ceil(16);
     // The (tap, input coordinate) pairs inside the image of each output row and column.
-    let valid = |out: usize, k: usize, s: usize, pad: usize, d: usize, len: usize| -> Vec<Vec<(usize, usize)>> {
+    let valid = |out: usize,
+                 k: usize,
+                 s: usize,
+                 pad: usize,
+                 d: usize,
+                 len: usize|
+     -> Vec<Vec<(usize, usize)>> {
         (0..out)
-            .map(|o| (0..k).filter_map(|t| (o * s + t * d).checked_sub(pad).filter(|&i| i < len).map(|i| (t, i))).collect())
+            .map(|o| {
+                (0..k)
+                    .filter_map(|t| {
+                        (o * s + t * d)
+                            .checked_sub(pad)
+                            .filter(|&i| i < len)
+                            .map(|i| (t, i))
+                    })
+                    .collect()
+            })
             .collect()
     };
     let (rows, cols) = (valid(oh, kh, sy, py, dy_, h), valid(ow, kw, sx, px, dx, w));
@@ -316,7 +371,9 @@ pub(crate) fn weight_grad_f32(
         }
     }
     let flat = lines_as_floats(&mut sums);
-    flat.chunks_exact(16 * vectors).flat_map(|row| row[..taps].iter().copied()).collect()
+    flat.chunks_exact(16 * vectors)
+        .flat_map(|row| row[..taps].iter().copied())
+        .collect()
 }
 
 /// Taps of the largest kernel [`weight_grad_f32`] takes (two vectors).

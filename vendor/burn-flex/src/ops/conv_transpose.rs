@@ -200,13 +200,7 @@ type ConvTransposeGemmFn<T> = fn(&mut [T], &[T], &[T], usize, usize, usize, usiz
 /// 3D transposed convolution via GEMM + col2im.
 #[allow(clippy::too_many_arguments)]
 fn conv_transpose3d_impl<
-    T: bytemuck::Pod
-        + Clone
-        + Copy
-        + Send
-        + Sync
-        + burn_backend::Element
-        + core::ops::Add<Output = T>,
+    T: bytemuck::Pod + Clone + Copy + Send + Sync + burn_backend::Element + core::ops::Add<Output = T>,
 >(
     x: FlexTensor,
     weight: FlexTensor,
@@ -295,7 +289,11 @@ fn conv_transpose3d_impl<
     if output_size == 0 || in_spatial == 0 {
         // Nothing to multiply (an empty batch, no channels, or an empty input).
         let out_shape = Shape::from(vec![batch_size, out_channels, out_d, out_h, out_w]);
-        return FlexTensor::new(Bytes::from_elems(output), Layout::contiguous(out_shape), dtype);
+        return FlexTensor::new(
+            Bytes::from_elems(output),
+            Layout::contiguous(out_shape),
+            dtype,
+        );
     }
 
     // burn-gan patch: chunks of images run in parallel, each with its own columns buffer and a
@@ -478,7 +476,13 @@ impl Col2Im {
         let plane_len = q[0] * q[1] * q[2];
         // (valid input range, phase, plane shift) of tap `k` along dimension `dim`.
         let along = |dim: usize, k: usize| {
-            let range = Self::valid(in_dhw[dim], stride[dim], k * dilation[dim], pad[dim], out_dhw[dim]);
+            let range = Self::valid(
+                in_dhw[dim],
+                stride[dim],
+                k * dilation[dim],
+                pad[dim],
+                out_dhw[dim],
+            );
             let c = (k * dilation[dim]) as isize - pad[dim] as isize;
             let st = stride[dim] as isize;
             (range, c.rem_euclid(st) as usize, c.div_euclid(st))
@@ -517,7 +521,13 @@ impl Col2Im {
 
     /// Input positions `i` in `0..in_len` whose output `i * stride + offset - pad` lies in
     /// `0..out_len`, as a half-open range.
-    fn valid(in_len: usize, stride: usize, offset: usize, pad: usize, out_len: usize) -> (usize, usize) {
+    fn valid(
+        in_len: usize,
+        stride: usize,
+        offset: usize,
+        pad: usize,
+        out_len: usize,
+    ) -> (usize, usize) {
         // i * stride + offset >= pad
         let lo = if offset >= pad {
             0
@@ -722,7 +732,7 @@ macro_rules! conv_transpose_gemm_typed {
                     false,
                     a.as_ptr(),
                     lda as isize, // lhs_cs: A^T column stride = row stride of A
-                    1,          // lhs_rs: A^T row stride = 1
+                    1,            // lhs_rs: A^T row stride = 1
                     b.as_ptr(),
                     1,          // rhs_cs
                     n as isize, // rhs_rs

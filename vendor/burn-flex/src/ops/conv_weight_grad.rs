@@ -49,7 +49,13 @@ pub fn conv2d_weight_backward(
     };
     let w = weight_shape.clone();
     let kernel = [1, w[2], w[3]];
-    weight_grad_dispatch(unsqueeze_d(x), unsqueeze_d(output_grad), kernel, &geometry, w)
+    weight_grad_dispatch(
+        unsqueeze_d(x),
+        unsqueeze_d(output_grad),
+        kernel,
+        &geometry,
+        w,
+    )
 }
 
 /// Gradient of `conv_transpose2d(x, w)` with respect to `w`, shaped like `w`.
@@ -68,7 +74,13 @@ pub fn conv_transpose2d_weight_backward(
     let w = weight_shape.clone();
     let kernel = [1, w[2], w[3]];
     // The adjoint convolution reads the output gradient and produces `x`.
-    weight_grad_dispatch(unsqueeze_d(output_grad), unsqueeze_d(x), kernel, &geometry, w)
+    weight_grad_dispatch(
+        unsqueeze_d(output_grad),
+        unsqueeze_d(x),
+        kernel,
+        &geometry,
+        w,
+    )
 }
 
 /// Stride, padding and dilation over (depth, height, width), and the group count.
@@ -112,7 +124,11 @@ fn weight_grad_dispatch(
                 [geometry.padding[1], geometry.padding[2]],
                 [geometry.dilation[1], geometry.dilation[2]],
             );
-            return FlexTensor::new(Bytes::from_elems(grad), Layout::contiguous(weight_shape), dtype);
+            return FlexTensor::new(
+                Bytes::from_elems(grad),
+                Layout::contiguous(weight_shape),
+                dtype,
+            );
         }
         // burn-gan patch 16: one input channel, vectorised along the output row.
         if super::conv_single::weight_grad_applies(dtype, xs[1], geometry.groups, kernel)
@@ -129,7 +145,11 @@ fn weight_grad_dispatch(
                 [geometry.padding[1], geometry.padding[2]],
                 [geometry.dilation[1], geometry.dilation[2]],
             );
-            return FlexTensor::new(Bytes::from_elems(grad), Layout::contiguous(weight_shape), dtype);
+            return FlexTensor::new(
+                Bytes::from_elems(grad),
+                Layout::contiguous(weight_shape),
+                dtype,
+            );
         }
     }
     let bytes = match dtype {
@@ -138,12 +158,14 @@ fn weight_grad_dispatch(
         // Half precision accumulates in f32, as this backend's convolutions do for bf16.
         DType::F16 => {
             let up = |t| cast_to_f32(t, f16::to_f32);
-            let grad = weight_grad_dispatch(up(input), up(output_grad), kernel, geometry, weight_shape);
+            let grad =
+                weight_grad_dispatch(up(input), up(output_grad), kernel, geometry, weight_shape);
             return cast_from_f32(grad, f16::from_f32);
         }
         DType::BF16 => {
             let up = |t| cast_to_f32(t, bf16::to_f32);
-            let grad = weight_grad_dispatch(up(input), up(output_grad), kernel, geometry, weight_shape);
+            let grad =
+                weight_grad_dispatch(up(input), up(output_grad), kernel, geometry, weight_shape);
             return cast_from_f32(grad, bf16::from_f32);
         }
         dtype => panic!("conv weight gradient: unsupported dtype {dtype:?}"),
@@ -215,7 +237,12 @@ where
             while at < tile_end {
                 let b = at / spatial_out;
                 let end = ((b + 1) * spatial_out).min(tile_end);
-                segments.push((b, at - b * spatial_out, end - b * spatial_out, at - tile_start));
+                segments.push((
+                    b,
+                    at - b * spatial_out,
+                    end - b * spatial_out,
+                    at - tile_start,
+                ));
                 at = end;
             }
             for grp in 0..groups {

@@ -1022,9 +1022,13 @@ fn reduce_last_dim_f32(
         // burn-gan patch 6: groups of rows in parallel when the input is large (each row's
         // sum is the same kernel call on the same elements, so results are unchanged).
         let data = &data[start_offset..];
-        crate::ops::elementwise_par::for_each_output_chunk_mut(&mut result, dim_size, |out, first| {
-            kernels::sum_rows_f32(&data[first * dim_size..], out, out.len(), dim_size);
-        });
+        crate::ops::elementwise_par::for_each_output_chunk_mut(
+            &mut result,
+            dim_size,
+            |out, first| {
+                kernels::sum_rows_f32(&data[first * dim_size..], out, out.len(), dim_size);
+            },
+        );
         return result;
     }
 
