@@ -11,7 +11,6 @@
 //! "project and reshape"), then doubles the resolution with each `4x4`, stride-2 transposed
 //! convolution. The discriminator mirrors it and ends with a linear layer to one logit.
 
-use burn::backend::Autodiff;
 use burn::module::{Module, Param, ParamId};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::Initializer;
@@ -19,7 +18,7 @@ use burn::nn::{LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, tanh};
 use burn::tensor::backend::AutodiffBackend;
-use burn_gan::loss::{input_gradient_norms, GeneratorLoss, LossFamily};
+use burn_gan::loss::{GeneratorLoss, LossFamily};
 use burn_gan::nn::{
     dcgan_init, sn_conv2d, sn_linear, BatchNorm, BatchNormConfig, LayerNorm2d, LayerNorm2dConfig,
     MinibatchDiscrimination, MinibatchDiscriminationConfig, PowerIteration, VirtualBatchNorm,
@@ -29,7 +28,7 @@ use burn_gan::train::ema::Average;
 use burn_gan::train::history::History;
 use burn_gan::train::{
     gan_phase_loss, network_params_of, Adversarial, Condition, DiscriminatorFeatures, GanBatch,
-    GanNetworks, GanOutput, HistoricalAverage, InputGradients, NetworkId, Objective, Penalty,
+    GanOutput, HistoricalAverage, InputGradients, NetworkId, Objective, Penalty,
 };
 
 /// Configuration of a DCGAN.
@@ -578,43 +577,13 @@ impl<B: Backend> Adversarial<B> for Dcgan<B> {
     }
 }
 
-impl<B: Backend> GanNetworks<B> for Dcgan<B> {
-    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
-        self.generator.forward(z)
-    }
-
-    fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.discriminator.forward(x)
-    }
-}
-
-impl<B: Backend> DiscriminatorFeatures<B> for Dcgan<B> {
-    fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.discriminator.features(x)
-    }
-}
-
-impl<B: AutodiffBackend> InputGradients<B> for Dcgan<B> {
-    fn critic_input_gradient_norms(&self, x: Tensor<B, 4>) -> Tensor<B, 1> {
-        input_gradient_norms::<B, Discriminator<Autodiff<B>>>(&self.discriminator, x, |d, x| {
-            d.forward(x)
-        })
-    }
-}
-
-impl<B: Backend> HistoricalAverage<B> for Dcgan<B> {
-    fn historical_penalty(&self, network: NetworkId) -> Option<Tensor<B, 1>> {
-        self.history
-            .as_ref()?
-            .penalty(network, &self.generator, &self.discriminator)
-    }
-}
-
+crate::impl_gan_capabilities!(Dcgan, Discriminator);
 burn_gan::impl_train_steps!(Dcgan);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn_gan::train::GanNetworks;
     type TB = burn_gan_backends::Backend;
 
     #[test]

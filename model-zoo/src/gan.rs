@@ -6,20 +6,19 @@
 //! is `tanh` (data in `[-1, 1]`) rather than a sigmoid (data in `[0, 1]`), and for 2-D data it is
 //! linear.
 
-use burn::backend::Autodiff;
 use burn::module::{Module, ParamId};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, tanh};
 use burn::tensor::backend::AutodiffBackend;
-use burn_gan::loss::{input_gradient_norms, GeneratorLoss, LossFamily};
+use burn_gan::loss::{GeneratorLoss, LossFamily};
 use burn_gan::nn::{
     sn_linear, MinibatchDiscrimination, MinibatchDiscriminationConfig, PowerIteration,
 };
 use burn_gan::train::history::History;
 use burn_gan::train::{
     gan_phase_loss, network_params_of, Adversarial, Condition, DiscriminatorFeatures, GanBatch,
-    GanNetworks, GanOutput, HistoricalAverage, InputGradients, NetworkId, Objective, Penalty,
+    GanOutput, HistoricalAverage, InputGradients, NetworkId, Objective, Penalty,
 };
 
 /// Configuration of the original GAN.
@@ -399,44 +398,14 @@ impl<B: Backend> Adversarial<B> for Gan<B> {
     }
 }
 
-impl<B: Backend> GanNetworks<B> for Gan<B> {
-    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
-        self.generator.forward(z)
-    }
-
-    fn discriminate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.discriminator.forward(x)
-    }
-}
-
-impl<B: Backend> DiscriminatorFeatures<B> for Gan<B> {
-    fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.discriminator.features(x)
-    }
-}
-
-impl<B: AutodiffBackend> InputGradients<B> for Gan<B> {
-    fn critic_input_gradient_norms(&self, x: Tensor<B, 4>) -> Tensor<B, 1> {
-        input_gradient_norms::<B, Discriminator<Autodiff<B>>>(&self.discriminator, x, |d, x| {
-            d.forward(x)
-        })
-    }
-}
-
-impl<B: Backend> HistoricalAverage<B> for Gan<B> {
-    fn historical_penalty(&self, network: NetworkId) -> Option<Tensor<B, 1>> {
-        self.history
-            .as_ref()?
-            .penalty(network, &self.generator, &self.discriminator)
-    }
-}
-
+crate::impl_gan_capabilities!(Gan, Discriminator);
 burn_gan::impl_train_steps!(Gan);
 // ANCHOR_END: gan_adversarial
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn_gan::train::GanNetworks;
     type TB = burn_gan_backends::Backend;
 
     #[test]

@@ -21,6 +21,64 @@ pub mod sgan;
 
 pub use registry::{ModelSpec, PRESETS};
 
+/// Implements the capabilities of a GAN module with fields `generator` (`forward(z)`),
+/// `discriminator` (`forward(x)` logits and `features(x)`) and `history`
+/// (`Option<History<..>>`): [`GanNetworks`](burn_gan::train::GanNetworks),
+/// [`DiscriminatorFeatures`](burn_gan::train::DiscriminatorFeatures),
+/// [`InputGradients`](burn_gan::train::InputGradients) and
+/// [`HistoricalAverage`](burn_gan::train::HistoricalAverage). `$discriminator` names the
+/// discriminator's type (for the nested-autodiff input gradients). The model's `Adversarial`
+/// implementation offers them through its accessors.
+#[macro_export]
+macro_rules! impl_gan_capabilities {
+    ($model:ident, $discriminator:ident) => {
+        impl<B: burn::tensor::backend::Backend> burn_gan::train::GanNetworks<B> for $model<B> {
+            fn generate(&self, z: burn::tensor::Tensor<B, 2>) -> burn::tensor::Tensor<B, 4> {
+                self.generator.forward(z)
+            }
+
+            fn discriminate(&self, x: burn::tensor::Tensor<B, 4>) -> burn::tensor::Tensor<B, 2> {
+                self.discriminator.forward(x)
+            }
+        }
+
+        impl<B: burn::tensor::backend::Backend> burn_gan::train::DiscriminatorFeatures<B>
+            for $model<B>
+        {
+            fn features(&self, x: burn::tensor::Tensor<B, 4>) -> burn::tensor::Tensor<B, 2> {
+                self.discriminator.features(x)
+            }
+        }
+
+        impl<B: burn::tensor::backend::AutodiffBackend> burn_gan::train::InputGradients<B>
+            for $model<B>
+        {
+            fn critic_input_gradient_norms(
+                &self,
+                x: burn::tensor::Tensor<B, 4>,
+            ) -> burn::tensor::Tensor<B, 1> {
+                burn_gan::loss::input_gradient_norms::<
+                    B,
+                    $discriminator<burn::backend::Autodiff<B>>,
+                >(&self.discriminator, x, |d, x| d.forward(x))
+            }
+        }
+
+        impl<B: burn::tensor::backend::Backend> burn_gan::train::HistoricalAverage<B>
+            for $model<B>
+        {
+            fn historical_penalty(
+                &self,
+                network: burn_gan::train::NetworkId,
+            ) -> Option<burn::tensor::Tensor<B, 1>> {
+                self.history
+                    .as_ref()?
+                    .penalty(network, &self.generator, &self.discriminator)
+            }
+        }
+    };
+}
+
 /// A model that may keep a moving average of its generator's weights to sample from.
 pub trait GeneratorAverage: Sized {
     /// The model without its generator average, so that it samples from the trained generator

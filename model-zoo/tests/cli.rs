@@ -308,6 +308,72 @@ fn a_run_folder_with_the_legacy_optimizer_fields_still_samples_and_resumes() {
     assert!(config["training"].get("optimizer_d").is_none());
 }
 
+/// Run folders written by the program before the training contract named its networks
+/// (tests/fixtures/pre-contract, made by the `burn-gan` of commit 59d6c35 with its make.sh): the
+/// model structs of every family (gan, dcgan, the conditional models, sgan) still load and sample; resuming one stops with one line naming
+/// its optimizer checkpoint, whose older layout holds no network ids.
+#[test]
+fn run_folders_from_before_the_contract_still_sample() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pre-contract");
+    let dir = scratch("pre-contract");
+    for (name, class) in [
+        ("gan-ring8", None),
+        ("dcgan28", None),
+        ("cgan", Some("3")),
+        ("sgan", None),
+    ] {
+        let run = dir.join(name);
+        std::fs::create_dir_all(run.join("checkpoint")).unwrap();
+        for entry in std::fs::read_dir(fixtures.join(name).join("checkpoint")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), run.join("checkpoint").join(entry.file_name())).unwrap();
+        }
+        // The image fixtures keep no optimizer state (see make.sh): sampling reads only the
+        // weights, but a checkpoint counts as complete with its three files.
+        let optim = run.join("checkpoint/optim-1.mpk");
+        if !optim.is_file() {
+            std::fs::write(optim, b"").unwrap();
+        }
+        std::fs::copy(
+            fixtures.join(name).join("config.json"),
+            run.join("config.json"),
+        )
+        .unwrap();
+        let out_file = dir.join(format!("{name}.png"));
+        let mut args = vec![
+            "sample",
+            "--run",
+            path(&run),
+            "--n",
+            "8",
+            "--out",
+            path(&out_file),
+        ];
+        if let Some(c) = class {
+            args.extend(["--class", c]);
+        }
+        let out = burn_gan(&args);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out_file.is_file(), "{name}: no samples written");
+    }
+    let err = error_line(&[
+        "train",
+        "--resume",
+        "--out",
+        path(&dir.join("gan-ring8")),
+        "--steps",
+        "4",
+    ]);
+    assert!(
+        err.contains("optim-1.mpk") && err.contains("network id"),
+        "{err}"
+    );
+}
+
 #[test]
 fn bad_data_files_get_one_clear_error_line() {
     let dir = scratch("bad-data");
