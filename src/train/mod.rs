@@ -52,4 +52,6 @@ pub use step::{
     GanStats, HistoricalAverage, ImageBatch, InputGradients, LatentCodes, NetworkId, Objective,
     Penalty, Phase, StepInfo,
 };
-pub use strategy::{fresh_batches_before, step_batches, GanStrategy, Hooks, Schedule};
+pub use strategy::{
+    fresh_batches_before, phases_before, step_batches, GanStrategy, Hooks, Schedule,
+};

@@ -771,6 +771,9 @@ where
             config.batch_size
         )));
     }
+    // Read before anything else touches the parameters: a lazily initialised parameter draws its
+    // values when first used, so the order of first uses is part of a run's seed.
+    let latent_dim = model.latent_dim();
     check_model(&model).map_err(Error::Invalid)?;
     if model.takes_input() && data.paired.is_none() && domain_b.is_none() {
         return Err(Error::Invalid(format!(
@@ -798,7 +801,6 @@ where
     }
     std::fs::create_dir_all(run).map_err(|e| Error::io(run, e))?;
 
-    let latent_dim = model.latent_dim();
     // The strategy draws every batch itself, so one learner epoch may take any number.
     let mut train = GanLoader::<B>::new(
         data.clone(),
@@ -869,12 +871,10 @@ where
         failure.clone(),
     );
 
+    // The learning-rate schedule runs over every phase of the run.
+    let phases = super::strategy::phases_before(&model, &schedule, schedule.steps);
     // ANCHOR: learner
-    let learner = Learner::new(
-        model,
-        optimizer,
-        LrSchedule::new(config.lr_decay, config.steps),
-    );
+    let learner = Learner::new(model, optimizer, LrSchedule::new(config.lr_decay, phases));
     let mut training = SupervisedTraining::new(run, Arc::new(train), Arc::new(valid))
         .metric_train_numeric(StatMetric::<LossD>::default())
         .metric_train_numeric(StatMetric::<LossG>::default())

@@ -178,6 +178,15 @@ pub fn step_batches<B: burn::tensor::backend::Backend, M: Adversarial<B>>(
 }
 // ANCHOR_END: step_batches
 
+/// The number of phases the steps before `step` ran.
+pub fn phases_before<B: burn::tensor::backend::Backend, M: Adversarial<B>>(
+    model: &M,
+    s: &Schedule,
+    step: usize,
+) -> usize {
+    (0..step).map(|i| run_phases(model, s, i).1.len()).sum()
+}
+
 /// The number of fresh real batches the steps before `step` consumed: where the loader's cursor
 /// stands when training (re)starts at `step`.
 pub fn fresh_batches_before<B: burn::tensor::backend::Backend, M: Adversarial<B>>(
@@ -273,7 +282,6 @@ where
             let mut done_in_epoch = 0;
             while step < end {
                 // ANCHOR: phase_loop
-                learner.lr_step();
                 let model = learner.model();
                 let batches = step_batches(
                     &model,
@@ -292,6 +300,9 @@ where
                     },
                 );
                 for batch in batches {
+                    // The learning-rate schedule advances once per phase (its length is the
+                    // run's number of phases, `phases_before(.., steps)`).
+                    learner.lr_step();
                     let output = learner.train_step(batch);
                     learner.optimizer_step(output.grads);
                     let stats = output.item.stats();
