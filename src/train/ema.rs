@@ -51,7 +51,7 @@ pub fn ema_copy<B: Backend, M: Module<B>>(network: &M) -> M {
 ///
 /// Trainable tensors are recognised by `is_require_grad`, so call this on the autodiff model
 /// that training updates (as [`crate::train::GanOptimizer`] does through
-/// [`Adversarial::after_generator_step`](crate::train::Adversarial::after_generator_step)).
+/// [`Adversarial::after_update`](crate::train::Adversarial::after_update)).
 pub fn ema_update<B: Backend, M: Module<B>>(ema: M, network: &M, decay: f64) -> M {
     struct Collect<B: Backend>(Vec<(Tensor<B, 1>, bool)>);
     impl<B: Backend> ModuleVisitor<B> for Collect<B> {

@@ -76,7 +76,7 @@ pub fn update_history<B: Backend, M: Module<B>>(
 /// field and calls [`update`](Self::update) from
 /// [`Adversarial::after_update`](crate::train::Adversarial::after_update) and
 /// [`penalty`](Self::penalty) from
-/// [`Adversarial::historical_penalty`](crate::train::Adversarial::historical_penalty)).
+/// [`HistoricalAverage::historical_penalty`](crate::train::HistoricalAverage::historical_penalty)).
 #[derive(Module, Debug)]
 pub struct History<B: Backend, G: Module<B>, D: Module<B>> {
     generator: G,

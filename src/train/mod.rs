@@ -20,7 +20,7 @@
 //!   [`PlainRenderer`] lines when output is not a terminal) shows the loss of each network,
 //!   `D(x)` and `D(G(z))`.
 //! - A learner epoch is one checkpoint interval; burn-train's checkpointer writes the model,
-//!   both optimizers and the scheduler through [`AtomicRecorder`], and resume restores them.
+//!   every network's optimizer and the scheduler through [`AtomicRecorder`], and resume restores them.
 //!   Batches and noise derive from the run seed and the global batch index ([`GanLoader`]), so a
 //!   resumed run is bit-identical to an uninterrupted one.
 //! - [`fit`] wires this together for a run folder; [`RunFiles`] writes `metrics.jsonl`, sample

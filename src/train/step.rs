@@ -405,7 +405,8 @@ pub struct Objective {
     pub weight_clip: Option<f32>,
     /// Feature matching (Salimans et al. 2016, section 3.1): the generator minimises
     /// `||E f(x) - E f(G(z))||²` over the discriminator's intermediate features `f`
-    /// ([`Adversarial::discriminator_features`]) instead of its adversarial loss.
+    /// ([`DiscriminatorFeatures`], offered by [`Adversarial::discriminator_features`]) instead of
+    /// its adversarial loss.
     #[serde(default)]
     pub feature_matching: bool,
     /// Historical averaging's weight lambda (Salimans et al. 2016, section 3.3), added by
