@@ -28,9 +28,9 @@ use burn_gan::train::{
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde::Serialize;
 
-use crate::dcgan::DcganConfig;
-use crate::registry::ModelSpec;
-use crate::{dcgan::Dcgan, gan::Gan, gan::GanConfig};
+use crate::dcgan::{DcganConfig, DcganFamily};
+use crate::gan::{GanConfig, GanFamily};
+use crate::registry::{Family, FamilyVisitor, ModelSpec};
 
 /// The models `burn-gan bench` knows, with the image shape each one generates.
 pub const BENCH_MODELS: &[&str] = &["dcgan28", "dcgan32", "dcgan64", "gan-mnist"];
@@ -122,10 +122,10 @@ pub fn bench_model<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<ModelBench, String> {
     let spec = match name {
-        "dcgan28" => ModelSpec::Dcgan(DcganConfig::dcgan28()),
-        "dcgan32" => ModelSpec::Dcgan(DcganConfig::dcgan32()),
-        "dcgan64" => ModelSpec::Dcgan(DcganConfig::dcgan64()),
-        "gan-mnist" => ModelSpec::Gan(GanConfig::mnist()),
+        "dcgan28" => ModelSpec::of::<DcganFamily>(&DcganConfig::dcgan28()),
+        "dcgan32" => ModelSpec::of::<DcganFamily>(&DcganConfig::dcgan32()),
+        "dcgan64" => ModelSpec::of::<DcganFamily>(&DcganConfig::dcgan64()),
+        "gan-mnist" => ModelSpec::of::<GanFamily>(&GanConfig::mnist()),
         _ => {
             return Err(format!(
                 "unknown benchmark model `{name}`; available: {}",
@@ -134,16 +134,27 @@ pub fn bench_model<B: AutodiffBackend>(
         }
     };
     B::seed(device, 1);
-    let training = spec.default_training(burn_gan::data::SampleKind::Image);
-    Ok(match spec {
-        ModelSpec::Dcgan(c) => {
-            run::<B, Dcgan<B>>(name, c.init(device), &training, options, device)?
+    let training = spec.default_training(burn_gan::data::SampleKind::Image)?;
+    /// Benchmarks the model of any family.
+    struct Bench<'a, B: AutodiffBackend> {
+        name: &'a str,
+        training: TrainingConfig,
+        options: &'a BenchOptions,
+        device: &'a B::Device,
+    }
+    impl<B: AutodiffBackend> FamilyVisitor for Bench<'_, B> {
+        type Output = Result<ModelBench, String>;
+        fn visit<F: Family>(self, config: F::Config) -> Self::Output {
+            let model = F::init_trainable::<B>(&config, self.device);
+            run::<B, _>(self.name, model, &self.training, self.options, self.device)
         }
-        ModelSpec::Gan(c) => run::<B, Gan<B>>(name, c.init(device), &training, options, device)?,
-        ModelSpec::Conditional(_) | ModelSpec::Sgan(_) => {
-            unreachable!("the benchmark models are the unconditional GANs")
-        }
-    })
+    }
+    spec.visit(Bench::<B> {
+        name,
+        training,
+        options,
+        device,
+    })?
 }
 
 fn run<B, M>(

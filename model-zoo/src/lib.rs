@@ -13,13 +13,14 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod blocks;
 pub mod conditional;
 pub mod dcgan;
 pub mod gan;
 pub mod registry;
 pub mod sgan;
 
-pub use registry::{ModelSpec, PRESETS};
+pub use registry::{Family, FamilyVisitor, ModelSpec, Preset};
 
 /// Implements the capabilities of a GAN module with fields `generator` (`forward(z)`),
 /// `discriminator` (`forward(x)` logits and `features(x)`) and `history`

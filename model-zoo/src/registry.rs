@@ -1,64 +1,170 @@
-//! Models by name: the presets the command line offers, and the configuration saved in a run's
-//! `config.json`.
+//! Models by name: the family registry, the presets the command line offers, and the model
+//! configuration saved in a run's `config.json`.
+//!
+//! A model family is one type implementing [`Family`] in its own file (its configuration, its
+//! model types, its presets, its training defaults) and one line in [`families!`] below. Every
+//! item of the trait is required, so a family that misses one does not compile; a preset is a
+//! name with the function that builds it, so no preset can lack its builder.
 
+use std::fmt::Debug;
+
+use burn::module::AutodiffModule;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::train::{InferenceStep, TrainStep};
 use burn_gan::data::{SampleKind, Samples};
-use burn_gan::train::{gan_optimizers, OptimizerConfig, TrainingConfig};
+use burn_gan::train::{Adversarial, GanBatch, GanOutput, TrainingConfig};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::conditional::{ConditionalConfig, Conditioning};
-use crate::dcgan::{CriticNorm, DcganConfig};
-use crate::gan::GanConfig;
-use crate::sgan::{SganConfig, SganNetworks};
-use burn_gan::loss::LossFamily;
+use crate::GeneratorAverage;
 
-/// A named configuration of a model family.
+// ANCHOR: family
+/// A model family: a configuration type, the model it builds on any backend, its named presets
+/// and its training defaults. Register it with one line in the registry (`families!` in
+/// `registry.rs`).
+pub trait Family: 'static {
+    /// The family's key in `config.json` (`{"family": NAME, "config": {...}}`).
+    const NAME: &'static str;
+    /// How error messages name the family's models ("the DCGAN family").
+    const TITLE: &'static str;
+    /// The presets `burn-gan train <name>` offers for this family.
+    const PRESETS: &'static [Preset];
+
+    /// The stored configuration (a burn `Config`).
+    type Config: Serialize + DeserializeOwned + Clone + Debug + PartialEq + std::fmt::Display;
+    /// The model on an inference backend: sampling, evaluation, checkpoints.
+    type Model<B: Backend>: Adversarial<B>
+        + InferenceStep<Input = GanBatch<B>, Output = GanOutput<B>>
+        + GeneratorAverage
+        + 'static;
+    /// The model on an autodiff backend, as the learner trains it.
+    type Trainable<B: AutodiffBackend>: Adversarial<B>
+        + AutodiffModule<B, InnerModule = Self::Model<B::InnerBackend>>
+        + TrainStep<Input = GanBatch<B>, Output = GanOutput<B>>
+        + 'static;
+
+    /// Builds the model for inference (its weights are then loaded from a checkpoint).
+    fn init<B: Backend>(config: &Self::Config, device: &B::Device) -> Self::Model<B>;
+    /// Builds the model for training.
+    fn init_trainable<B: AutodiffBackend>(
+        config: &Self::Config,
+        device: &B::Device,
+    ) -> Self::Trainable<B>;
+    /// Checks a configuration after the user's settings are applied: a message naming the
+    /// setting that cannot work.
+    fn validate(config: &Self::Config) -> Result<(), String>;
+    /// The training defaults of a configuration on this kind of data.
+    fn default_training(config: &Self::Config, kind: SampleKind) -> TrainingConfig;
+    /// The values of the fields a `config.json` written before they existed lacks.
+    fn stored_defaults() -> Self::Config;
+
+    /// Applies a setting that is more than one field (`networks=mlp` changes an SGAN's
+    /// networks, batch and loss weights together). `Ok(false)`: not such a setting, so it is set
+    /// as the field of that name.
+    fn apply_setting(
+        _config: &mut Self::Config,
+        _key: &str,
+        _value: &serde_json::Value,
+    ) -> Result<bool, String> {
+        Ok(false)
+    }
+
+    /// Checks the training settings the family depends on. The default refuses a labelled
+    /// subset, which only the semi-supervised models use.
+    fn check_training(_config: &Self::Config, training: &TrainingConfig) -> Result<(), String> {
+        match training.labelled {
+            0 => Ok(()),
+            _ => Err(
+                "--labelled applies to the semi-supervised models (sgan, sgan-fm, sgan-supervised)"
+                    .into(),
+            ),
+        }
+    }
+}
+// ANCHOR_END: family
+
+/// A named configuration: `burn-gan train <name>`.
 pub struct Preset {
     /// The name typed after `burn-gan train`.
     pub name: &'static str,
-    /// The family (`gan`, `dcgan`).
-    pub family: &'static str,
     /// One line for `burn-gan models`.
     pub description: &'static str,
+    /// `(channels, side)` an image folder is loaded at when the user gives no size.
+    pub image: Option<(usize, usize)>,
+    /// The model configuration for the data, or a message saying why they do not fit.
+    pub build: fn(&Samples) -> Result<ModelSpec, String>,
 }
 
-/// Every model name `burn-gan train` accepts: the families (which adapt to the data) and the
-/// fixed presets.
-pub const PRESETS: &[Preset] = &[
-    Preset { name: "gan", family: "gan", description: "original GAN (Goodfellow 2014): MLP G, maxout D; 2-D toy preset on points, MNIST preset on images" },
-    Preset { name: "gan-toy", family: "gan", description: "original GAN for 2-D data: 2x128 ReLU G (2-d z), 2x128 maxout(5) D" },
-    Preset { name: "gan-mnist", family: "gan", description: "original GAN for 28x28 gray: 1200-1200 ReLU G (100-d z), 240x5 maxout D, dropout 0.2" },
-    Preset { name: "dcgan", family: "dcgan", description: "DCGAN (Radford 2015) sized to the data's images (28, 32, 64, ...; gray or RGB)" },
-    Preset { name: "dcgan28", family: "dcgan", description: "DCGAN for 28x28 gray: the benchmark reference network" },
-    Preset { name: "dcgan32", family: "dcgan", description: "DCGAN for 32x32 RGB" },
-    Preset { name: "dcgan64", family: "dcgan", description: "DCGAN for 64x64 RGB" },
-    Preset { name: "lsgan", family: "dcgan", description: "least-squares GAN (Mao 2017) on the DCGAN networks sized to the data (on 2-D points: the gan-toy networks)" },
-    Preset { name: "hinge", family: "dcgan", description: "hinge loss + spectral norm (as in SAGAN/BigGAN): DCGAN generator, spectrally normalised critic without batch norm (on 2-D points: gan-toy networks, 5 critic steps)" },
-    Preset { name: "wgan", family: "dcgan", description: "WGAN (Arjovsky 2017): Wasserstein critic (DCGAN, batch norm), weight clipping 0.01, RMSProp 5e-5, 5 critic steps" },
-    Preset { name: "wgan-gp", family: "dcgan", description: "WGAN-GP (Gulrajani 2017): layer-norm critic, gradient penalty 10, Adam(1e-4, 0, 0.9), 5 critic steps (on 2-D points: gan-toy networks, penalty 0.1, Adam(1e-3, 0.5, 0.9))" },
-    Preset { name: "cgan", family: "conditional", description: "conditional GAN (Mirza 2014) on DCGAN networks: label embedding joins z; label maps join D's first layer (labelled data)" },
-    Preset { name: "sgan", family: "sgan", description: "semi-supervised GAN (Odena 2016): K+1-way discriminator/classifier on DCGAN networks (labelled data, --labelled N)" },
-    Preset { name: "sgan-fm", family: "sgan", description: "semi-supervised GAN with K logits and feature matching (Salimans 2016) (labelled data, --labelled N)" },
-    Preset { name: "sgan-supervised", family: "sgan", description: "the SGAN classifier trained on the labelled examples alone: the CNN baseline (--labelled N)" },
-    Preset { name: "infogan", family: "conditional", description: "InfoGAN (Chen 2016) on DCGAN networks: 62-d noise, a 10-way categorical and 2 continuous codes recovered by a Q head (no labels needed)" },
-    Preset { name: "acgan", family: "conditional", description: "auxiliary-classifier GAN (Odena 2017) on DCGAN networks: D predicts real/fake and the class (labelled data)" },
-];
+/// Does something with the typed configuration of a family, whichever it is: the way generic
+/// code (training, sampling, benchmarks) reaches a family's model types from a [`ModelSpec`].
+pub trait FamilyVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Called with the family `F` of the model and its configuration.
+    fn visit<F: Family>(self, config: F::Config) -> Self::Output;
+}
 
-/// Fills the fields a stored model configuration lacks (written before they existed) with their
-/// defaults, so that old run folders keep loading: `value` is the `model` object of a
-/// `config.json` (`{"family": ..., "config": {...}}`).
-pub fn fill_model_defaults(value: &mut serde_json::Value) {
-    let defaults = match value["family"].as_str() {
-        Some("dcgan") => serde_json::to_value(DcganConfig::new(1, 28)),
-        Some("gan") => serde_json::to_value(GanConfig::toy()),
-        Some("sgan") => serde_json::to_value(SganConfig::new(10, 1, 28)),
-        Some("conditional") => {
-            serde_json::to_value(ConditionalConfig::new(Conditioning::Cgan, 10, 1, 28))
+// ANCHOR: registry
+/// The registry: every family, one line each. `for_each_family` calls a visitor for the family
+/// of a name; `FAMILIES` lists their names, titles and presets.
+macro_rules! families {
+    ($($family:ty),* $(,)?) => {
+        /// Every registered family: its name, its title and its presets.
+        pub const FAMILIES: &[(&str, &str, &[Preset])] =
+            &[$((<$family as Family>::NAME, <$family as Family>::TITLE, <$family as Family>::PRESETS)),*];
+
+        /// Calls `visitor` with the family named `family` and `config` decoded as its
+        /// configuration (the fields an older `config.json` lacks take their stored defaults).
+        fn for_each_family<V: FamilyVisitor>(
+            family: &str,
+            config: &serde_json::Value,
+            visitor: V,
+        ) -> Result<V::Output, String> {
+            $(
+                if family == <$family as Family>::NAME {
+                    return Ok(visitor.visit::<$family>(decode::<$family>(config)?));
+                }
+            )*
+            Err(format!(
+                "unknown model family `{family}`; this burn-gan knows {}",
+                FAMILIES.iter().map(|f| f.0).collect::<Vec<_>>().join(", ")
+            ))
         }
-        _ => return,
     };
-    let (Ok(serde_json::Value::Object(defaults)), Some(stored)) =
-        (defaults, value["config"].as_object_mut())
-    else {
+}
+
+families! {
+    crate::gan::GanFamily,
+    crate::dcgan::DcganFamily,
+    crate::conditional::ConditionalFamily,
+    crate::sgan::SganFamily,
+}
+// ANCHOR_END: registry
+
+/// Every preset, in registration order.
+pub fn presets() -> impl Iterator<Item = (&'static str, &'static Preset)> {
+    FAMILIES
+        .iter()
+        .flat_map(|(family, _, presets)| presets.iter().map(move |p| (*family, p)))
+}
+
+fn preset(name: &str) -> Option<&'static Preset> {
+    presets().find(|(_, p)| p.name == name).map(|(_, p)| p)
+}
+
+/// `config` with the fields it lacks filled from `F`'s stored defaults, as `F::Config`.
+fn decode<F: Family>(config: &serde_json::Value) -> Result<F::Config, String> {
+    let mut config = config.clone();
+    fill::<F>(&mut config);
+    serde_json::from_value(config)
+        .map_err(|e| format!("not a valid `{}` model configuration ({e})", F::NAME))
+}
+
+fn fill<F: Family>(config: &mut serde_json::Value) {
+    let (Ok(serde_json::Value::Object(defaults)), Some(stored)) = (
+        serde_json::to_value(F::stored_defaults()),
+        config.as_object_mut(),
+    ) else {
         return;
     };
     for (key, default) in defaults {
@@ -66,261 +172,207 @@ pub fn fill_model_defaults(value: &mut serde_json::Value) {
     }
 }
 
-/// `base` with 5 critic steps per generator step and `optimizer` for both networks.
-fn critic_steps(optimizer: OptimizerConfig, base: TrainingConfig) -> TrainingConfig {
-    TrainingConfig {
-        d_steps: 5,
-        optimizers: gan_optimizers(optimizer.clone(), optimizer),
-        ..base
+/// Fills the fields a stored model configuration lacks (written before they existed) with their
+/// defaults, so that old run folders keep loading: `value` is the `model` object of a
+/// `config.json` (`{"family": ..., "config": {...}}`).
+pub fn fill_model_defaults(value: &mut serde_json::Value) {
+    struct Defaults;
+    impl FamilyVisitor for Defaults {
+        type Output = serde_json::Value;
+        fn visit<F: Family>(self, config: F::Config) -> serde_json::Value {
+            serde_json::to_value(config).expect("a model configuration serialises")
+        }
+    }
+    let family = value["family"].as_str().unwrap_or_default().to_string();
+    if let Ok(filled) = for_each_family(&family, &value["config"], Defaults) {
+        value["config"] = filled;
     }
 }
 
-/// A model configuration of any family, as stored in `config.json`.
+// ANCHOR: model_spec
+/// A model configuration of any family, as stored in `config.json`: the family's name and its
+/// configuration as data. [`ModelSpec::visit`] hands the typed configuration to generic code.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "family", content = "config", rename_all = "lowercase")]
-pub enum ModelSpec {
-    /// The original GAN.
-    Gan(GanConfig),
-    /// DCGAN.
-    Dcgan(DcganConfig),
-    /// Class-conditional DCGAN networks (CGAN, ACGAN, InfoGAN).
-    Conditional(ConditionalConfig),
-    /// The semi-supervised GAN.
-    Sgan(SganConfig),
+pub struct ModelSpec {
+    /// The family's [`Family::NAME`].
+    pub family: String,
+    /// The family's configuration, serialised.
+    pub config: serde_json::Value,
 }
+// ANCHOR_END: model_spec
 
 fn names() -> String {
-    PRESETS
-        .iter()
-        .map(|p| p.name)
+    presets()
+        .map(|(_, p)| p.name)
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 impl ModelSpec {
+    /// The specification of a configuration of family `F`.
+    pub fn of<F: Family>(config: &F::Config) -> Self {
+        Self {
+            family: F::NAME.into(),
+            config: serde_json::to_value(config).expect("a model configuration serialises"),
+        }
+    }
+
     /// The configuration of model `name` for `data`, or a message saying why they do not fit.
     pub fn for_data(name: &str, data: &Samples) -> Result<Self, String> {
-        let [c, h, w] = data.shape;
-        let preset = PRESETS.iter().find(|p| p.name == name).ok_or_else(|| {
+        let preset = preset(name).ok_or_else(|| {
             format!(
                 "unknown model `{name}`; available: {} (see `burn-gan models`)",
                 names()
             )
         })?;
-        let fixed = |config: DcganConfig| -> Result<Self, String> {
-            if data.kind != SampleKind::Image
-                || [c, h, w] != [config.channels, config.image_size, config.image_size]
-            {
-                return Err(format!(
-                    "model `{name}` expects {}x{}x{} images but the data {} has samples of shape {c}x{h}x{w}; pick another model, or --image-size/--channels for an image folder",
-                    config.channels, config.image_size, config.image_size, data.source
-                ));
-            }
-            Ok(Self::Dcgan(config))
-        };
-        match (preset.name, data.kind) {
-            ("gan", SampleKind::Points) | ("gan-toy", SampleKind::Points) => Ok(Self::Gan(GanConfig::toy())),
-            ("gan-toy", SampleKind::Image) => Err(format!("model `gan-toy` is for 2-D data (ring8, grid25), not the images of {}", data.source)),
-            ("gan", SampleKind::Image) => Ok(Self::Gan(GanConfig { data_shape: data.shape, ..GanConfig::mnist() })),
-            ("gan-mnist", _) => {
-                if data.shape != [1, 28, 28] {
-                    return Err(format!("model `gan-mnist` expects 1x28x28 images but the data {} has samples of shape {c}x{h}x{w}; use `gan`", data.source));
-                }
-                Ok(Self::Gan(GanConfig::mnist()))
-            }
-            // The classic objectives on the toy networks (Gulrajani et al.'s toy code: penalty
-            // weight 0.1 on 2-D data).
-            ("lsgan", SampleKind::Points) => Ok(Self::Gan(GanConfig::toy().with_loss(LossFamily::LeastSquares))),
-            ("hinge", SampleKind::Points) => Ok(Self::Gan(GanConfig::toy().with_loss(LossFamily::Hinge).with_spectral_norm(true))),
-            ("wgan-gp", SampleKind::Points) => Ok(Self::Gan(GanConfig::toy().with_loss(LossFamily::Wasserstein).with_gradient_penalty(0.1))),
-            ("wgan", SampleKind::Points) => Err(format!(
-                "model `wgan` (weight clipping) is registered for images only; for {} use `wgan-gp`, or `gan --loss wasserstein --weight-clip 0.01`",
-                data.source
-            )),
-            (_, SampleKind::Points) => Err(format!(
-                "model `{name}` needs image data, but {} holds 2-D points; use `gan` for ring8 and grid25",
-                data.source
-            )),
-            ("dcgan", _) => {
-                let config = DcganConfig::new(c, h);
-                let (levels, side) = config.levels();
-                if h != w || levels == 0 || side < 3 || (c != 1 && c != 3) {
-                    return Err(format!(
-                        "model `dcgan` needs square gray or RGB images of side s * 2^k with 3 <= s <= 7 (e.g. 28, 32, 64), but {} has {c}x{h}x{w}; pass --image-size 32 (or 64)",
-                        data.source
-                    ));
-                }
-                Ok(Self::Dcgan(config))
-            }
-            ("lsgan" | "hinge" | "wgan" | "wgan-gp", _) => {
-                let base = Self::for_data("dcgan", data).map_err(|e| e.replacen("model `dcgan`", &format!("model `{name}`"), 1))?;
-                let Self::Dcgan(config) = base else { unreachable!("dcgan is a DCGAN") };
-                Ok(Self::Dcgan(match name {
-                    "lsgan" => config.with_loss(LossFamily::LeastSquares),
-                    "hinge" => config
-                        .with_loss(LossFamily::Hinge)
-                        .with_critic_norm(CriticNorm::None)
-                        .with_spectral_norm(true),
-                    "wgan" => config.with_loss(LossFamily::Wasserstein).with_weight_clip(0.01),
-                    _ => config
-                        .with_loss(LossFamily::Wasserstein)
-                        .with_critic_norm(CriticNorm::Layer)
-                        .with_gradient_penalty(10.0),
-                }))
-            }
-            ("infogan", _) => {
-                let base = Self::for_data("dcgan", data).map_err(|e| e.replacen("model `dcgan`", "model `infogan`", 1))?;
-                let Self::Dcgan(shape) = base else { unreachable!("dcgan is a DCGAN") };
-                Ok(Self::Conditional(ConditionalConfig::infogan(shape.channels, shape.image_size)))
-            }
-            ("sgan" | "sgan-fm" | "sgan-supervised", _) => {
-                let base = Self::for_data("dcgan", data).map_err(|e| e.replacen("model `dcgan`", &format!("model `{name}`"), 1))?;
-                let Some(classes) = data.num_classes.filter(|_| data.labels.is_some()) else {
-                    return Err(format!(
-                        "model `{name}` is semi-supervised and needs labelled data, but {} has no labels; use an IDX images file with its labels file beside it",
-                        data.source
-                    ));
-                };
-                let Self::Dcgan(shape) = base else { unreachable!("dcgan is a DCGAN") };
-                let (c, s) = (shape.channels, shape.image_size);
-                Ok(Self::Sgan(match name {
-                    "sgan" => SganConfig::sgan(classes, c, s),
-                    "sgan-fm" => SganConfig::feature_matching_variant(classes, c, s),
-                    _ => SganConfig::supervised(classes, c, s),
-                }))
-            }
-            ("cgan" | "acgan", _) => {
-                let base = Self::for_data("dcgan", data).map_err(|e| e.replacen("model `dcgan`", &format!("model `{name}`"), 1))?;
-                let (Some(classes), Some(_)) = (data.num_classes, &data.labels) else {
-                    return Err(format!(
-                        "model `{name}` is class-conditional and needs labelled data, but {} has no labels; use an IDX images file with its labels file beside it (e.g. train-labels-idx1-ubyte.gz) or an image folder with one sub-folder per class",
-                        data.source
-                    ));
-                };
-                if classes < 2 {
-                    return Err(format!("model `{name}` needs at least 2 classes, but {} has {classes}", data.source));
-                }
-                let Self::Dcgan(shape) = base else { unreachable!("dcgan is a DCGAN") };
-                let method = if name == "cgan" { Conditioning::Cgan } else { Conditioning::Acgan };
-                Ok(Self::Conditional(ConditionalConfig::new(method, classes, shape.channels, shape.image_size)))
-            }
-            ("dcgan28", _) => fixed(DcganConfig::dcgan28()),
-            ("dcgan32", _) => fixed(DcganConfig::dcgan32()),
-            ("dcgan64", _) => fixed(DcganConfig::dcgan64()),
-            _ => unreachable!("every preset is matched above"),
-        }
-    }
-
-    /// The family name.
-    pub fn family(&self) -> &'static str {
-        match self {
-            Self::Gan(_) => "gan",
-            Self::Dcgan(_) => "dcgan",
-            Self::Conditional(_) => "conditional",
-            Self::Sgan(_) => "sgan",
-        }
+        (preset.build)(data)
     }
 
     /// The image size a preset wants from an image folder when the user gave none.
     pub fn preferred_image(name: &str) -> Option<(usize, usize)> {
-        match name {
-            "dcgan28" | "gan-mnist" => Some((1, 28)),
-            "dcgan32" => Some((3, 32)),
-            "dcgan64" => Some((3, 64)),
-            _ => None,
-        }
+        preset(name).and_then(|p| p.image)
+    }
+
+    /// The family name.
+    pub fn family(&self) -> &str {
+        &self.family
+    }
+
+    /// The typed configuration, when the model is of family `F`.
+    pub fn config<F: Family>(&self) -> Option<F::Config> {
+        (self.family == F::NAME)
+            .then(|| decode::<F>(&self.config).ok())
+            .flatten()
+    }
+
+    /// Calls `visitor` with the model's family and typed configuration.
+    pub fn visit<V: FamilyVisitor>(&self, visitor: V) -> Result<V::Output, String> {
+        for_each_family(&self.family, &self.config, visitor)
+    }
+
+    /// Whether the family is registered and the configuration decodes as its configuration.
+    pub fn check(&self) -> Result<(), String> {
+        self.visit(Ignore)
     }
 
     /// The training defaults of the family on this kind of data.
-    pub fn default_training(&self, kind: SampleKind) -> TrainingConfig {
-        match (self, kind) {
-            // 2-D toy data: small networks, large batches, a higher learning rate decayed to zero.
-            (Self::Gan(c), SampleKind::Points) if *c == GanConfig::toy() => TrainingConfig {
-                steps: 3000,
-                lr_decay: burn_gan::train::LrDecay::Linear,
-                batch_size: 256,
-                optimizers: gan_optimizers(
-                    OptimizerConfig::adam(1e-3),
-                    OptimizerConfig::adam(1e-3),
-                ),
-                checkpoint_every: 1000,
-                log_every: 50,
-                sample_every: 500,
-                ..TrainingConfig::default()
-            },
-            (Self::Gan(c), SampleKind::Points) => {
-                let toy = Self::Gan(GanConfig::toy()).default_training(kind);
-                if c.gradient_penalty > 0.0 || c.loss == LossFamily::Hinge {
-                    // A critic trained 5 times per generator step (WGAN-GP's n_critic) with
-                    // Adam's beta2 0.9 (Gulrajani et al.), at the toy learning rate.
-                    critic_steps(OptimizerConfig::adam_with_betas(1e-3, 0.5, 0.9), toy)
-                } else {
-                    toy
-                }
+    pub fn default_training(&self, kind: SampleKind) -> Result<TrainingConfig, String> {
+        struct Defaults(SampleKind);
+        impl FamilyVisitor for Defaults {
+            type Output = TrainingConfig;
+            fn visit<F: Family>(self, config: F::Config) -> TrainingConfig {
+                F::default_training(&config, self.0)
             }
-            (Self::Gan(_), SampleKind::Image) => TrainingConfig {
-                steps: 5000,
-                batch_size: 100,
-                optimizers: gan_optimizers(
-                    OptimizerConfig::adam(2e-4),
-                    OptimizerConfig::adam(2e-4),
-                ),
-                ..TrainingConfig::default()
-            },
-            // WGAN (Arjovsky et al. 2017, algorithm 1): RMSProp 5e-5, n_critic 5.
-            (Self::Dcgan(c), _) if c.weight_clip > 0.0 => TrainingConfig {
-                d_steps: 5,
-                optimizers: {
-                    let rms = OptimizerConfig::RmsProp {
-                        lr: 5e-5,
-                        alpha: 0.99,
-                        momentum: 0.0,
-                        epsilon: 1e-8,
-                    };
-                    gan_optimizers(rms.clone(), rms)
-                },
-                ..TrainingConfig::default()
-            },
-            // WGAN-GP (Gulrajani et al. 2017, algorithm 1): Adam(1e-4, 0, 0.9), n_critic 5.
-            (Self::Dcgan(c), _) if c.gradient_penalty > 0.0 => critic_steps(
-                OptimizerConfig::adam_with_betas(1e-4, 0.0, 0.9),
-                TrainingConfig::default(),
-            ),
-            // Salimans et al.'s MNIST setup: batch 100, Adam(3e-3, 0.5) for both networks.
-            (Self::Sgan(c), _) if c.networks == SganNetworks::Mlp => TrainingConfig {
-                labelled: 100,
-                batch_size: 100,
-                optimizers: gan_optimizers(
-                    OptimizerConfig::adam(3e-3),
-                    OptimizerConfig::adam(3e-3),
-                ),
-                ..TrainingConfig::default()
-            },
-            // Semi-supervised: 100 labels unless told otherwise.
-            (Self::Sgan(_), _) => TrainingConfig {
-                labelled: 100,
-                ..TrainingConfig::default()
-            },
-            (Self::Dcgan(_), _) | (Self::Conditional(_), _) => TrainingConfig::default(),
         }
+        self.visit(Defaults(kind))
+    }
+
+    /// Checks the configuration and the training settings it runs with.
+    pub fn validate(&self, training: &TrainingConfig) -> Result<(), String> {
+        struct Check<'a>(&'a TrainingConfig);
+        impl FamilyVisitor for Check<'_> {
+            type Output = Result<(), String>;
+            fn visit<F: Family>(self, config: F::Config) -> Result<(), String> {
+                F::validate(&config)?;
+                F::check_training(&config, self.0)
+            }
+        }
+        self.visit(Check(training))?
+    }
+
+    /// Whether the family's configuration has a field `key`.
+    pub fn has_setting(&self, key: &str) -> bool {
+        self.config.get(key).is_some()
+    }
+
+    /// The names of the configuration's fields.
+    pub fn settings(&self) -> Vec<String> {
+        self.config
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Sets field `key` of the configuration to `value` (or applies the family's setting of
+    /// that name, see [`Family::apply_setting`]); the result must still decode.
+    pub fn set(&mut self, key: &str, value: serde_json::Value) -> Result<(), String> {
+        struct Apply<'a>(&'a str, &'a serde_json::Value);
+        impl FamilyVisitor for Apply<'_> {
+            type Output = Result<Option<serde_json::Value>, String>;
+            fn visit<F: Family>(self, mut config: F::Config) -> Self::Output {
+                Ok(F::apply_setting(&mut config, self.0, self.1)?.then(|| {
+                    serde_json::to_value(config).expect("a model configuration serialises")
+                }))
+            }
+        }
+        if let Some(config) = self.visit(Apply(key, &value))?? {
+            self.config = config;
+            return Ok(());
+        }
+        let Some(slot) = self.config.get_mut(key) else {
+            return Err(format!(
+                "a `{}` model has no setting `{key}`; its settings: {}",
+                self.family,
+                self.settings().join(", ")
+            ));
+        };
+        let old = std::mem::replace(slot, value);
+        if let Err(e) = self.visit(Ignore) {
+            self.config[key] = old;
+            return Err(e.replacen("model configuration", &format!("value for `{key}`"), 1));
+        }
+        Ok(())
+    }
+
+    /// The families other than this one whose configurations have field `key`, by title.
+    pub fn families_with(key: &str) -> Vec<&'static str> {
+        struct Has<'a>(&'a str);
+        impl FamilyVisitor for Has<'_> {
+            type Output = bool;
+            fn visit<F: Family>(self, config: F::Config) -> bool {
+                serde_json::to_value(config)
+                    .ok()
+                    .and_then(|v| v.get(self.0).cloned())
+                    .is_some()
+            }
+        }
+        FAMILIES
+            .iter()
+            .filter(|(name, _, _)| {
+                for_each_family(name, &serde_json::json!({}), Has(key)).unwrap_or(false)
+            })
+            .map(|(_, title, _)| *title)
+            .collect()
     }
 
     /// Pretty JSON of the model configuration alone (its burn `Config`).
     pub fn to_config_json(&self) -> String {
-        match self {
-            Self::Gan(c) => c.to_string(),
-            Self::Dcgan(c) => c.to_string(),
-            Self::Conditional(c) => c.to_string(),
-            Self::Sgan(c) => c.to_string(),
+        struct Pretty;
+        impl FamilyVisitor for Pretty {
+            type Output = String;
+            fn visit<F: Family>(self, config: F::Config) -> String {
+                config.to_string()
+            }
         }
+        self.visit(Pretty)
+            .unwrap_or_else(|_| self.config.to_string())
     }
+}
+
+/// A visit that only decodes.
+struct Ignore;
+impl FamilyVisitor for Ignore {
+    type Output = ();
+    fn visit<F: Family>(self, _: F::Config) {}
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gan::{GanConfig, GanFamily};
     use burn_gan::data::Toy;
-    use burn_gan::train::NetworkId;
+    use burn_gan::loss::LossFamily;
+    use burn_gan::train::{NetworkId, OptimizerConfig};
 
     /// On 2-D points the loss presets build the toy networks with their objective, and the
     /// critic-based ones train the critic five times per generator step with Adam's beta2 0.9.
@@ -328,8 +380,9 @@ mod tests {
     fn loss_presets_on_points_use_the_toy_networks() {
         let data = Toy::Grid25.samples(100, 0);
         let spec = |name: &str| match ModelSpec::for_data(name, &data) {
-            Ok(ModelSpec::Gan(c)) => c,
-            Ok(_) => panic!("{name}: not the gan family"),
+            Ok(spec) => spec
+                .config::<GanFamily>()
+                .unwrap_or_else(|| panic!("{name}: not the gan family")),
             Err(e) => panic!("{name}: {e}"),
         };
         let gp = spec("wgan-gp");
@@ -340,15 +393,20 @@ mod tests {
         let hinge = spec("hinge");
         assert!(hinge.loss == LossFamily::Hinge && hinge.spectral_norm);
         assert_eq!(spec("lsgan").loss, LossFamily::LeastSquares);
+        let training = |c: &GanConfig| {
+            ModelSpec::of::<GanFamily>(c)
+                .default_training(SampleKind::Points)
+                .unwrap()
+        };
         for name in ["wgan-gp", "hinge"] {
-            let t = ModelSpec::Gan(spec(name)).default_training(SampleKind::Points);
+            let t = training(&spec(name));
             assert_eq!(t.d_steps, 5, "{name}");
             assert!(
                 matches!(t.optimizer(NetworkId::DISCRIMINATOR).unwrap(), OptimizerConfig::Adam { beta2, .. } if *beta2 == 0.9),
                 "{name}"
             );
         }
-        let plain = ModelSpec::Gan(spec("gan")).default_training(SampleKind::Points);
+        let plain = training(&spec("gan"));
         assert_eq!(
             (plain.d_steps, plain.steps, plain.batch_size),
             (1, 3000, 256)
@@ -357,5 +415,47 @@ mod tests {
             .err()
             .expect("wgan on points");
         assert!(err.contains("wgan-gp"), "{err}");
+    }
+
+    /// Every preset name is unique, and a preset builds a model of a registered family.
+    #[test]
+    fn presets_are_unique_and_build_registered_families() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (_, p) in presets() {
+            assert!(seen.insert(p.name), "preset `{}` registered twice", p.name);
+        }
+        let data = Toy::Ring8.samples(10, 0);
+        let spec = ModelSpec::for_data("gan", &data).unwrap();
+        assert_eq!(spec.family(), "gan");
+        assert!(spec.visit(Ignore).is_ok());
+        let unknown = ModelSpec {
+            family: "stylegan9".into(),
+            config: serde_json::json!({}),
+        };
+        assert!(unknown.visit(Ignore).unwrap_err().contains("stylegan9"));
+    }
+
+    /// `set` changes a field, refuses unknown fields naming the valid ones, and refuses a value
+    /// of the wrong type without changing the configuration.
+    #[test]
+    fn settings_are_checked_fields_of_the_configuration() {
+        let mut spec = ModelSpec::of::<GanFamily>(&GanConfig::toy());
+        spec.set("loss", serde_json::json!("hinge")).unwrap();
+        assert_eq!(spec.config::<GanFamily>().unwrap().loss, LossFamily::Hinge);
+        let err = spec.set("r1_gamma", serde_json::json!(1.0)).unwrap_err();
+        assert!(
+            err.contains("r1_gamma") && err.contains("spectral_norm"),
+            "{err}"
+        );
+        let err = spec.set("loss", serde_json::json!("l1")).unwrap_err();
+        assert!(
+            err.contains("`loss`") && err.contains("wasserstein"),
+            "{err}"
+        );
+        assert_eq!(spec.config::<GanFamily>().unwrap().loss, LossFamily::Hinge);
+        assert_eq!(
+            ModelSpec::families_with("r1_gamma"),
+            vec![crate::dcgan::DcganFamily::TITLE]
+        );
     }
 }

@@ -1361,3 +1361,104 @@ fn sgan_trains_semi_supervised_and_reports_test_accuracy() {
         "{err}"
     );
 }
+
+/// A run driven by settings: `--set` reaches any field of the model's and the training's
+/// configuration, `--config` starts a new run from another run's `config.json`, `--resume`
+/// refuses changed settings, and a setting a model lacks gets one line naming who has it.
+#[test]
+fn set_and_config_drive_a_run_and_resume_refuses_changed_settings() {
+    let dir = scratch("settings");
+    let config = |run: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap()
+    };
+    let first = dir.join("first");
+    let out = burn_gan(&[
+        "train",
+        "gan",
+        "--steps",
+        "4",
+        "--log-every",
+        "2",
+        "--set",
+        "training.batch_size=32",
+        "--set",
+        "spectral_norm=on",
+        "--set",
+        "training.optimizers.generator.lr=0.002",
+        "--out",
+        path(&first),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = config(&first);
+    assert_eq!(c["training"]["batch_size"], 32);
+    assert_eq!(c["training"]["optimizers"]["generator"]["lr"], 0.002);
+    assert_eq!(c["model"]["config"]["spectral_norm"], true);
+
+    // A new run from the first one's file: its settings, with the flags given on top.
+    let second = dir.join("second");
+    let file = first.join("config.json");
+    let out = burn_gan(&[
+        "train",
+        "--config",
+        path(&file),
+        "--steps",
+        "6",
+        "--seed",
+        "3",
+        "--out",
+        path(&second),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = config(&second);
+    assert_eq!(d["model"], c["model"]);
+    assert_eq!(d["training"]["batch_size"], 32);
+    assert_eq!((d["training"]["steps"].clone(), d["training"]["seed"].clone()), (6.into(), 3.into()));
+    assert!(second.join("checkpoint").is_dir());
+
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["train", "--resume", "--batch", "3"],
+            &["--batch", "--resume", "--config"],
+        ),
+        (
+            &["train", "gan", "--set", "foo=1"],
+            &["`foo`", "spectral_norm", "training."],
+        ),
+        (
+            &["train", "gan", "--set", "training.batch_size=many"],
+            &["training.batch_size"],
+        ),
+        (&["train", "gan", "--set", "loss"], &["KEY=VALUE"]),
+        (
+            &["train", "gan", "--set", "loss=l1"],
+            &["`loss`", "wasserstein"],
+        ),
+        (
+            &["train", "gan", "--r1", "1"],
+            &["--r1 applies to", "DCGAN family", "not available for `gan`"],
+        ),
+        (&["train", "dcgan", "--config"], &["holds a `gan` model"]),
+        (&["train", "--config"], &["nothing.json"]),
+    ];
+    for (k, (args, needles)) in cases.iter().enumerate() {
+        let mut args = args.to_vec();
+        let missing = dir.join("nothing.json");
+        if args.last() == Some(&"--config") {
+            args.push(if args.len() == 3 { path(&file) } else { path(&missing) });
+        }
+        let out_dir = dir.join(format!("bad-{k}"));
+        args.extend(["--out", if k == 0 { path(&second) } else { path(&out_dir) }]);
+        let err = error_line(&args);
+        for needle in *needles {
+            assert!(err.contains(needle), "{args:?}: {err}");
+        }
+    }
+}

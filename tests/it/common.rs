@@ -50,3 +50,11 @@ pub fn metrics(run: &std::path::Path) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// Every test of this binary holds this lock: the backend's seeded RNG (`Backend::seed`) is one
+/// per process, so a test that checks exact reproducibility (resume, lazy phases) fails when
+/// another test draws random tensors in the middle of its run.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}

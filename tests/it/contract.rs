@@ -172,6 +172,7 @@ fn three_optimizers(lr_e: f64) -> std::collections::BTreeMap<String, OptimizerCo
 
 #[test]
 fn a_third_networks_gradients_reach_only_its_own_optimizer() {
+    let _serial = crate::common::serial();
     let device = burn_gan_backends::device();
     AB::seed(&device, 1);
     let model = ThreeNets::<AB>::new(false, &device);
@@ -213,6 +214,7 @@ fn a_third_networks_gradients_reach_only_its_own_optimizer() {
 
 #[test]
 fn three_networks_train_through_fit_and_misconfigurations_are_refused() {
+    let _serial = crate::common::serial();
     let device = burn_gan_backends::device();
     AB::seed(&device, 2);
     let data = Arc::new(Toy::Ring8.samples(512, 0));
@@ -351,6 +353,7 @@ fn lazy(device: &burn::tensor::Device<AB>) -> Lazy<AB> {
 
 #[test]
 fn a_phase_every_n_steps_runs_on_its_steps_and_resumes_exactly() {
+    let _serial = crate::common::serial();
     let device = burn_gan_backends::device();
     // The table: the lazy phase joins steps 0, 3, 6, ... and draws its own fresh batch.
     let model = lazy(&device);
@@ -503,6 +506,7 @@ fn paired_points(n: usize, seed: u64) -> Samples {
 
 #[test]
 fn a_paired_input_model_learns_its_mapping() {
+    let _serial = crate::common::serial();
     let device = burn_gan_backends::device();
     AB::seed(&device, 7);
     let model = Paired::<AB> {
@@ -680,6 +684,7 @@ fn mean_point(values: &[f32]) -> [f32; 2] {
 
 #[test]
 fn a_two_domain_four_network_model_maps_one_cloud_onto_the_other() {
+    let _serial = crate::common::serial();
     let device = burn_gan_backends::device();
     AB::seed(&device, 11);
     let model = Cycle::<AB> {

@@ -11,6 +11,7 @@ use burn_gan_zoo::dcgan::DcganConfig;
 
 #[test]
 fn dcgan_steps_on_fashion_mnist_give_finite_losses_and_move_both_networks() {
+    let _serial = crate::common::serial();
     let data = DataSpec::parse(
         crate::common::shared_data("fashion-mnist")
             .to_str()

@@ -13,6 +13,7 @@ use burn_gan_zoo::gan::GanConfig;
 
 #[test]
 fn a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint() {
+    let _serial = crate::common::serial();
     let device = burn_gan_backends::device();
     AutodiffBackend::seed(&device, 3);
     let data = Arc::new(Toy::Grid25.samples(512, 0));

@@ -27,6 +27,7 @@ fn rows_of_floats(v: &Value) -> Vec<f32> {
 
 #[test]
 fn pool3_features_match_pytorch_to_1e_4() {
+    let _serial = crate::common::serial();
     let path = default_weights_path();
     assert!(
         path.exists(),
@@ -60,6 +61,7 @@ fn pool3_features_match_pytorch_to_1e_4() {
 
 #[test]
 fn a_corrupt_weights_file_is_a_clear_error() {
+    let _serial = crate::common::serial();
     let dir = crate::common::scratch("inception-corrupt");
     let path = dir.join("bad.safetensors");
     std::fs::write(&path, b"not safetensors").unwrap();

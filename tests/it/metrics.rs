@@ -35,6 +35,7 @@ fn numbers(v: &Value) -> Vec<f64> {
 
 #[test]
 fn trace_of_the_matrix_square_root_matches_scipy() {
+    let _serial = crate::common::serial();
     for case in golden()["sqrtm"].as_array().unwrap() {
         let n = case["n"].as_u64().unwrap() as usize;
         let (a, b) = (numbers(&case["s1"]), numbers(&case["s2"]));
@@ -62,6 +63,7 @@ fn trace_of_the_matrix_square_root_matches_scipy() {
 
 #[test]
 fn psnr_and_ssim_match_scikit_image() {
+    let _serial = crate::common::serial();
     for case in golden()["image_quality"].as_array().unwrap() {
         let shape: Vec<usize> = case["shape"]
             .as_array()
@@ -113,6 +115,7 @@ fn features(rows: usize, dim: usize, seed: u64) -> Vec<f32> {
 
 #[test]
 fn fid_of_a_set_with_itself_is_zero_and_rises_with_noise() {
+    let _serial = crate::common::serial();
     let dim = 64;
     let real = features(600, dim, 1);
     let stats = GaussianStats::from_features(&real, dim).unwrap();
@@ -139,6 +142,7 @@ fn fid_of_a_set_with_itself_is_zero_and_rises_with_noise() {
 
 #[test]
 fn kid_separates_a_shifted_set_from_halves_of_one_set() {
+    let _serial = crate::common::serial();
     let dim = 32;
     let all = features(1000, dim, 3);
     let (a, b) = all.split_at(500 * dim);
@@ -162,6 +166,7 @@ fn kid_separates_a_shifted_set_from_halves_of_one_set() {
 
 #[test]
 fn precision_and_recall_of_identical_sets_are_one() {
+    let _serial = crate::common::serial();
     let f = features(300, 16, 4);
     let pr = precision_recall(&f, &f, 16, 3).unwrap();
     assert_eq!((pr.precision, pr.recall), (1.0, 1.0));
@@ -169,6 +174,7 @@ fn precision_and_recall_of_identical_sets_are_one() {
 
 #[test]
 fn embedded_classifiers_label_held_out_images_correctly() {
+    let _serial = crate::common::serial();
     use burn_gan::data::idx::load_images_with_labels;
     use burn_gan::metrics::{
         classifier::{accuracy, DomainClassifier, LabelledPixels},

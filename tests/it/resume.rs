@@ -30,6 +30,7 @@ fn model() -> burn_gan_zoo::gan::Gan<AutodiffBackend> {
 
 #[test]
 fn resumed_training_is_identical_to_uninterrupted_training() {
+    let _serial = crate::common::serial();
     let device = burn_gan_backends::device();
     let data = Arc::new(Toy::Ring8.samples(1000, 0));
 

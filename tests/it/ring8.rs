@@ -6,21 +6,22 @@ use burn::tensor::backend::Backend as _;
 use burn_gan::data::Toy;
 use burn_gan::train::{fit, toy_coverage};
 use burn_gan_backends::{AutodiffBackend, Backend};
-use burn_gan_zoo::gan::GanConfig;
+use burn_gan_zoo::gan::{GanConfig, GanFamily};
 use burn_gan_zoo::registry::ModelSpec;
 
 #[test]
 fn original_gan_covers_the_modes_of_ring8() {
+    let _serial = crate::common::serial();
     let device = burn_gan_backends::device();
     AutodiffBackend::seed(&device, 42);
     let data = Arc::new(Toy::Ring8.samples(20_000, 0));
     // The CLI's defaults for `burn-gan train gan --data ring8`.
     let spec = ModelSpec::for_data("gan", &data).unwrap();
-    let ModelSpec::Gan(config) = &spec else {
-        panic!("gan on points is the MLP GAN")
-    };
-    assert_eq!(config, &GanConfig::toy());
-    let training = spec.default_training(data.kind);
+    let config = spec
+        .config::<GanFamily>()
+        .expect("gan on points is the MLP GAN");
+    assert_eq!(config, GanConfig::toy());
+    let training = spec.default_training(data.kind).unwrap();
     let run = crate::common::scratch("ring8");
     let trained = fit(
         config.init::<AutodiffBackend>(&device),

@@ -1,0 +1,527 @@
+//! `burn-gan train`: the generic training flags, the model settings (named shorthands and
+//! `--set key=value`, applied to the family's configuration as data), `--config FILE`, and the
+//! run through [`burn_gan::train::fit`] for whichever family the registry returns.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use burn::tensor::backend::Backend as _;
+use burn::tensor::{Tensor, TensorData};
+use burn_gan::data::{DataSpec, ImageFolderOptions, SampleKind, Samples, Toy};
+use burn_gan::train::{
+    fit, latest_checkpoint, toy_coverage, Adversarial, NetworkId, OptimizerConfig, RunFiles,
+    TrainingConfig,
+};
+use burn_gan::Error;
+use burn_gan_backends::{AutodiffBackend, Backend};
+use burn_gan_zoo::{Family, FamilyVisitor, ModelSpec};
+use clap::Args;
+
+use super::settings::{json, not_available, parse_set, set_training, ModelFlags};
+use super::{data_name, invalid, load_data, read_run_config, CliResult, RunConfig};
+
+#[derive(Args, Default)]
+pub(crate) struct TrainArgs {
+    /// Model name (see `burn-gan models`; default gan, or the model of --config).
+    pub(crate) model: Option<String>,
+    /// Start from a run configuration (a run's config.json, or one written by hand): its model, settings, training and data; the flags given with it override them.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Set a model or training setting by its name in config.json, e.g. --set loss=hinge, --set training.batch_size=32 (repeatable; the value is JSON or a word).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Data: ring8, grid25, an IDX images file, a folder of MNIST-format files, or an image folder; a suffix @start..end selects samples (e.g. @0..50000).
+    #[arg(long)]
+    data: Option<String>,
+    /// Generator steps.
+    #[arg(long, conflicts_with = "epochs")]
+    pub(crate) steps: Option<usize>,
+    /// Passes of the discriminator over the data (instead of --steps).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Batch size.
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Discriminator steps per generator step (k).
+    #[arg(long)]
+    d_steps: Option<usize>,
+    /// Generator optimizer: adam, rmsprop or sgd.
+    #[arg(long)]
+    optimizer_g: Option<String>,
+    /// Discriminator optimizer: adam, rmsprop or sgd.
+    #[arg(long)]
+    optimizer_d: Option<String>,
+    /// Generator learning rate.
+    #[arg(long)]
+    lr_g: Option<f64>,
+    /// Discriminator learning rate.
+    #[arg(long)]
+    lr_d: Option<f64>,
+    /// Learning-rate schedule: constant or linear (decay to zero at the last step).
+    #[arg(long)]
+    lr_decay: Option<String>,
+    /// Semi-supervised models: the number of labelled training samples (class-balanced, drawn with the run seed; default 100).
+    #[arg(long)]
+    labelled: Option<usize>,
+    /// Classifier models (sgan): held-out labelled images to measure accuracy on after training (e.g. the t10k files).
+    #[arg(long)]
+    test_data: Option<String>,
+    /// Run seed (weights, batch order, noise).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Run folder (default runs/<model>-<data>).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Continue the run in --out from its latest checkpoint (with its config.json; only --steps may change).
+    #[arg(long)]
+    pub(crate) resume: bool,
+    /// Generator steps between checkpoints.
+    #[arg(long)]
+    checkpoint_every: Option<usize>,
+    /// Checkpoints to keep.
+    #[arg(long)]
+    keep_checkpoints: Option<usize>,
+    /// Generator steps per metrics.jsonl line.
+    #[arg(long)]
+    log_every: Option<usize>,
+    /// Generator steps between sample grids.
+    #[arg(long)]
+    sample_every: Option<usize>,
+    /// Generator steps between evaluations (FID and KID against the training images, in metrics.jsonl and eval.png).
+    #[arg(long)]
+    eval_every: Option<usize>,
+    /// Feature network of those evaluations: inception, fashion or mnist.
+    #[arg(long)]
+    eval_features: Option<String>,
+    /// Images on each side of an evaluation.
+    #[arg(long)]
+    eval_samples: Option<usize>,
+    /// Resize and centre-crop image-folder images to this side.
+    #[arg(long)]
+    image_size: Option<u32>,
+    /// Channels for image-folder images: 1 (gray) or 3 (RGB).
+    #[arg(long)]
+    channels: Option<usize>,
+    #[command(flatten)]
+    settings: ModelFlags,
+}
+
+/// The configuration of a new run: `--config FILE` or the model's preset for the data, the
+/// model settings, the family's training defaults and the training flags.
+fn new_run(args: &TrainArgs) -> CliResult<(RunConfig, Samples)> {
+    let base = match &args.config {
+        Some(path) => Some(read_run_config(path)?),
+        None => None,
+    };
+    let name = args
+        .model
+        .clone()
+        .or_else(|| base.as_ref().map(|b| b.model_name.clone()))
+        .unwrap_or_else(|| "gan".into());
+    let spec = args
+        .data
+        .clone()
+        .or_else(|| base.as_ref().map(|b| b.data.clone()))
+        .unwrap_or_else(|| "ring8".into());
+    let image_size = args.image_size.or(base.as_ref().and_then(|b| b.image_size));
+    let channels = args.channels.or(base.as_ref().and_then(|b| b.channels));
+    let data = load_data(&spec, image_size, channels, &name)?;
+    let (mut model, from_file) = match &base {
+        Some(b) if b.model_name != name => {
+            return Err(invalid(format!(
+                "--config holds a `{}` model, not `{name}`; drop the model name to train it, or drop --config",
+                b.model_name
+            )))
+        }
+        Some(b) => {
+            if b.data_shape != data.shape {
+                return Err(invalid(format!(
+                    "--data {spec}: samples of shape {:?}, but the model of --config was built for {:?}; use data of that shape or drop --config",
+                    data.shape, b.data_shape
+                )));
+            }
+            (b.model.clone(), Some(b.training.clone()))
+        }
+        None => (ModelSpec::for_data(&name, &data).map_err(Error::Invalid)?, None),
+    };
+    let mut training_sets = Vec::new();
+    for (flag, key, value) in args.settings.settings()? {
+        if !model.has_setting(key) {
+            return Err(not_available(flag, key, &name));
+        }
+        model
+            .set(key, value)
+            .map_err(|e| invalid(format!("{flag}: {e}")))?;
+    }
+    for item in &args.set {
+        let (key, value) = parse_set(item)?;
+        match key.strip_prefix("training.") {
+            Some(path) => training_sets.push((path.to_string(), value)),
+            None if model.has_setting(&key) => model
+                .set(&key, value)
+                .map_err(|e| invalid(format!("--set {item}: {e}")))?,
+            None if json(TrainingConfig::default()).get(&key).is_some() => {
+                training_sets.push((key, value))
+            }
+            None => {
+                return Err(invalid(format!(
+                    "--set {item}: `{name}` has no setting `{key}`; its settings: {} (training settings take the prefix training.)",
+                    model.settings().join(", ")
+                )))
+            }
+        }
+    }
+    let mut t = match from_file {
+        Some(t) => t,
+        None => model.default_training(data.kind).map_err(Error::Invalid)?,
+    };
+    apply_training_flags(args, &mut t, &data)?;
+    for (path, value) in training_sets {
+        set_training(&mut t, &path, value)?;
+    }
+    // Short runs still get a checkpoint and a picture at the end.
+    t.checkpoint_every = t.checkpoint_every.min(t.steps.max(1));
+    model
+        .validate(&t)
+        .map_err(|e| invalid(format!("model `{name}`: {e}")))?;
+    let rc = RunConfig {
+        model_name: name,
+        model,
+        training: t,
+        data: spec,
+        image_size,
+        channels,
+        data_shape: data.shape,
+        data_kind: data.kind,
+        backend: burn_gan_backends::NAME.into(),
+        test_data: args.test_data.clone().or(base.and_then(|b| b.test_data)),
+    };
+    Ok((rc, data))
+}
+
+/// The generic training flags.
+fn apply_training_flags(args: &TrainArgs, t: &mut TrainingConfig, data: &Samples) -> CliResult<()> {
+    let set = |v: Option<usize>, slot: &mut usize| {
+        if let Some(v) = v {
+            *slot = v
+        }
+    };
+    set(args.batch, &mut t.batch_size);
+    set(args.d_steps, &mut t.d_steps);
+    set(args.checkpoint_every, &mut t.checkpoint_every);
+    set(args.keep_checkpoints, &mut t.keep_checkpoints);
+    set(args.log_every, &mut t.log_every);
+    set(args.sample_every, &mut t.sample_every);
+    set(args.eval_every, &mut t.eval_every);
+    set(args.eval_samples, &mut t.eval_samples);
+    set(args.labelled, &mut t.labelled);
+    if let Some(f) = &args.eval_features {
+        t.eval_features = f.clone();
+    }
+    if let Some(s) = args.seed {
+        t.seed = s;
+    }
+    let optimizer = |name: &Option<String>,
+                     lr: Option<f64>,
+                     current: &OptimizerConfig,
+                     which: &str|
+     -> CliResult<OptimizerConfig> {
+        let lr = lr.unwrap_or(current.lr());
+        match name {
+            Some(n) => OptimizerConfig::parse(n, lr)
+                .map_err(|e| invalid(format!("--optimizer-{which}: {e}"))),
+            None if lr.is_finite() && lr > 0.0 => Ok(current.clone().with_lr(lr)),
+            None => Err(invalid(format!(
+                "--lr-{which} {lr}: use a positive learning rate"
+            ))),
+        }
+    };
+    for (network, name, lr, which) in [
+        (NetworkId::GENERATOR, &args.optimizer_g, args.lr_g, "g"),
+        (NetworkId::DISCRIMINATOR, &args.optimizer_d, args.lr_d, "d"),
+    ] {
+        if let Some(current) = t.optimizer(network).cloned() {
+            t.set_optimizer(network, optimizer(name, lr, &current, which)?);
+        }
+    }
+    if let Some(d) = &args.lr_decay {
+        t.lr_decay = d
+            .parse()
+            .map_err(|e: String| invalid(format!("--lr-decay: {e}")))?;
+    }
+    if let Some(s) = args.steps {
+        t.steps = s;
+    }
+    if let Some(e) = args.epochs {
+        if t.batch_size == 0 || e == 0 {
+            return Err(invalid("--epochs and --batch must be at least 1"));
+        }
+        t.steps = (e * (data.len() / t.batch_size).max(1)).div_ceil(t.d_steps.max(1));
+    }
+    Ok(())
+}
+
+/// What `--resume` refuses: anything that would change the run but its length.
+fn changes_settings(args: &TrainArgs) -> Option<&'static str> {
+    let given = [
+        (args.config.is_some(), "--config"),
+        (!args.set.is_empty(), "--set"),
+        (args.data.is_some(), "--data"),
+        (args.epochs.is_some(), "--epochs"),
+        (args.batch.is_some(), "--batch"),
+        (args.d_steps.is_some(), "--d-steps"),
+        (
+            args.optimizer_g.is_some() || args.optimizer_d.is_some(),
+            "--optimizer-g/-d",
+        ),
+        (args.lr_g.is_some() || args.lr_d.is_some(), "--lr-g/-d"),
+        (args.lr_decay.is_some(), "--lr-decay"),
+        (args.labelled.is_some(), "--labelled"),
+        (args.seed.is_some(), "--seed"),
+        (
+            args.image_size.is_some() || args.channels.is_some(),
+            "--image-size/--channels",
+        ),
+        (args.checkpoint_every.is_some(), "--checkpoint-every"),
+        (args.log_every.is_some(), "--log-every"),
+        (args.sample_every.is_some(), "--sample-every"),
+        (args.eval_every.is_some(), "--eval-every"),
+    ];
+    given.iter().find(|(on, _)| *on).map(|(_, flag)| *flag)
+}
+
+pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
+    let (run_config, data) = if args.resume {
+        let out = args.out.clone().ok_or_else(|| {
+            invalid("--resume needs --out <run folder> to know which run to continue")
+        })?;
+        let mut rc = read_run_config(&out)?;
+        if let Some(model) = args.model.as_ref().filter(|m| **m != rc.model_name) {
+            return Err(invalid(format!(
+                "{} holds a `{}` run, not `{model}`; resume it without a model name or pick another --out",
+                out.display(),
+                rc.model_name,
+            )));
+        }
+        let changed = changes_settings(&args).or_else(|| {
+            args.settings
+                .settings()
+                .ok()
+                .filter(|s| !s.is_empty())
+                .map(|s| s[0].0)
+        });
+        if let Some(flag) = changed {
+            return Err(invalid(format!(
+                "{flag}: --resume continues {} as its config.json says and takes only --steps; to change settings, start a new run with --config {}",
+                out.display(),
+                out.join("config.json").display()
+            )));
+        }
+        if let Some(s) = args.steps {
+            rc.training.steps = s;
+        }
+        let data = load_data(&rc.data, rc.image_size, rc.channels, &rc.model_name)?;
+        (rc, data)
+    } else {
+        new_run(&args)?
+    };
+    run_config.training.validate()?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("runs").join(format!(
+            "{}-{}",
+            run_config.model_name,
+            data_name(&run_config.data)
+        ))
+    });
+    let resume = if args.resume {
+        Some(latest_checkpoint(&out).ok_or_else(|| {
+            invalid(format!(
+                "{}: no complete checkpoint to resume from; train without --resume",
+                out.display()
+            ))
+        })?)
+    } else {
+        if latest_checkpoint(&out).is_some() {
+            return Err(invalid(format!(
+                "{} already holds a run; pass --resume to continue it, or choose another --out",
+                out.display()
+            )));
+        }
+        None
+    };
+    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    let config_path = out.join("config.json");
+    let json = serde_json::to_string_pretty(&run_config).expect("the run configuration serialises");
+    burn_gan::train::checkpoint::write_atomically(&config_path, json.as_bytes())
+        .map_err(|e| Error::io(&config_path, e))?;
+
+    let t = &run_config.training;
+    println!(
+        "training {} ({}) on {} ({} samples of {:?}) for {} steps, batch {}, backend {}; run folder {}",
+        run_config.model_name,
+        run_config.model.family(),
+        data.source,
+        data.len(),
+        data.shape,
+        t.steps,
+        t.batch_size,
+        burn_gan_backends::NAME,
+        out.display()
+    );
+    let device = burn_gan_backends::device();
+    AutodiffBackend::seed(&device, t.seed);
+    run_config
+        .model
+        .visit(Train {
+            data: Arc::new(data),
+            rc: &run_config,
+            out: &out,
+            resume,
+        })
+        .map_err(Error::Invalid)?
+}
+
+// ANCHOR: train_visitor
+/// Trains the model of whichever family the run configuration names.
+struct Train<'a> {
+    data: Arc<Samples>,
+    rc: &'a RunConfig,
+    out: &'a Path,
+    resume: Option<usize>,
+}
+
+impl FamilyVisitor for Train<'_> {
+    type Output = CliResult<()>;
+
+    fn visit<F: Family>(self, config: F::Config) -> CliResult<()> {
+        let device = burn_gan_backends::device();
+        let model = F::init_trainable::<AutodiffBackend>(&config, &device);
+        let start = std::time::Instant::now();
+        let trained = fit(
+            model,
+            self.data.clone(),
+            &self.rc.training,
+            self.out,
+            self.resume,
+            &device,
+        )?;
+        println!("trained in {:.1} s", start.elapsed().as_secs_f64());
+        report(&trained, &self.data, self.rc, self.out)
+    }
+}
+// ANCHOR_END: train_visitor
+
+/// The pictures and figures at the end of a run.
+fn report<M: Adversarial<Backend>>(
+    trained: &M,
+    data: &Samples,
+    rc: &RunConfig,
+    out: &Path,
+) -> CliResult<()> {
+    let device = burn_gan_backends::device();
+    if let Some(spec) = &rc.test_data {
+        test_classifier(trained, spec, data.shape, rc.training.steps, out)?;
+    }
+    let files = RunFiles::<Backend>::new(out, data, trained.latent_dim(), &rc.training, &device);
+    match data.kind {
+        SampleKind::Points => {
+            let path = out.join("scatter.png");
+            files.draw(trained, "real (grey) vs generated (red)", &path)?;
+            if let Ok(DataSpec::Toy(toy)) = DataSpec::parse(&rc.data) {
+                report_coverage(trained, toy, &device);
+            }
+            println!("wrote {}", path.display());
+        }
+        SampleKind::Image => {
+            let path = out.join("samples.png");
+            files.draw(trained, "samples", &path)?;
+            println!("wrote {}", path.display());
+        }
+    }
+    println!(
+        "wrote {} and {}",
+        out.join("losses.png").display(),
+        out.join("metrics.jsonl").display()
+    );
+    Ok(())
+}
+
+/// The accuracy of a classifier model on held-out labelled images, printed and appended to
+/// `metrics.jsonl`.
+fn test_classifier<M: Adversarial<Backend>>(
+    model: &M,
+    spec: &str,
+    shape: [usize; 3],
+    step: usize,
+    out: &Path,
+) -> CliResult<()> {
+    let device = burn_gan_backends::device();
+    let test = DataSpec::parse(spec)?.load(&ImageFolderOptions::default())?;
+    let Some(labels) = &test.labels else {
+        return Err(invalid(format!(
+            "--test-data {spec}: {} has no labels; give an IDX images file with its labels file beside it",
+            test.source
+        )));
+    };
+    if test.shape != shape {
+        return Err(invalid(format!(
+            "--test-data {spec}: samples of shape {:?}, but the model was trained on {shape:?}",
+            test.shape
+        )));
+    }
+    let mut correct = 0usize;
+    let per = test.sample_len();
+    for start in (0..test.len()).step_by(500) {
+        let end = (start + 500).min(test.len());
+        let x = Tensor::<Backend, 4>::from_data(
+            TensorData::new(
+                test.values[start * per..end * per].to_vec(),
+                [end - start, shape[0], shape[1], shape[2]],
+            ),
+            &device,
+        );
+        let Some(logits) = model.classifier().map(|c| c.classify(x)) else {
+            return Err(invalid(
+                "--test-data: this model is not a classifier; it applies to sgan, sgan-fm and sgan-supervised",
+            ));
+        };
+        let predicted: Vec<i64> = logits
+            .argmax(1)
+            .into_data()
+            .convert::<i64>()
+            .to_vec()
+            .expect("class indices");
+        correct += predicted
+            .iter()
+            .zip(&labels[start..end])
+            .filter(|(p, y)| **p as usize == **y)
+            .count();
+    }
+    let accuracy = correct as f64 / test.len() as f64;
+    println!(
+        "test accuracy {:.4} on {} images of {}",
+        accuracy,
+        test.len(),
+        test.source
+    );
+    let path = out.join("metrics.jsonl");
+    let row = serde_json::json!({"step": step, "test_accuracy": accuracy, "test_images": test.len(), "test_data": test.source});
+    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    text.push_str(&format!("{row}\n"));
+    burn_gan::train::write_atomically(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))
+}
+
+fn report_coverage<M: Adversarial<Backend>>(
+    model: &M,
+    toy: Toy,
+    device: &burn::tensor::Device<Backend>,
+) {
+    let c = toy_coverage(model, toy, 2500, 7, device);
+    println!(
+        "{}: {} of {} modes covered, {:.1}% of 2500 samples within 3 standard deviations of a mode",
+        toy.name(),
+        c.modes_covered,
+        toy.modes().len(),
+        100.0 * c.high_quality
+    );
+}
