@@ -53,6 +53,9 @@ pub trait Family: 'static {
     /// Checks a configuration after the user's settings are applied: a message naming the
     /// setting that cannot work.
     fn validate(config: &Self::Config) -> Result<(), String>;
+    /// Checks that a configuration fits the data it is about to train on (sample shape,
+    /// classes, labels): a configuration from a file or changed by `--set` may not.
+    fn check_data(config: &Self::Config, data: &Samples) -> Result<(), String>;
     /// The training defaults of a configuration on this kind of data.
     fn default_training(config: &Self::Config, kind: SampleKind) -> TrainingConfig;
     /// The values of the fields a `config.json` written before they existed lacks.
@@ -141,6 +144,51 @@ families! {
 }
 // ANCHOR_END: registry
 
+/// The objective settings every family with them checks, whether they came from a flag, `--set`
+/// or a configuration file.
+pub(crate) fn check_objective_settings(
+    real_target: f32,
+    minibatch_kernel_dim: usize,
+) -> Result<(), String> {
+    if !(real_target > 0.0 && real_target <= 1.0) {
+        return Err(format!(
+            "real_target {real_target}: use a value in (0, 1], e.g. 0.9"
+        ));
+    }
+    if minibatch_kernel_dim == 0 {
+        return Err(
+            "minibatch_kernel_dim 0: use a kernel dimension of at least 1 (default 5)".into(),
+        );
+    }
+    Ok(())
+}
+
+/// `Ok` when `data` holds samples of `shape`, else the one line that says so.
+pub(crate) fn check_shape(shape: [usize; 3], data: &Samples) -> Result<(), String> {
+    match data.shape == shape {
+        true => Ok(()),
+        false => Err(format!(
+            "the model is built for samples of shape {shape:?}, but {} has {:?}",
+            data.source, data.shape
+        )),
+    }
+}
+
+/// `Ok` when `data` is labelled with exactly `classes` classes.
+pub(crate) fn check_classes(classes: usize, data: &Samples) -> Result<(), String> {
+    match (data.labels.is_some(), data.num_classes) {
+        (true, Some(n)) if n == classes => Ok(()),
+        (true, Some(n)) => Err(format!(
+            "the model is built for {classes} classes, but {} has {n}",
+            data.source
+        )),
+        _ => Err(format!(
+            "the model is built for {classes} classes and needs labelled data, but {} has no labels",
+            data.source
+        )),
+    }
+}
+
 /// Every preset, in registration order.
 pub fn presets() -> impl Iterator<Item = (&'static str, &'static Preset)> {
     FAMILIES
@@ -192,7 +240,7 @@ pub fn fill_model_defaults(value: &mut serde_json::Value) {
 // ANCHOR: model_spec
 /// A model configuration of any family, as stored in `config.json`: the family's name and its
 /// configuration as data. [`ModelSpec::visit`] hands the typed configuration to generic code.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct ModelSpec {
     /// The family's [`Family::NAME`].
     pub family: String,
@@ -200,6 +248,40 @@ pub struct ModelSpec {
     pub config: serde_json::Value,
 }
 // ANCHOR_END: model_spec
+
+/// Serialised through the typed configuration, so that `config.json` lists its fields in the
+/// configuration's order and writes `f32` values as written (`0.9`, not the `f64` widening).
+impl Serialize for ModelSpec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Typed<'a, S>(S, &'a str);
+        impl<S: serde::Serializer> FamilyVisitor for Typed<'_, S> {
+            type Output = Result<S::Ok, S::Error>;
+            fn visit<F: Family>(self, config: F::Config) -> Self::Output {
+                let mut spec = self.0.serialize_struct("ModelSpec", 2)?;
+                spec.serialize_field("family", self.1)?;
+                spec.serialize_field("config", &config)?;
+                spec.end()
+            }
+        }
+        match decode_any(&self.family, &self.config) {
+            true => self
+                .visit(Typed(serializer, &self.family))
+                .expect("the configuration decodes"),
+            false => {
+                let mut spec = serializer.serialize_struct("ModelSpec", 2)?;
+                spec.serialize_field("family", &self.family)?;
+                spec.serialize_field("config", &self.config)?;
+                spec.end()
+            }
+        }
+    }
+}
+
+/// Whether `config` decodes as the configuration of the registered family `family`.
+fn decode_any(family: &str, config: &serde_json::Value) -> bool {
+    for_each_family(family, config, Ignore).is_ok()
+}
 
 fn names() -> String {
     presets()
@@ -280,6 +362,18 @@ impl ModelSpec {
         self.visit(Check(training))?
     }
 
+    /// Checks that the configuration fits `data` (see [`Family::check_data`]).
+    pub fn check_data(&self, data: &Samples) -> Result<(), String> {
+        struct Fits<'a>(&'a Samples);
+        impl FamilyVisitor for Fits<'_> {
+            type Output = Result<(), String>;
+            fn visit<F: Family>(self, config: F::Config) -> Result<(), String> {
+                F::check_data(&config, self.0)
+            }
+        }
+        self.visit(Fits(data))?
+    }
+
     /// Whether the family's configuration has a field `key`.
     pub fn has_setting(&self, key: &str) -> bool {
         self.config.get(key).is_some()
@@ -324,7 +418,7 @@ impl ModelSpec {
         Ok(())
     }
 
-    /// The families other than this one whose configurations have field `key`, by title.
+    /// The titles of the families whose configurations have field `key`.
     pub fn families_with(key: &str) -> Vec<&'static str> {
         struct Has<'a>(&'a str);
         impl FamilyVisitor for Has<'_> {

@@ -1385,6 +1385,8 @@ fn set_and_config_drive_a_run_and_resume_refuses_changed_settings() {
         "spectral_norm=on",
         "--set",
         "training.optimizers.generator.lr=0.002",
+        "--real-target",
+        "0.9",
         "--out",
         path(&first),
     ]);
@@ -1397,6 +1399,10 @@ fn set_and_config_drive_a_run_and_resume_refuses_changed_settings() {
     assert_eq!(c["training"]["batch_size"], 32);
     assert_eq!(c["training"]["optimizers"]["generator"]["lr"], 0.002);
     assert_eq!(c["model"]["config"]["spectral_norm"], true);
+    // The file lists the configuration's fields in its order and an f32 as written.
+    let text = std::fs::read_to_string(first.join("config.json")).unwrap();
+    assert!(text.contains("\"real_target\": 0.9,"), "{text}");
+    assert!(text.find("latent_dim") < text.find("d_hidden"), "{text}");
 
     // A new run from the first one's file: its settings, with the flags given on top.
     let second = dir.join("second");
@@ -1420,7 +1426,13 @@ fn set_and_config_drive_a_run_and_resume_refuses_changed_settings() {
     let d = config(&second);
     assert_eq!(d["model"], c["model"]);
     assert_eq!(d["training"]["batch_size"], 32);
-    assert_eq!((d["training"]["steps"].clone(), d["training"]["seed"].clone()), (6.into(), 3.into()));
+    assert_eq!(
+        (
+            d["training"]["steps"].clone(),
+            d["training"]["seed"].clone()
+        ),
+        (6.into(), 3.into())
+    );
     assert!(second.join("checkpoint").is_dir());
 
     let cases: &[(&[&str], &[&str])] = &[
@@ -1446,16 +1458,35 @@ fn set_and_config_drive_a_run_and_resume_refuses_changed_settings() {
             &["--r1 applies to", "DCGAN family", "not available for `gan`"],
         ),
         (&["train", "dcgan", "--config"], &["holds a `gan` model"]),
+        (
+            &["train", "gan", "--set", "real_target=2"],
+            &["real_target 2", "(0, 1]"],
+        ),
+        (
+            &["train", "gan", "--set", "data_shape=[1,28,28]"],
+            &["built for samples of shape [1, 28, 28]", "ring8"],
+        ),
         (&["train", "--config"], &["nothing.json"]),
     ];
     for (k, (args, needles)) in cases.iter().enumerate() {
         let mut args = args.to_vec();
         let missing = dir.join("nothing.json");
         if args.last() == Some(&"--config") {
-            args.push(if args.len() == 3 { path(&file) } else { path(&missing) });
+            args.push(if args.len() == 3 {
+                path(&file)
+            } else {
+                path(&missing)
+            });
         }
         let out_dir = dir.join(format!("bad-{k}"));
-        args.extend(["--out", if k == 0 { path(&second) } else { path(&out_dir) }]);
+        args.extend([
+            "--out",
+            if k == 0 {
+                path(&second)
+            } else {
+                path(&out_dir)
+            },
+        ]);
         let err = error_line(&args);
         for needle in *needles {
             assert!(err.contains(needle), "{args:?}: {err}");

@@ -228,7 +228,7 @@ pub(crate) fn parse_set(item: &str) -> CliResult<(String, Value)> {
             "--set {item}: write KEY=VALUE, e.g. --set loss=hinge or --set training.batch_size=32"
         ))
     })?;
-    let value = match value {
+    let value = match value.trim() {
         "on" => Value::Bool(true),
         "off" => Value::Bool(false),
         v => serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.into())),

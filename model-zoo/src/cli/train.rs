@@ -175,14 +175,16 @@ fn new_run(args: &TrainArgs) -> CliResult<(RunConfig, Samples)> {
         Some(t) => t,
         None => model.default_training(data.kind).map_err(Error::Invalid)?,
     };
-    apply_training_flags(args, &mut t, &data)?;
+    apply_training_flags(args, &mut t)?;
     for (path, value) in training_sets {
         set_training(&mut t, &path, value)?;
     }
+    apply_epochs(args, &mut t, &data)?;
     // Short runs still get a checkpoint and a picture at the end.
     t.checkpoint_every = t.checkpoint_every.min(t.steps.max(1));
     model
         .validate(&t)
+        .and_then(|()| model.check_data(&data))
         .map_err(|e| invalid(format!("model `{name}`: {e}")))?;
     let rc = RunConfig {
         model_name: name,
@@ -200,7 +202,7 @@ fn new_run(args: &TrainArgs) -> CliResult<(RunConfig, Samples)> {
 }
 
 /// The generic training flags.
-fn apply_training_flags(args: &TrainArgs, t: &mut TrainingConfig, data: &Samples) -> CliResult<()> {
+fn apply_training_flags(args: &TrainArgs, t: &mut TrainingConfig) -> CliResult<()> {
     let set = |v: Option<usize>, slot: &mut usize| {
         if let Some(v) = v {
             *slot = v
@@ -252,6 +254,12 @@ fn apply_training_flags(args: &TrainArgs, t: &mut TrainingConfig, data: &Samples
     if let Some(s) = args.steps {
         t.steps = s;
     }
+    Ok(())
+}
+
+/// `--epochs`: the steps of that many passes of the discriminator over the data, with the batch
+/// size and `k` the run ends up with.
+fn apply_epochs(args: &TrainArgs, t: &mut TrainingConfig, data: &Samples) -> CliResult<()> {
     if let Some(e) = args.epochs {
         if t.batch_size == 0 || e == 0 {
             return Err(invalid("--epochs and --batch must be at least 1"));
@@ -286,6 +294,10 @@ fn changes_settings(args: &TrainArgs) -> Option<&'static str> {
         (args.log_every.is_some(), "--log-every"),
         (args.sample_every.is_some(), "--sample-every"),
         (args.eval_every.is_some(), "--eval-every"),
+        (args.eval_features.is_some(), "--eval-features"),
+        (args.eval_samples.is_some(), "--eval-samples"),
+        (args.keep_checkpoints.is_some(), "--keep-checkpoints"),
+        (args.test_data.is_some(), "--test-data"),
     ];
     given.iter().find(|(on, _)| *on).map(|(_, flag)| *flag)
 }
@@ -303,13 +315,8 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
                 rc.model_name,
             )));
         }
-        let changed = changes_settings(&args).or_else(|| {
-            args.settings
-                .settings()
-                .ok()
-                .filter(|s| !s.is_empty())
-                .map(|s| s[0].0)
-        });
+        let model_flags = args.settings.settings()?;
+        let changed = changes_settings(&args).or(model_flags.first().map(|s| s.0));
         if let Some(flag) = changed {
             return Err(invalid(format!(
                 "{flag}: --resume continues {} as its config.json says and takes only --steps; to change settings, start a new run with --config {}",
@@ -321,6 +328,9 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
             rc.training.steps = s;
         }
         let data = load_data(&rc.data, rc.image_size, rc.channels, &rc.model_name)?;
+        rc.model
+            .check_data(&data)
+            .map_err(|e| invalid(format!("{}: {e}", out.join("config.json").display())))?;
         (rc, data)
     } else {
         new_run(&args)?

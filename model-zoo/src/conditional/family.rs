@@ -6,8 +6,10 @@ use burn_gan::data::{SampleKind, Samples};
 use burn_gan::train::TrainingConfig;
 
 use super::{Conditional, ConditionalConfig, Conditioning};
-use crate::dcgan::dcgan_for_images;
-use crate::registry::{Family, ModelSpec, Preset};
+use crate::dcgan::{check_networks, dcgan_for_images};
+use crate::registry::{
+    check_classes, check_objective_settings, check_shape, Family, ModelSpec, Preset,
+};
 
 /// The classes of labelled `data` for class-conditional model `name`, or why it cannot train.
 fn labelled_classes(name: &str, data: &Samples) -> Result<usize, String> {
@@ -104,7 +106,21 @@ impl Family for ConditionalFamily {
                 );
             }
         }
+        check_objective_settings(config.real_target, config.minibatch_kernel_dim)?;
         config.validate()
+    }
+
+    fn check_data(config: &ConditionalConfig, data: &Samples) -> Result<(), String> {
+        check_networks(config.channels, config.image_size)?;
+        check_shape(
+            [config.channels, config.image_size, config.image_size],
+            data,
+        )?;
+        match config.method {
+            // InfoGAN's classes are its categorical code's values: no labels needed.
+            Conditioning::Infogan => Ok(()),
+            _ => check_classes(config.classes, data),
+        }
     }
 
     fn default_training(_config: &ConditionalConfig, _kind: SampleKind) -> TrainingConfig {

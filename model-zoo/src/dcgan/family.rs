@@ -9,7 +9,7 @@ use burn_gan::train::{gan_optimizers, OptimizerConfig, TrainingConfig};
 
 use super::{CriticNorm, Dcgan, DcganConfig};
 use crate::gan::{GanConfig, GanFamily};
-use crate::registry::{Family, ModelSpec, Preset};
+use crate::registry::{check_objective_settings, check_shape, Family, ModelSpec, Preset};
 
 /// The DCGAN networks sized to `data` for model `name`, or why they do not fit: square gray or
 /// RGB images of side `s * 2^k`, `3 <= s <= 7`. The image models of every family start here.
@@ -30,6 +30,17 @@ pub fn dcgan_for_images(name: &str, data: &Samples) -> Result<DcganConfig, Strin
         ));
     }
     Ok(config)
+}
+
+/// `Ok` when DCGAN's networks can generate `channels` x `side` x `side` images.
+pub(crate) fn check_networks(channels: usize, side: usize) -> Result<(), String> {
+    let (levels, smallest) = DcganConfig::new(channels, side).levels();
+    if levels == 0 || smallest < 3 || (channels != 1 && channels != 3) {
+        return Err(format!(
+            "DCGAN networks generate gray or RGB images of side s * 2^k with 3 <= s <= 7 (e.g. 28, 32, 64), not {channels}x{side}x{side}"
+        ));
+    }
+    Ok(())
 }
 
 /// A preset of fixed image size: `config` when `data` has its shape.
@@ -178,7 +189,16 @@ impl Family for DcganFamily {
     }
 
     fn validate(config: &DcganConfig) -> Result<(), String> {
+        check_objective_settings(config.real_target, config.minibatch_kernel_dim)?;
         config.validate()
+    }
+
+    fn check_data(config: &DcganConfig, data: &Samples) -> Result<(), String> {
+        check_networks(config.channels, config.image_size)?;
+        check_shape(
+            [config.channels, config.image_size, config.image_size],
+            data,
+        )
     }
 
     fn default_training(config: &DcganConfig, _kind: SampleKind) -> TrainingConfig {

@@ -36,6 +36,7 @@ mod family;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use family::check_networks;
 pub use family::{dcgan_for_images, DcganFamily};
 
 /// Configuration of a DCGAN.

@@ -2,12 +2,12 @@
 
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
-use burn_gan::data::SampleKind;
+use burn_gan::data::{SampleKind, Samples};
 use burn_gan::loss::LossFamily;
 use burn_gan::train::{gan_optimizers, LrDecay, OptimizerConfig, TrainingConfig};
 
 use super::{Gan, GanConfig};
-use crate::registry::{Family, ModelSpec, Preset};
+use crate::registry::{check_objective_settings, check_shape, Family, ModelSpec, Preset};
 
 // ANCHOR: family
 /// The original GAN's registration: presets `gan`, `gan-toy` and `gan-mnist`.
@@ -73,7 +73,12 @@ impl Family for GanFamily {
     }
 
     fn validate(config: &GanConfig) -> Result<(), String> {
+        check_objective_settings(config.real_target, config.minibatch_kernel_dim)?;
         config.validate()
+    }
+
+    fn check_data(config: &GanConfig, data: &Samples) -> Result<(), String> {
+        check_shape(config.data_shape, data)
     }
 
     fn default_training(config: &GanConfig, kind: SampleKind) -> TrainingConfig {

@@ -6,8 +6,8 @@ use burn_gan::data::{SampleKind, Samples};
 use burn_gan::train::{gan_optimizers, OptimizerConfig, TrainingConfig};
 
 use super::{Sgan, SganConfig, SganNetworks};
-use crate::dcgan::dcgan_for_images;
-use crate::registry::{Family, ModelSpec, Preset};
+use crate::dcgan::{check_networks, dcgan_for_images};
+use crate::registry::{check_classes, check_shape, Family, ModelSpec, Preset};
 
 /// A semi-supervised preset on the DCGAN networks sized to labelled `data`.
 fn semi_supervised(
@@ -71,6 +71,15 @@ impl Family for SganFamily {
 
     fn validate(config: &SganConfig) -> Result<(), String> {
         config.validate()
+    }
+
+    fn check_data(config: &SganConfig, data: &Samples) -> Result<(), String> {
+        check_networks(config.channels, config.image_size)?;
+        check_shape(
+            [config.channels, config.image_size, config.image_size],
+            data,
+        )?;
+        check_classes(config.classes, data)
     }
 
     fn default_training(config: &SganConfig, _kind: SampleKind) -> TrainingConfig {

@@ -29,13 +29,11 @@
 
 use burn::module::{Module, ParamId};
 use burn::nn::conv::Conv2d;
-use burn::nn::{Dropout, DropoutConfig, LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, LeakyRelu, LeakyReluConfig, Linear};
 use burn::prelude::*;
-use burn::tensor::activation::{log_softmax, relu, sigmoid};
+use burn::tensor::activation::{log_softmax, sigmoid};
 use burn_gan::loss::{classification, cross_entropy, feature_matching, softplus};
-use burn_gan::nn::{
-    BatchNorm, BatchNormConfig, GaussianNoise, WeightNormLinear, WeightNormLinearConfig,
-};
+use burn_gan::nn::{BatchNorm, BatchNormConfig};
 use burn_gan::train::{
     Adversarial, ClassifierHead, Condition, DiscriminatorFeatures, GanBatch, GanNetworks,
     GanOutput, NetworkId, Phase, StepInfo,
@@ -46,10 +44,12 @@ use crate::blocks::{discriminator_widths, DcganLayers};
 use crate::dcgan::{DcganConfig, Generator};
 
 mod family;
+mod mlp;
 #[cfg(test)]
 mod tests;
 
 pub use family::SganFamily;
+pub use mlp::{MlpClassifier, MlpGenerator};
 
 /// How the discriminator's "generated" output is modelled.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,11 +84,6 @@ impl std::str::FromStr for SganNetworks {
         }
     }
 }
-
-/// Salimans et al.'s MNIST classifier: hidden widths.
-const MLP_CLASSIFIER: [usize; 5] = [1000, 500, 250, 250, 250];
-/// Salimans et al.'s MNIST generator: hidden widths.
-const MLP_GENERATOR: [usize; 2] = [500, 500];
 
 /// Configuration of a semi-supervised GAN.
 #[derive(Config, Debug, PartialEq)]
@@ -236,63 +231,6 @@ impl SganConfig {
         };
         (generator, classifier)
     }
-
-    // ANCHOR: mlp
-    /// Salimans et al.'s classifier. Their code initialises each layer from the data so that its
-    /// pre-activations start with unit variance (and the output with 0.1); without a data pass
-    /// at construction, the lengths `g` are set to what gives about that on MNIST: 2 for the
-    /// first layer (pixels in `[0, 1]` plus noise have a root mean square of about 0.44), 1.2 for
-    /// the hidden ones (ReLU outputs plus noise 0.5, about 0.85) and 0.1 for the head.
-    fn init_mlp_classifier<B: Backend>(
-        &self,
-        outputs: usize,
-        device: &B::Device,
-    ) -> MlpClassifier<B> {
-        let mut input = self.channels * self.image_size * self.image_size;
-        let mut layers = Vec::new();
-        for (l, &width) in MLP_CLASSIFIER.iter().enumerate() {
-            let scale = if l == 0 { 2.0 } else { 1.2 };
-            layers.push(
-                WeightNormLinearConfig::new(input, width)
-                    .with_scale(scale)
-                    .init(device),
-            );
-            input = width;
-        }
-        MlpClassifier {
-            layers,
-            input_noise: GaussianNoise::new(0.3),
-            hidden_noise: GaussianNoise::new(0.5),
-            head: WeightNormLinearConfig::new(input, outputs)
-                .with_scale(0.1)
-                .init(device),
-        }
-    }
-
-    /// Salimans et al.'s generator: softplus layers with batch norm, a weight-normalised output
-    /// layer (tanh here for images in `[-1, 1]`, their sigmoid for `[0, 1]`).
-    fn init_mlp_generator<B: Backend>(&self, device: &B::Device) -> MlpGenerator<B> {
-        let mut input = self.latent_dim;
-        let mut layers = Vec::new();
-        let mut norms = Vec::new();
-        for &width in &MLP_GENERATOR {
-            layers.push(LinearConfig::new(input, width).init(device));
-            norms.push(BatchNormConfig::new(width).init(device));
-            input = width;
-        }
-        MlpGenerator {
-            layers,
-            norms,
-            output: WeightNormLinearConfig::new(
-                input,
-                self.channels * self.image_size * self.image_size,
-            )
-            .init(device),
-            latent_dim: self.latent_dim,
-            shape: [self.channels, self.image_size, self.image_size],
-        }
-    }
-    // ANCHOR_END: mlp
 }
 
 /// The discriminator/classifier on DCGAN's body.
@@ -323,60 +261,6 @@ impl<B: Backend> Classifier<B> {
     }
 }
 
-/// Salimans et al.'s MLP discriminator/classifier.
-#[derive(Module, Debug)]
-pub struct MlpClassifier<B: Backend> {
-    layers: Vec<WeightNormLinear<B>>,
-    input_noise: GaussianNoise,
-    hidden_noise: GaussianNoise,
-    head: WeightNormLinear<B>,
-}
-
-impl<B: Backend> MlpClassifier<B> {
-    fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        // Their data are in [0, 1], and the input noise is relative to that range.
-        let mut x = self
-            .input_noise
-            .forward(x.flatten(1, 3).add_scalar(1.0).mul_scalar(0.5));
-        for (l, layer) in self.layers.iter().enumerate() {
-            if l > 0 {
-                x = self.hidden_noise.forward(x);
-            }
-            x = relu(layer.forward(x));
-        }
-        x
-    }
-
-    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.head
-            .forward(self.hidden_noise.forward(self.features(x)))
-    }
-}
-
-/// Salimans et al.'s MLP generator.
-#[derive(Module, Debug)]
-pub struct MlpGenerator<B: Backend> {
-    layers: Vec<Linear<B>>,
-    norms: Vec<BatchNorm<B>>,
-    output: WeightNormLinear<B>,
-    latent_dim: usize,
-    shape: [usize; 3],
-}
-
-impl<B: Backend> MlpGenerator<B> {
-    fn forward(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
-        let mut x = z;
-        for (layer, norm) in self.layers.iter().zip(&self.norms) {
-            let h = softplus(layer.forward(x));
-            let [n, f] = h.dims();
-            x = norm.forward(h.reshape([n, f, 1, 1])).reshape([n, f]);
-        }
-        let [c, h, w] = self.shape;
-        let n = x.dims()[0];
-        self.output.forward(x).tanh().reshape([n, c, h, w])
-    }
-}
-
 /// What the model needs of either generator.
 trait GeneratorNet<B: Backend> {
     fn noise_dim(&self) -> usize;
@@ -392,15 +276,6 @@ impl<B: Backend> GeneratorNet<B> for Generator<B> {
     }
 }
 
-impl<B: Backend> GeneratorNet<B> for MlpGenerator<B> {
-    fn noise_dim(&self) -> usize {
-        self.latent_dim
-    }
-    fn generate(&self, z: Tensor<B, 2>) -> Tensor<B, 4> {
-        self.forward(z)
-    }
-}
-
 /// What the model needs of either classifier.
 trait ClassifierNet<B: Backend> {
     fn penultimate(&self, x: Tensor<B, 4>) -> Tensor<B, 2>;
@@ -408,15 +283,6 @@ trait ClassifierNet<B: Backend> {
 }
 
 impl<B: Backend> ClassifierNet<B> for Classifier<B> {
-    fn penultimate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.features(x)
-    }
-    fn outputs(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.forward(x)
-    }
-}
-
-impl<B: Backend> ClassifierNet<B> for MlpClassifier<B> {
     fn penultimate(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         self.features(x)
     }
