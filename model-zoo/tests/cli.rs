@@ -1493,3 +1493,100 @@ fn set_and_config_drive_a_run_and_resume_refuses_changed_settings() {
         }
     }
 }
+
+/// Checkpoints more often than log lines work; a run folder is held by one `train` at a time,
+/// and a killed holder leaves no stale lock; a closed stdout does not stop training.
+#[test]
+fn a_run_folder_is_held_by_one_train_and_a_closed_stdout_does_not_stop_it() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = scratch("hold");
+    let spawn = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_burn-gan"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the burn-gan binary runs")
+    };
+    let first_line = |child: &mut std::process::Child| {
+        let mut line = String::new();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut line).unwrap();
+        (line, out)
+    };
+
+    // A checkpoint every 10 steps, a log line every 20.
+    let frequent = dir.join("frequent");
+    let out = burn_gan(&[
+        "train",
+        "gan",
+        "--steps",
+        "30",
+        "--checkpoint-every",
+        "10",
+        "--log-every",
+        "20",
+        "--out",
+        path(&frequent),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(frequent.join("checkpoint/model-3.mpk").is_file());
+
+    // While one `train` runs in a folder, a second is refused; once the first is killed, the
+    // folder is free again.
+    let held = dir.join("held");
+    let mut first = spawn(&[
+        "train",
+        "gan",
+        "--steps",
+        "1000000",
+        "--checkpoint-every",
+        "1000000",
+        "--out",
+        path(&held),
+    ]);
+    let (line, _out) = first_line(&mut first);
+    assert!(line.starts_with("training gan"), "{line}");
+    let err = error_line(&["train", "gan", "--steps", "2", "--out", path(&held)]);
+    assert!(err.contains("in use by another"), "{err}");
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let out = burn_gan(&["train", "gan", "--steps", "2", "--out", path(&held)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // `train ... | head -1`: the reader goes away after one line; training goes on to the end.
+    let piped = dir.join("piped");
+    let mut child = spawn(&[
+        "train",
+        "gan",
+        "--steps",
+        "60",
+        "--log-every",
+        "1",
+        "--out",
+        path(&piped),
+    ]);
+    let (line, out) = first_line(&mut child);
+    assert!(line.starts_with("training gan"), "{line}");
+    drop(out);
+    let done = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stderr}");
+    assert!(!stderr.contains("internal error"), "{stderr}");
+    let metrics = std::fs::read_to_string(piped.join("metrics.jsonl")).unwrap();
+    assert_eq!(metrics.lines().count(), 60);
+
+    let file = dir.join("a-file");
+    std::fs::write(&file, b"not a folder").unwrap();
+    let err = error_line(&["train", "gan", "--out", path(&file)]);
+    assert!(err.contains("a file, not a run folder"), "{err}");
+}

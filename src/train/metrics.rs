@@ -15,6 +15,8 @@ use burn::train::metric::{
     Adaptor, Metric, MetricAttributes, MetricDefinition, MetricId, MetricMetadata, MetricName,
     Numeric, NumericAttributes, NumericEntry, SerializedEntry,
 };
+use std::io::Write as _;
+
 use burn::train::renderer::{
     EvaluationName, EvaluationProgress, MetricState, MetricsRenderer, MetricsRendererEvaluation,
     MetricsRendererTraining, ProgressType, TrainingProgress,
@@ -207,7 +209,9 @@ impl MetricsRendererTraining for PlainRenderer {
                 .iter()
                 .map(|(n, v)| format!("{n} {v:.4}"))
                 .collect();
-            println!(
+            // A closed stdout (`burn-gan train ... | head -1`) must not stop training.
+            let _ = writeln!(
+                std::io::stdout(),
                 "step {step} (checkpoint interval {}/{}): {}",
                 item.global_progress.items_processed,
                 item.global_progress.items_total,

@@ -601,8 +601,9 @@ impl<B: Backend> RunFiles<B> {
 
     /// Redraws `eval.png` (FID over steps) from `metrics.jsonl`.
     fn plot_evaluations(&self) -> Result<()> {
-        let path = self.metrics_path();
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let Some(text) = self.logged_metrics()? else {
+            return Ok(());
+        };
         let points = metric_points(&text, "fid");
         viz::line_plot(
             &[viz::Series {
@@ -613,6 +614,16 @@ impl<B: Backend> RunFiles<B> {
             "FID during training",
             &self.run.join("eval.png"),
         )
+    }
+
+    /// The text of `metrics.jsonl`, `None` before its first line.
+    fn logged_metrics(&self) -> Result<Option<String>> {
+        let path = self.metrics_path();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(&path, e)),
+        }
     }
 
     /// `metrics.jsonl` of the run.
@@ -668,8 +679,10 @@ impl<B: Backend> RunFiles<B> {
 
     /// Redraws `losses.png` from `metrics.jsonl`.
     pub fn plot_losses(&self) -> Result<()> {
-        let path = self.metrics_path();
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        // Nothing logged yet (a checkpoint before the first log line): nothing to draw.
+        let Some(text) = self.logged_metrics()? else {
+            return Ok(());
+        };
         let rows: Vec<serde_json::Value> = text
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())

@@ -343,6 +343,12 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
             data_name(&run_config.data)
         ))
     });
+    if out.exists() && !out.is_dir() {
+        return Err(invalid(format!(
+            "--out {}: a file, not a run folder; choose a folder (new or holding a run)",
+            out.display()
+        )));
+    }
     let resume = if args.resume {
         Some(latest_checkpoint(&out).ok_or_else(|| {
             invalid(format!(
@@ -360,6 +366,7 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
         None
     };
     std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    let _lock = lock_run_folder(&out)?;
     let config_path = out.join("config.json");
     let json = serde_json::to_string_pretty(&run_config).expect("the run configuration serialises");
     burn_gan::train::checkpoint::write_atomically(&config_path, json.as_bytes())
@@ -389,6 +396,28 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
             resume,
         })
         .map_err(Error::Invalid)?
+}
+
+/// Holds the run folder for this process: an advisory lock on `<run>/.lock`, which the operating
+/// system releases when the process ends however it ends, so a killed run leaves no stale lock.
+/// A second `train` on the same folder gets one line instead of interleaving its checkpoints and
+/// `metrics.jsonl` with the first's.
+fn lock_run_folder(out: &Path) -> CliResult<std::fs::File> {
+    let path = out.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(invalid(format!(
+            "{} is in use by another `burn-gan train`; wait for it to end, or choose another --out",
+            out.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
 }
 
 // ANCHOR: train_visitor
