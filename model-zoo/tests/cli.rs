@@ -1590,3 +1590,63 @@ fn a_run_folder_is_held_by_one_train_and_a_closed_stdout_does_not_stop_it() {
     let err = error_line(&["train", "gan", "--out", path(&file)]);
     assert!(err.contains("a file, not a run folder"), "{err}");
 }
+
+/// Ctrl-C (SIGINT) during training: exit 130 with one line naming the checkpoint kept and the
+/// command that continues the run, which then resumes.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_says_which_checkpoint_is_kept_and_how_to_resume() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = scratch("sigint");
+    let run = dir.join("run");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_burn-gan"))
+        .args([
+            "train",
+            "gan",
+            "--steps",
+            "1000000",
+            "--checkpoint-every",
+            "20",
+            "--log-every",
+            "10",
+            "--out",
+            path(&run),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    // Step 50 is logged after the checkpoints of steps 20 and 40.
+    while !line.starts_with("step 50 ") {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "training ended early"
+        );
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let done = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr).to_string();
+    assert_eq!(done.status.code(), Some(130), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains("Ctrl-C")
+            && lines[0].contains("--resume")
+            && lines[0].contains("checkpoint of step"),
+        "{stderr}"
+    );
+    let out = burn_gan(&["train", "--resume", "--out", path(&run), "--steps", "100"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -385,6 +385,7 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
         burn_gan_backends::NAME,
         out.display()
     );
+    stop_with_a_resume_hint(&out, t.checkpoint_every);
     let device = burn_gan_backends::device();
     AutodiffBackend::seed(&device, t.seed);
     run_config
@@ -419,6 +420,44 @@ fn lock_run_folder(out: &Path) -> CliResult<std::fs::File> {
         Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
     }
 }
+
+/// Ctrl-C (SIGINT) or SIGTERM during training: one line saying which checkpoint the run folder
+/// keeps and how to continue, then exit with 128 + the signal. Checkpoint files are written
+/// through a rename, so a stop in the middle of one leaves the previous set whole.
+#[cfg(unix)]
+fn stop_with_a_resume_hint(out: &Path, checkpoint_every: usize) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return; // Without a handler, a signal stops the program as it always does.
+    };
+    let out = out.to_path_buf();
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let name = if signal == SIGINT {
+                "Ctrl-C"
+            } else {
+                "SIGTERM"
+            };
+            let kept = match latest_checkpoint(&out) {
+                Some(n) => format!(
+                    "{} keeps its checkpoint of step {}; continue with `burn-gan train --resume --out {}`",
+                    out.display(),
+                    n * checkpoint_every,
+                    out.display()
+                ),
+                None => format!(
+                    "{} has no checkpoint yet; start again with another --out, or delete it",
+                    out.display()
+                ),
+            };
+            eprintln!("error: training stopped by {name}: {kept}");
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn stop_with_a_resume_hint(_out: &Path, _checkpoint_every: usize) {}
 
 // ANCHOR: train_visitor
 /// Trains the model of whichever family the run configuration names.
