@@ -1650,3 +1650,90 @@ fn ctrl_c_says_which_checkpoint_is_kept_and_how_to_resume() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A corrupt newest checkpoint does not block `--resume`: the run continues from the newest set
+/// that verifies, with one line naming the file skipped; with none intact, one error line.
+#[test]
+fn resume_skips_a_corrupt_newest_checkpoint_and_says_so() {
+    let dir = scratch("corrupt");
+    let run = dir.join("run");
+    let train = |steps: &str| {
+        burn_gan(&[
+            "train",
+            "gan",
+            "--steps",
+            steps,
+            "--checkpoint-every",
+            "10",
+            "--log-every",
+            "5",
+            "--out",
+            path(&run),
+        ])
+    };
+    let out = train("30");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ckpt = |part: &str, n: usize| run.join(format!("checkpoint/{part}-{n}.mpk"));
+    std::fs::write(ckpt("optim", 3), b"not an optimizer record").unwrap();
+    let bytes = std::fs::read(ckpt("model", 2)).unwrap();
+    let out = burn_gan(&["train", "--resume", "--out", path(&run), "--steps", "40"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].contains("optim-3.mpk") && warnings[0].contains("step 20"),
+        "{stderr}"
+    );
+    // Trained on from step 20: the log has steps 5..40 once each.
+    let steps: Vec<u64> = std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["step"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(steps, (1..=8).map(|i| i * 5).collect::<Vec<_>>());
+
+    // `sample` takes the newest checkpoint whose weights load, too.
+    std::fs::write(ckpt("model", 4), &bytes[..bytes.len() / 2]).unwrap();
+    let png = dir.join("s.png");
+    let out = burn_gan(&[
+        "sample",
+        "--run",
+        path(&run),
+        "--n",
+        "4",
+        "--out",
+        path(&png),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning:") && stderr.contains("model-4.mpk"),
+        "{stderr}"
+    );
+    assert!(png.is_file());
+
+    // Every set broken: one line naming the newest file.
+    for n in [2, 3, 4] {
+        let file = ckpt("model", n);
+        if file.is_file() {
+            std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+        }
+    }
+    let err = error_line(&["train", "--resume", "--out", path(&run), "--steps", "50"]);
+    assert!(
+        err.contains("model-4.mpk") && err.contains("corrupt"),
+        "{err}"
+    );
+}

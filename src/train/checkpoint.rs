@@ -87,8 +87,15 @@ pub fn checkpoint_file(run: &Path, part: &str, n: usize) -> PathBuf {
 
 /// The newest checkpoint of `run` whose three files all exist.
 pub fn latest_checkpoint(run: &Path) -> Option<usize> {
-    let entries = std::fs::read_dir(checkpoint_dir(run)).ok()?;
-    entries
+    checkpoints(run).first().copied()
+}
+
+/// The checkpoints of `run` whose three files all exist, newest first.
+pub fn checkpoints(run: &Path) -> Vec<usize> {
+    let Ok(entries) = std::fs::read_dir(checkpoint_dir(run)) else {
+        return Vec::new();
+    };
+    let mut found: Vec<usize> = entries
         .filter_map(|e| {
             let name = e.ok()?.file_name().into_string().ok()?;
             name.strip_prefix("model-")?
@@ -101,7 +108,9 @@ pub fn latest_checkpoint(run: &Path) -> Option<usize> {
                 .iter()
                 .all(|part| checkpoint_file(run, part, n).is_file())
         })
-        .max()
+        .collect();
+    found.sort_unstable_by(|a, b| b.cmp(a));
+    found
 }
 
 #[cfg(test)]

@@ -37,13 +37,13 @@ pub mod schedule;
 pub mod step;
 pub mod strategy;
 
-pub use checkpoint::{latest_checkpoint, write_atomically, AtomicRecorder};
+pub use checkpoint::{checkpoints, latest_checkpoint, write_atomically, AtomicRecorder};
 pub use loader::{normal_noise, truncated_normal_noise, GanLoader, SecondStream};
 pub use metrics::PlainRenderer;
 pub use optim::{gan_optimizers, GanOptimizer, OptimizerConfig};
 pub use run::{
-    fit, fit_two_domains, load_weights, metric_names, metric_points, toy_coverage, RunFiles,
-    TrainingConfig,
+    fit, fit_two_domains, load_weights, metric_names, metric_points, resumable_checkpoint,
+    toy_coverage, RunFiles, TrainingConfig,
 };
 pub use schedule::{LrDecay, LrSchedule};
 pub use step::{

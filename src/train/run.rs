@@ -805,12 +805,7 @@ where
             )));
         }
         // burn-train panics on an unreadable checkpoint: check it first, with a clear message.
-        load_weights(model.clone(), run, n, device)?;
-        let f = checkpoint_file(run, "scheduler", n);
-        if !f.is_file() {
-            return Err(Error::format(&f, "checkpoint file is missing"));
-        }
-        check_optimizer_record::<M, B>(&optimizer, run, n, device)?;
+        verify_checkpoint(&model, &optimizer, run, n, device)?;
     }
     std::fs::create_dir_all(run).map_err(|e| Error::io(run, e))?;
 
@@ -917,6 +912,64 @@ where
 
 /// Reads optimizer checkpoint `n` of `run` and checks that it holds the state of every network
 /// of `optimizer` (burn-train's loader panics on either failure).
+/// Checks that checkpoint `n` of `run` can resume `model`'s training: its weights load into the
+/// model, its optimizer holds a state for every network, its learning-rate schedule reads.
+fn verify_checkpoint<M, B>(
+    model: &M,
+    optimizer: &GanOptimizer<M, B>,
+    run: &Path,
+    n: usize,
+    device: &B::Device,
+) -> Result<()>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + Adversarial<B>,
+{
+    load_weights(model.clone(), run, n, device)?;
+    let f = checkpoint_file(run, "scheduler", n);
+    if !f.is_file() {
+        return Err(Error::format(&f, "checkpoint file is missing"));
+    }
+    Recorder::<B>::load::<usize>(&AtomicRecorder::default(), f.clone(), device).map_err(|_| {
+        Error::format(
+            &f,
+            "cannot read this learning-rate schedule checkpoint: it is corrupt",
+        )
+    })?;
+    check_optimizer_record::<M, B>(optimizer, run, n, device)
+}
+
+/// The newest checkpoint of `run` that the training of `model` with `config` can resume from
+/// (see [`fit`]), and the newer ones it cannot, each with the reason; the error of the newest
+/// when none can.
+pub fn resumable_checkpoint<B, M>(
+    model: &M,
+    config: &TrainingConfig,
+    run: &Path,
+    device: &B::Device,
+) -> Result<(usize, Vec<Error>)>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + Adversarial<B>,
+{
+    let optimizer =
+        GanOptimizer::<M, B>::new(&model.networks(), &config.optimizers).map_err(Error::Invalid)?;
+    let mut skipped = Vec::new();
+    for n in super::checkpoint::checkpoints(run) {
+        match verify_checkpoint(model, &optimizer, run, n, device) {
+            Ok(()) => return Ok((n, skipped)),
+            Err(e) => skipped.push(e),
+        }
+    }
+    match skipped.into_iter().next() {
+        Some(newest) => Err(newest),
+        None => Err(Error::Invalid(format!(
+            "{}: no complete checkpoint to resume from; train without --resume",
+            run.display()
+        ))),
+    }
+}
+
 fn check_optimizer_record<M, B>(
     optimizer: &GanOptimizer<M, B>,
     run: &Path,

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use burn::tensor::{Int, Tensor, TensorData};
 use burn_gan::data::{DataSpec, SampleKind};
 use burn_gan::train::{
-    latest_checkpoint, load_weights, normal_noise, truncated_normal_noise, Adversarial, Condition,
+    checkpoints, latest_checkpoint, load_weights, normal_noise, truncated_normal_noise,
+    Adversarial, Condition,
 };
 use burn_gan::{viz, Error};
 use burn_gan_backends::Backend;
@@ -106,9 +107,31 @@ impl<R> FamilyVisitor for Load<'_, R> {
     type Output = CliResult<R>;
 
     fn visit<F: Family>(self, config: F::Config) -> CliResult<R> {
-        let (run, n, raw_generator) = self.at;
+        let (run, _, raw_generator) = self.at;
         let device = burn_gan_backends::device();
-        let model = load_weights(F::init::<Backend>(&config, &device), run, n, &device)?;
+        // The newest checkpoint whose weights load; newer unreadable ones are named and skipped.
+        let mut skipped = Vec::new();
+        let mut loaded = None;
+        for n in checkpoints(run) {
+            match load_weights(F::init::<Backend>(&config, &device), run, n, &device) {
+                Ok(model) => {
+                    loaded = Some(model);
+                    break;
+                }
+                Err(e) => skipped.push(e),
+            }
+        }
+        let Some(model) = loaded else {
+            return Err(skipped.into_iter().next().unwrap_or_else(|| {
+                invalid(format!(
+                    "{}: the run has no complete checkpoint yet",
+                    run.display()
+                ))
+            }));
+        };
+        for e in skipped {
+            eprintln!("warning: skipping an unreadable checkpoint: {e}");
+        }
         match raw_generator {
             true => (self.f)(
                 &model.without_average().ok_or_else(self.no_average)?,

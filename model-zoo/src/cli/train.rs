@@ -9,8 +9,8 @@ use burn::tensor::backend::Backend as _;
 use burn::tensor::{Tensor, TensorData};
 use burn_gan::data::{DataSpec, ImageFolderOptions, SampleKind, Samples, Toy};
 use burn_gan::train::{
-    fit, latest_checkpoint, toy_coverage, Adversarial, NetworkId, OptimizerConfig, RunFiles,
-    TrainingConfig,
+    fit, latest_checkpoint, resumable_checkpoint, toy_coverage, Adversarial, NetworkId,
+    OptimizerConfig, RunFiles, TrainingConfig,
 };
 use burn_gan::Error;
 use burn_gan_backends::{AutodiffBackend, Backend};
@@ -474,13 +474,28 @@ impl FamilyVisitor for Train<'_> {
     fn visit<F: Family>(self, config: F::Config) -> CliResult<()> {
         let device = burn_gan_backends::device();
         let model = F::init_trainable::<AutodiffBackend>(&config, &device);
+        // Resume from the newest checkpoint that verifies, saying which newer ones are skipped.
+        let resume = match self.resume {
+            Some(_) => {
+                let (n, skipped) =
+                    resumable_checkpoint(&model, &self.rc.training, self.out, &device)?;
+                for e in skipped {
+                    eprintln!(
+                        "warning: skipping a checkpoint newer than step {}: {e}",
+                        n * self.rc.training.checkpoint_every
+                    );
+                }
+                Some(n)
+            }
+            None => None,
+        };
         let start = std::time::Instant::now();
         let trained = fit(
             model,
             self.data.clone(),
             &self.rc.training,
             self.out,
-            self.resume,
+            resume,
             &device,
         )?;
         println!("trained in {:.1} s", start.elapsed().as_secs_f64());
