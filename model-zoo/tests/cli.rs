@@ -237,9 +237,24 @@ fn train_sample_and_interpolate_a_short_image_run() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // `sample` names it and takes the newest checkpoint that loads; with none, one error line.
     std::fs::copy(
         toy.join("checkpoint/model-1.mpk"),
         run.join("checkpoint/model-2.mpk"),
+    )
+    .unwrap();
+    let out = burn_gan(&["sample", "--run", path(&run), "--out", path(&grid)]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.starts_with("warning:")
+            && stderr.contains("model-2.mpk")
+            && stderr.contains("another model"),
+        "{stderr}"
+    );
+    std::fs::copy(
+        toy.join("checkpoint/model-1.mpk"),
+        run.join("checkpoint/model-1.mpk"),
     )
     .unwrap();
     let err = error_line(&["sample", "--run", path(&run), "--out", path(&grid)]);
@@ -1492,6 +1507,33 @@ fn set_and_config_drive_a_run_and_resume_refuses_changed_settings() {
             assert!(err.contains(needle), "{args:?}: {err}");
         }
     }
+
+    // A bad value inside a file is blamed on the file, not on the flag of the same name.
+    let mut broken = c.clone();
+    broken["training"]["batch_size"] = 0.into();
+    let bad = dir.join("bad-config.json");
+    std::fs::write(&bad, serde_json::to_string(&broken).unwrap()).unwrap();
+    let err = error_line(&[
+        "train",
+        "--config",
+        path(&bad),
+        "--out",
+        path(&dir.join("b")),
+    ]);
+    assert!(
+        err.contains("bad-config.json") && err.contains("correct the file"),
+        "{err}"
+    );
+    std::fs::write(
+        second.join("config.json"),
+        serde_json::to_string(&broken).unwrap(),
+    )
+    .unwrap();
+    let err = error_line(&["train", "--resume", "--out", path(&second), "--steps", "9"]);
+    assert!(
+        err.contains("config.json") && err.contains("batch"),
+        "{err}"
+    );
 }
 
 /// Checkpoints more often than log lines work; a run folder is held by one `train` at a time,

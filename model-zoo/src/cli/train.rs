@@ -110,7 +110,11 @@ pub(crate) struct TrainArgs {
 /// model settings, the family's training defaults and the training flags.
 fn new_run(args: &TrainArgs) -> CliResult<(RunConfig, Samples)> {
     let base = match &args.config {
-        Some(path) => Some(read_run_config(path)?),
+        Some(path) => {
+            let base = read_run_config(path)?;
+            check_file_training(&base.training, path)?;
+            Some(base)
+        }
         None => None,
     };
     let name = args
@@ -199,6 +203,17 @@ fn new_run(args: &TrainArgs) -> CliResult<(RunConfig, Samples)> {
         test_data: args.test_data.clone().or(base.and_then(|b| b.test_data)),
     };
     Ok((rc, data))
+}
+
+/// The training settings of a configuration file, checked before any flag changes them, so that
+/// a bad value is blamed on the file and not on a flag of the same name.
+fn check_file_training(training: &TrainingConfig, file: &Path) -> CliResult<()> {
+    training.validate().map_err(|e| {
+        Error::format(
+            file,
+            format!("invalid training settings ({e}); correct the file"),
+        )
+    })
 }
 
 /// The generic training flags.
@@ -308,6 +323,7 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
             invalid("--resume needs --out <run folder> to know which run to continue")
         })?;
         let mut rc = read_run_config(&out)?;
+        check_file_training(&rc.training, &out.join("config.json"))?;
         if let Some(model) = args.model.as_ref().filter(|m| **m != rc.model_name) {
             return Err(invalid(format!(
                 "{} holds a `{}` run, not `{model}`; resume it without a model name or pick another --out",
