@@ -1627,6 +1627,15 @@ fn a_run_folder_is_held_by_one_train_and_a_closed_stdout_does_not_stop_it() {
     let metrics = std::fs::read_to_string(piped.join("metrics.jsonl")).unwrap();
     assert_eq!(metrics.lines().count(), 60);
 
+    // Checkpoints without their config.json: no loop between "pass --resume" and "is this a
+    // run folder?".
+    std::fs::remove_file(piped.join("config.json")).unwrap();
+    let err = error_line(&["train", "gan", "--out", path(&piped)]);
+    assert!(
+        err.contains("no config.json") && !err.contains("pass --resume"),
+        "{err}"
+    );
+
     let file = dir.join("a-file");
     std::fs::write(&file, b"not a folder").unwrap();
     let err = error_line(&["train", "gan", "--out", path(&file)]);

@@ -374,6 +374,12 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
         })?)
     } else {
         if latest_checkpoint(&out).is_some() {
+            if !out.join("config.json").is_file() {
+                return Err(invalid(format!(
+                    "{} holds checkpoints but no config.json, so its run cannot be continued; choose another --out, or delete the folder",
+                    out.display()
+                )));
+            }
             return Err(invalid(format!(
                 "{} already holds a run; pass --resume to continue it, or choose another --out",
                 out.display()
