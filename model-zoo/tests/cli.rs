@@ -1788,3 +1788,24 @@ fn resume_skips_a_corrupt_newest_checkpoint_and_says_so() {
         "{err}"
     );
 }
+
+/// The README's first command, twice: without --out, the second run gets a folder of its own.
+#[test]
+fn runs_without_out_get_numbered_folders() {
+    let dir = scratch("numbered");
+    for _ in 0..2 {
+        let out = Command::new(env!("CARGO_BIN_EXE_burn-gan"))
+            .args(["train", "gan", "--steps", "2", "--batch", "16"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for run in ["runs/gan-ring8", "runs/gan-ring8-2"] {
+        assert!(dir.join(run).join("config.json").is_file(), "{run}");
+    }
+}

@@ -69,7 +69,7 @@ pub(crate) struct TrainArgs {
     /// Run seed (weights, batch order, noise).
     #[arg(long)]
     seed: Option<u64>,
-    /// Run folder (default runs/<model>-<data>).
+    /// Run folder (default runs/<model>-<data>, or -2, -3, ... when that exists).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
     /// Continue the run in --out from its latest checkpoint (with its config.json; only --steps may change).
@@ -352,12 +352,16 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
         new_run(&args)?
     };
     run_config.training.validate()?;
+    // Without --out, a new run never meets an earlier one: runs/<model>-<data>, then -2, -3, ...
     let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("runs").join(format!(
-            "{}-{}",
-            run_config.model_name,
-            data_name(&run_config.data)
-        ))
+        let base = format!("{}-{}", run_config.model_name, data_name(&run_config.data));
+        (1..)
+            .map(|k| match k {
+                1 => PathBuf::from("runs").join(&base),
+                k => PathBuf::from("runs").join(format!("{base}-{k}")),
+            })
+            .find(|dir| !dir.exists())
+            .expect("some numbered folder is free")
     });
     if out.exists() && !out.is_dir() {
         return Err(invalid(format!(
