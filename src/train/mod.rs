@@ -28,22 +28,27 @@
 
 pub mod checkpoint;
 pub mod ema;
+mod files;
 pub mod history;
 pub mod loader;
 pub mod metrics;
+mod objective;
 pub mod optim;
+mod output;
+mod resume;
 pub mod run;
 pub mod schedule;
 pub mod step;
 pub mod strategy;
 
 pub use checkpoint::{checkpoints, latest_checkpoint, write_atomically, AtomicRecorder};
+pub use files::RunFiles;
 pub use loader::{normal_noise, truncated_normal_noise, GanLoader, SecondStream};
 pub use metrics::PlainRenderer;
 pub use optim::{gan_optimizers, GanOptimizer, OptimizerConfig};
+pub use resume::resumable_checkpoint;
 pub use run::{
-    fit, fit_two_domains, load_weights, metric_names, metric_points, resumable_checkpoint,
-    toy_coverage, RunFiles, TrainingConfig,
+    fit, fit_two_domains, load_weights, metric_names, metric_points, toy_coverage, TrainingConfig,
 };
 pub use schedule::{LrDecay, LrSchedule};
 pub use step::{

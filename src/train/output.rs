@@ -1,0 +1,140 @@
+//! What a training phase reports: its losses and statistics, read lazily by the dashboard and
+//! once per phase by the loop.
+
+use burn::tensor::{backend::Backend, Tensor};
+use burn::train::ItemLazy;
+use serde::Serialize;
+
+use super::step::Phase;
+
+/// What a phase reports. Tensors are detached scalars (`[1]`), read lazily by the dashboard.
+#[derive(Clone, Debug)]
+pub struct GanOutput<B: Backend> {
+    /// The phase that produced this output (`None` for a validation pass).
+    pub phase: Option<Phase>,
+    /// The discriminator's loss.
+    pub loss_d: Option<Tensor<B, 1>>,
+    /// The generator's loss.
+    pub loss_g: Option<Tensor<B, 1>>,
+    /// Mean `D(x)` on real samples, as a probability.
+    pub d_real: Option<Tensor<B, 1>>,
+    /// Mean `D(G(z))` on generated samples, as a probability.
+    pub d_fake: Option<Tensor<B, 1>>,
+    /// Further named scalars a model family reports (penalties, auxiliary losses).
+    pub extra: Vec<(&'static str, Tensor<B, 1>)>,
+    /// The number of samples in the batch.
+    pub batch_size: usize,
+    /// The (detached) generated batch of a discriminator phase, for regularisers the training
+    /// step adds (the gradient penalty's interpolates). Not reported.
+    pub fake: Option<Tensor<B, 4>>,
+}
+
+impl<B: Backend> GanOutput<B> {
+    /// An output with no statistics yet.
+    pub fn new(phase: Option<Phase>, batch_size: usize) -> Self {
+        Self {
+            phase,
+            loss_d: None,
+            loss_g: None,
+            d_real: None,
+            d_fake: None,
+            extra: Vec::new(),
+            batch_size,
+            fake: None,
+        }
+    }
+
+    /// This output's statistics, with those it lacks taken from `other` (validation merges the
+    /// outputs of a step's phases this way).
+    pub fn merge(self, other: GanOutput<B>) -> Self {
+        let mut extra = self.extra;
+        for (name, value) in other.extra {
+            if !extra.iter().any(|(n, _)| *n == name) {
+                extra.push((name, value));
+            }
+        }
+        Self {
+            phase: self.phase.or(other.phase),
+            loss_d: self.loss_d.or(other.loss_d),
+            loss_g: self.loss_g.or(other.loss_g),
+            d_real: self.d_real.or(other.d_real),
+            d_fake: self.d_fake.or(other.d_fake),
+            extra,
+            batch_size: self.batch_size,
+            fake: self.fake.or(other.fake),
+        }
+    }
+
+    /// Reads the scalars (a device synchronisation).
+    pub fn stats(&self) -> GanStats {
+        let read = |t: &Option<Tensor<B, 1>>| t.as_ref().map(|t| scalar(t));
+        GanStats {
+            phase: self.phase,
+            loss_d: read(&self.loss_d),
+            loss_g: read(&self.loss_g),
+            d_real: read(&self.d_real),
+            d_fake: read(&self.d_fake),
+            extra: self.extra.iter().map(|(k, t)| (*k, scalar(t))).collect(),
+            batch_size: self.batch_size,
+        }
+    }
+}
+
+fn scalar<B: Backend>(t: &Tensor<B, 1>) -> f64 {
+    t.clone()
+        .into_data()
+        .iter::<f64>()
+        .next()
+        .unwrap_or(f64::NAN)
+}
+
+/// The scalars of a [`GanOutput`], read back from the device.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct GanStats {
+    /// The phase (`None` for validation).
+    pub phase: Option<Phase>,
+    /// The discriminator's loss.
+    pub loss_d: Option<f64>,
+    /// The generator's loss.
+    pub loss_g: Option<f64>,
+    /// Mean `D(x)`.
+    pub d_real: Option<f64>,
+    /// Mean `D(G(z))`.
+    pub d_fake: Option<f64>,
+    /// Further named scalars.
+    pub extra: Vec<(&'static str, f64)>,
+    /// The batch size.
+    pub batch_size: usize,
+}
+
+impl GanStats {
+    /// All named values, the fixed ones first.
+    pub fn values(&self) -> Vec<(&'static str, f64)> {
+        let mut out = Vec::new();
+        for (name, v) in [
+            ("loss_d", self.loss_d),
+            ("loss_g", self.loss_g),
+            ("d_real", self.d_real),
+            ("d_fake", self.d_fake),
+        ] {
+            if let Some(v) = v {
+                out.push((name, v));
+            }
+        }
+        out.extend(self.extra.iter().copied());
+        out
+    }
+
+    /// The first value that is NaN or infinite, if any.
+    pub fn first_non_finite(&self) -> Option<(&'static str, f64)> {
+        self.values().into_iter().find(|(_, v)| !v.is_finite())
+    }
+}
+
+impl<B: Backend> ItemLazy for GanOutput<B> {
+    type ItemSync = GanStats;
+
+    fn sync(self) -> GanStats {
+        self.stats()
+    }
+}
