@@ -10,6 +10,7 @@
 //! | `dcgan` | [`dcgan::Dcgan`]: convolutional, batch norm | Radford et al. 2015 |
 //! | `sgan`, `sgan-fm`, `sgan-supervised` | [`sgan::Sgan`]: a discriminator that is also a classifier | Odena 2016; Salimans et al. 2016 |
 //! | `cgan`, `acgan` | [`conditional::Conditional`]: class-conditional DCGAN networks | Mirza and Osindero 2014; Odena et al. 2017 |
+//! | `vaegan`, `vae` | [`vaegan::Vaegan`]: encoder, DCGAN decoder and discriminator | Larsen et al. 2016; Kingma and Welling 2014 |
 #![warn(missing_docs)]
 
 pub mod bench;
@@ -19,6 +20,7 @@ pub mod dcgan;
 pub mod gan;
 pub mod registry;
 pub mod sgan;
+pub mod vaegan;
 
 pub use registry::{Family, FamilyVisitor, ModelSpec, Preset};
 

@@ -141,6 +141,7 @@ families! {
     crate::dcgan::DcganFamily,
     crate::conditional::ConditionalFamily,
     crate::sgan::SganFamily,
+    crate::vaegan::VaeganFamily,
 }
 // ANCHOR_END: registry
 

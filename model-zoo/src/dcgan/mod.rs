@@ -381,6 +381,11 @@ impl<B: Backend> Generator<B> {
         self.project.weight.id
     }
 
+    #[cfg(test)]
+    pub(crate) fn latent_weight(&self) -> burn::tensor::TensorData {
+        self.project.weight.val().into_data()
+    }
+
     /// The forward pass with virtual batch norm: the reference noise runs in front of `z`, every
     /// normalisation takes its statistics from it, and its rows are dropped at the end.
     // ANCHOR: forward_virtual
@@ -451,8 +456,23 @@ impl<B: Backend> Discriminator<B> {
     /// - `x`: `[n, channels, image_size, image_size]`
     /// - output: `[n, top * s * s]`
     pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.layer_features(x, self.convs.len())
+    }
+
+    /// The number of convolutional layers.
+    pub fn depth(&self) -> usize {
+        self.convs.len()
+    }
+
+    /// The flattened output of convolutional layer `layer` (1-based, after its normalisation
+    /// and activation): `Dis_l` of VAE/GAN's learned similarity (Larsen et al. 2016).
+    ///
+    /// # Shapes
+    /// - `x`: `[n, channels, image_size, image_size]`
+    /// - output: `[n, features of layer l]`
+    pub fn layer_features(&self, x: Tensor<B, 4>, layer: usize) -> Tensor<B, 2> {
         let mut x = x;
-        for (l, conv) in self.convs.iter().enumerate() {
+        for (l, conv) in self.convs.iter().enumerate().take(layer) {
             x = match &self.spectral {
                 Some(states) => sn_conv2d(conv, &states[l], x),
                 None => conv.forward(x),
