@@ -58,6 +58,9 @@ pub struct EvalArgs {
     /// A run folder as --fake: generate with the trained generator itself, not the moving average of its weights (runs trained with --ema).
     #[arg(long)]
     raw_generator: bool,
+    /// A run folder as --fake: score its reconstructions of the --real images instead of its samples (vae, vaegan).
+    #[arg(long)]
+    reconstruct: bool,
     /// Seed of the noise when generating from a run.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -136,6 +139,29 @@ fn load_set(
     })
 }
 
+/// `--reconstruct`: the reconstructions of the real images by the model of run `spec`.
+fn reconstructed_set(spec: &str, real: &PixelSet) -> CliResult<PixelSet> {
+    let run = Path::new(spec);
+    if !run.join("config.json").is_file() {
+        return Err(invalid(format!(
+            "--reconstruct: {spec} is not a run folder (no config.json); give --fake the run of a vae or vaegan"
+        )));
+    }
+    // Back from 0..=255 levels to the [-1, 1] the models work in.
+    let images: Vec<f32> = real.pixels.iter().map(|p| p / 127.5 - 1.0).collect();
+    let values = crate::cli::reconstructions(run, &images, real.shape)?.map_err(|shape| {
+        invalid(format!(
+            "--reconstruct: the model of {spec} works on images of shape {shape:?} (channels, height, width), but the real images ({}) are {:?}",
+            real.source, real.shape
+        ))
+    })?;
+    Ok(PixelSet::from_unit_range(
+        &values,
+        real.shape,
+        format!("reconstructions of {} by {spec}", real.source),
+    ))
+}
+
 /// Progress on stderr, when stderr is a terminal (logs and scripts get only the result).
 fn progress(label: &'static str) -> impl FnMut(usize, usize) {
     use std::io::IsTerminal;
@@ -193,13 +219,16 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
         )));
     }
     let real = load_set(&args.real, channels, args.n, args.seed, false)?;
-    let fake = load_set(
-        &args.fake,
-        channels,
-        args.n.or(Some(real.len())),
-        args.seed,
-        args.raw_generator,
-    )?;
+    let fake = match args.reconstruct {
+        true => reconstructed_set(&args.fake, &real)?,
+        false => load_set(
+            &args.fake,
+            channels,
+            args.n.or(Some(real.len())),
+            args.seed,
+            args.raw_generator,
+        )?,
+    };
     if real.shape != fake.shape {
         return Err(invalid(format!(
             "the real images ({}) are {:?} (channels, height, width) but the generated ones ({}) are {:?}; compare sets of one size",

@@ -10,10 +10,12 @@ use burn_gan_zoo::registry::{presets, ModelSpec};
 use clap::{Args, Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 
+mod reconstruct;
 mod sample;
 mod settings;
 mod train;
 
+pub(crate) use reconstruct::reconstructions;
 pub(crate) use sample::{cycled_labels, with_trained};
 
 #[derive(Parser)]
@@ -42,6 +44,10 @@ enum Command {
     Sample(sample::SampleArgs),
     /// Write linear and spherical interpolation strips between random latent points.
     Interpolate(sample::InterpolateArgs),
+    /// Encode and decode real images (vae, vaegan): a picture of inputs and reconstructions, their pixel error and sharpness.
+    Reconstruct(reconstruct::ReconstructArgs),
+    /// Add a visual attribute vector (the mean code of one class minus another's) to encoded images (vae, vaegan).
+    Attribute(reconstruct::AttributeArgs),
     /// Evaluate generated images against real ones: FID, KID, IS, precision/recall, Parzen.
     Eval(crate::evaluate::EvalArgs),
     /// Train a domain classifier (features for domain FID/KID, softmax for IS).
@@ -129,6 +135,8 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Train(args)) => train::train(args),
         Some(Command::Sample(args)) => sample::sample(args),
         Some(Command::Interpolate(args)) => sample::interpolate(args),
+        Some(Command::Reconstruct(args)) => reconstruct::reconstruct(args),
+        Some(Command::Attribute(args)) => reconstruct::attribute(args),
         Some(Command::Eval(args)) => crate::evaluate::eval(args),
         Some(Command::TrainClassifier(args)) => crate::evaluate::train_classifier(args),
         Some(Command::Bench(args)) => crate::benchmark::bench(args),

@@ -152,6 +152,9 @@ pub(crate) trait Generate {
     /// Samples from the sampling generator (the weight average when there is one); `labels`
     /// for a conditional model (`None`: sample `i` gets class `i % classes`).
     fn gen(&self, z: Tensor<Backend, 2>, labels: Option<&[usize]>) -> Vec<f32>;
+    /// The means of the codes of images `x` (`[n, c, h, w]`), `[n * latent]`, for a model with
+    /// an encoder (VAE/GAN, the VAE); `None` for one without.
+    fn encode_means(&self, x: Tensor<Backend, 4>) -> Option<Vec<f32>>;
 }
 
 impl<M: Adversarial<Backend>> Generate for M {
@@ -175,6 +178,10 @@ impl<M: Adversarial<Backend>> Generate for M {
             .convert::<f32>()
             .to_vec()
             .expect("f32 samples")
+    }
+    fn encode_means(&self, x: Tensor<Backend, 4>) -> Option<Vec<f32>> {
+        let (mean, _) = self.encoder()?.encode(x);
+        Some(mean.into_data().convert::<f32>().to_vec().expect("f32 codes"))
     }
 }
 
