@@ -1809,3 +1809,226 @@ fn runs_without_out_get_numbered_folders() {
         assert!(dir.join(run).join("config.json").is_file(), "{run}");
     }
 }
+
+/// `vaegan` and `vae` train with their three and two networks, `reconstruct` draws inputs and
+/// reconstructions and measures them, `attribute` adds a class vector, `eval --reconstruct`
+/// scores reconstructions; a model without an encoder, an unlabelled set for `attribute` and bad
+/// settings get one error line each.
+#[test]
+fn vaegan_and_vae_train_reconstruct_and_refuse_bad_input() {
+    let dir = scratch("vaegan");
+    let data: Vec<u8> = (0..32 * 28 * 28).map(|i| ((i * 7) % 256) as u8).collect();
+    let labels: Vec<u8> = (0..32).map(|i| (i % 4) as u8).collect();
+    let images = dir.join("toy-images-idx3-ubyte.gz");
+    write_idx(&images, &[32, 28, 28], &data, true);
+    write_idx(&dir.join("toy-labels-idx1-ubyte.gz"), &[32], &labels, true);
+    let unlabelled = dir.join("plain-images-idx3-ubyte.gz");
+    write_idx(&unlabelled, &[32, 28, 28], &data, true);
+    let train = |model: &str, extra: &[&str]| {
+        let run = dir.join(model);
+        let mut args = vec![
+            "train",
+            model,
+            "--data",
+            path(&images),
+            "--steps",
+            "2",
+            "--batch",
+            "8",
+            "--log-every",
+            "1",
+            "--out",
+            path(&run),
+        ];
+        args.extend_from_slice(extra);
+        let out = burn_gan(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+        let last: serde_json::Value =
+            serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+        (run.to_str().unwrap().to_string(), last)
+    };
+    let (vaegan, last) = train("vaegan", &["--set", "feature_layer=1"]);
+    for key in [
+        "loss_d", "loss_g", "loss_e", "kl", "llike", "mse", "d_recon",
+    ] {
+        assert!(
+            last[key].as_f64().unwrap_or(f64::NAN).is_finite(),
+            "{key} in {last}"
+        );
+    }
+    let config = std::fs::read_to_string(Path::new(&vaegan).join("config.json")).unwrap();
+    assert!(
+        config.contains("\"encoder\"") && config.contains("\"feature_layer\": 1"),
+        "{config}"
+    );
+    let (vae, last) = train("vae", &[]);
+    assert!(last.get("loss_d").is_none(), "{last}");
+    assert!(last["loss_e"].as_f64().unwrap().is_finite(), "{last}");
+
+    for run in [&vaegan, &vae] {
+        let picture = dir.join("recon.png");
+        let out = burn_gan(&[
+            "reconstruct",
+            "--run",
+            run,
+            "--n",
+            "6",
+            "--columns",
+            "3",
+            "--json",
+            "--out",
+            path(&picture),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["images"], 6);
+        for key in [
+            "mse",
+            "sharpness_inputs",
+            "sharpness_reconstructions",
+            "sharpness_samples",
+        ] {
+            assert!(
+                report[key]
+                    .as_f64()
+                    .is_some_and(|v| v.is_finite() && v >= 0.0),
+                "{report}"
+            );
+        }
+        // Two rows of 3 inputs, each followed by a row of reconstructions: 4 rows of 28 pixels.
+        let img = image::open(&picture).unwrap();
+        // (28 pixels and a 2-pixel border per image.)
+        assert_eq!(
+            ((img.width() - 2) / 30, (img.height() - 2) / 30),
+            (3, 4),
+            "{}x{}",
+            img.width(),
+            img.height()
+        );
+    }
+    let out = burn_gan(&[
+        "attribute",
+        "--run",
+        &vaegan,
+        "--from",
+        "1",
+        "--to",
+        "2",
+        "--n",
+        "3",
+        "--steps",
+        "4",
+        "--out",
+        path(&dir.join("attr.png")),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("attr.png").is_file());
+    let fid = eval_json(&[
+        "eval",
+        "--real",
+        path(&images),
+        "--fake",
+        &vae,
+        "--reconstruct",
+        "--features",
+        "fashion",
+        "--metrics",
+        "fid",
+        "--json",
+    ]);
+    assert!(fid["fid"].as_f64().is_some_and(f64::is_finite), "{fid}");
+    assert!(
+        fid["fake"]
+            .as_str()
+            .unwrap()
+            .starts_with("reconstructions of"),
+        "{fid}"
+    );
+
+    // A model without an encoder.
+    let dcgan = dir.join("dcgan");
+    let out = burn_gan(&[
+        "train",
+        "dcgan28",
+        "--data",
+        path(&images),
+        "--steps",
+        "1",
+        "--batch",
+        "8",
+        "--out",
+        path(&dcgan),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = error_line(&["reconstruct", "--run", path(&dcgan)]);
+    assert!(
+        err.contains("has no encoder") && err.contains("vaegan"),
+        "{err}"
+    );
+    let err = error_line(&[
+        "eval",
+        "--real",
+        path(&images),
+        "--fake",
+        path(&dcgan),
+        "--reconstruct",
+        "--features",
+        "fashion",
+    ]);
+    assert!(err.contains("has no encoder"), "{err}");
+    let err = error_line(&[
+        "attribute",
+        "--run",
+        &vaegan,
+        "--data",
+        path(&unlabelled),
+        "--from",
+        "0",
+        "--to",
+        "1",
+    ]);
+    assert!(err.contains("need labels"), "{err}");
+    let err = error_line(&["attribute", "--run", &vaegan, "--from", "0", "--to", "7"]);
+    assert!(
+        err.contains("--to 7") && err.contains("classes 0 to 3"),
+        "{err}"
+    );
+    for (setting, words) in [
+        ("gamma=-1", "gamma -1"),
+        ("feature_layer=5", "use 1 to 2"),
+        ("adversarial=false", "reconstruction=pixels"),
+    ] {
+        let err = error_line(&[
+            "train",
+            "vaegan",
+            "--data",
+            path(&images),
+            "--steps",
+            "1",
+            "--set",
+            setting,
+            "--out",
+            path(&dir.join("bad")),
+        ]);
+        assert!(err.contains(words), "{setting}: {err}");
+    }
+    let err = error_line(&["train", "vaegan", "--data", "ring8", "--steps", "1"]);
+    assert!(err.contains("needs image data"), "{err}");
+}

@@ -98,7 +98,8 @@ fn encode(
     let mut codes = Vec::new();
     for chunk in images.chunks(250 * per) {
         let n = chunk.len() / per;
-        let x = Tensor::<Backend, 4>::from_data(TensorData::new(chunk.to_vec(), [n, c, h, w]), &device);
+        let x =
+            Tensor::<Backend, 4>::from_data(TensorData::new(chunk.to_vec(), [n, c, h, w]), &device);
         codes.extend(model.encode_means(x).ok_or_else(|| {
             invalid(format!(
                 "{} holds a `{}` run, which has no encoder; reconstructions and attribute vectors need a vae or vaegan run",
@@ -168,9 +169,15 @@ pub(crate) fn reconstruct(args: ReconstructArgs) -> CliResult<()> {
             let end = (start + args.columns).min(shown);
             let row = |v: &[f32]| v[start * per..end * per].to_vec();
             grid.extend(row(inputs));
-            grid.extend(std::iter::repeat_n(-1.0, (args.columns - (end - start)) * per));
+            grid.extend(std::iter::repeat_n(
+                -1.0,
+                (args.columns - (end - start)) * per,
+            ));
             grid.extend(row(&recon));
-            grid.extend(std::iter::repeat_n(-1.0, (args.columns - (end - start)) * per));
+            grid.extend(std::iter::repeat_n(
+                -1.0,
+                (args.columns - (end - start)) * per,
+            ));
         }
         viz::image_grid(&grid, rc.data_shape, args.columns, &args.out)?;
         // Pixel error in [0, 1] units: (a - b)² / 4 for values in [-1, 1].
@@ -217,7 +224,10 @@ pub(crate) fn attribute(args: AttributeArgs) -> CliResult<()> {
         ));
     }
     if !args.strength.is_finite() {
-        return Err(invalid(format!("--strength {}: use a finite number", args.strength)));
+        return Err(invalid(format!(
+            "--strength {}: use a finite number",
+            args.strength
+        )));
     }
     with_trained(&args.run, false, &mut |model, rc| {
         let data = run_images(&args.data, rc)?;

@@ -181,7 +181,12 @@ impl<M: Adversarial<Backend>> Generate for M {
     }
     fn encode_means(&self, x: Tensor<Backend, 4>) -> Option<Vec<f32>> {
         let (mean, _) = self.encoder()?.encode(x);
-        Some(mean.into_data().convert::<f32>().to_vec().expect("f32 codes"))
+        Some(
+            mean.into_data()
+                .convert::<f32>()
+                .to_vec()
+                .expect("f32 codes"),
+        )
     }
 }
 
