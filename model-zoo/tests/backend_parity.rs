@@ -1,5 +1,6 @@
-//! One DCGAN training step on the selected backend gives the losses and updated parameters of
-//! ndarray, the reference.
+//! One training step on the selected backend gives the losses and updated parameters of ndarray,
+//! the reference: a DCGAN step (discriminator and generator phases) and a VAE/GAN step (its
+//! discriminator, encoder and decoder phases).
 //!
 //! The selected backend is the one the cargo features pick (burn-gan-backends): flex by default,
 //! so `cargo test` checks burn-gan's flex fork; with `--features wgpu` it is wgpu, which on a
@@ -14,9 +15,10 @@ use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 use burn_gan::train::{
-    normal_noise, train_step, GanBatch, GanOptimizer, OptimizerConfig, Phase, StepInfo,
+    normal_noise, train_step, Adversarial, GanBatch, GanOptimizer, OptimizerConfig, Phase, StepInfo,
 };
 use burn_gan_zoo::dcgan::{Dcgan, DcganConfig};
+use burn_gan_zoo::vaegan::{Vaegan, VaeganConfig};
 
 struct Flatten(Vec<f32>);
 
@@ -39,30 +41,37 @@ fn flat<B: Backend, M: Module<B>>(m: &M) -> Vec<f32> {
     f.0
 }
 
-/// Runs a discriminator phase then a generator phase; returns the two losses and the parameters.
-fn step<B: AutodiffBackend>(model: Dcgan<B>, device: &B::Device) -> (f32, f32, Vec<f32>) {
+/// A fixed batch of 16 gray 28x28 images for `phase`, with noise of width `latent` from `seed`.
+fn batch<B: Backend>(phase: Phase, seed: u64, latent: usize, device: &B::Device) -> GanBatch<B> {
     let n = 16;
     let real: Vec<f32> = (0..n * 28 * 28)
         .map(|i| ((i * 37 % 255) as f32 / 127.5) - 1.0)
         .collect();
-    let batch = |phase, seed| GanBatch {
+    GanBatch {
         phase,
         step: StepInfo::default(),
-        real: Tensor::from_data(TensorData::new(real.clone(), [n, 1, 28, 28]), device),
+        real: Tensor::from_data(TensorData::new(real, [n, 1, 28, 28]), device),
         labels: None,
-        z: normal_noise(n, 100, seed, device),
+        z: normal_noise(n, latent, seed, device),
         input: None,
         second: None,
         seed,
-    };
-    // Plain SGD: an update proportional to the gradient keeps backend rounding differences
-    // proportional too. (Adam's first step is lr * g / |g|, which turns a gradient of 1e-9 on one
-    // backend and -1e-9 on the other into updates of +lr and -lr.)
-    let sgd = OptimizerConfig::Sgd {
-        lr: 0.01,
-        momentum: 0.0,
-        nesterov: false,
-    };
+    }
+}
+
+/// Plain SGD: an update proportional to the gradient keeps backend rounding differences
+/// proportional too. (Adam's first step is lr * g / |g|, which turns a gradient of 1e-9 on one
+/// backend and -1e-9 on the other into updates of +lr and -lr.)
+const SGD: OptimizerConfig = OptimizerConfig::Sgd {
+    lr: 0.01,
+    momentum: 0.0,
+    nesterov: false,
+};
+
+/// Runs a discriminator phase then a generator phase; returns the two losses and the parameters.
+fn step<B: AutodiffBackend>(model: Dcgan<B>, device: &B::Device) -> (f32, f32, Vec<f32>) {
+    let batch = |phase, seed| batch(phase, seed, 100, device);
+    let sgd = SGD;
     let mut optim = GanOptimizer::<Dcgan<B>, B>::for_gan(&sgd, &sgd);
     let out = train_step(&model, batch(Phase::DISCRIMINATOR, 1));
     let loss_d = out.item.stats().loss_d.unwrap() as f32;
@@ -73,70 +82,161 @@ fn step<B: AutodiffBackend>(model: Dcgan<B>, device: &B::Device) -> (f32, f32, V
     (loss_d, loss_g, flat(&model.valid()))
 }
 
-#[test]
-fn one_dcgan_step_on_the_selected_backend_matches_ndarray() {
-    type Cpu = Autodiff<NdArray<f32>>;
-    type Gpu = burn_gan_backends::AutodiffBackend;
-    eprintln!("selected backend: {}", burn_gan_backends::NAME);
-    let cpu = Default::default();
-    let gpu = Default::default();
-    Cpu::seed(&cpu, 5);
-    let config = DcganConfig::dcgan28();
-    // Same initial weights on both backends, through a serialised record.
+/// The same initial weights on both backends, through a serialised record.
+fn load_both<M1, M2>(
+    init_cpu: impl Fn(&burn::tensor::Device<Cpu>) -> M1,
+    init_gpu: impl Fn(&burn::tensor::Device<Gpu>) -> M2,
+) -> (M1, M2)
+where
+    M1: Module<Cpu>,
+    M2: Module<Gpu>,
+{
+    let (cpu, gpu) = (Default::default(), Default::default());
     let recorder = BinBytesRecorder::<FullPrecisionSettings>::default();
-    let bytes =
-        Recorder::<Cpu>::record(&recorder, config.init::<Cpu>(&cpu).into_record(), ()).unwrap();
-    let load = |device| Recorder::<Cpu>::load(&recorder, bytes.clone(), device).unwrap();
-    let model_cpu = config.init::<Cpu>(&cpu).load_record(load(&cpu));
-    let record = Recorder::<Gpu>::load(&recorder, bytes.clone(), &gpu).unwrap();
-    let model_gpu = config.init::<Gpu>(&gpu).load_record(record);
-    let p0 = flat(&model_cpu.valid());
-    assert_eq!(p0, flat(&model_gpu.valid()));
+    let bytes = Recorder::<Cpu>::record(&recorder, init_cpu(&cpu).into_record(), ()).unwrap();
+    let record = Recorder::<Cpu>::load(&recorder, bytes.clone(), &cpu).unwrap();
+    let model_cpu = init_cpu(&cpu).load_record(record);
+    let record = Recorder::<Gpu>::load(&recorder, bytes, &gpu).unwrap();
+    let model_gpu = init_gpu(&gpu).load_record(record);
+    (model_cpu, model_gpu)
+}
 
-    let (d_cpu, g_cpu, p_cpu) = step(model_cpu, &cpu);
-    let (d_gpu, g_gpu, p_gpu) = step(model_gpu, &gpu);
+/// Asserts that the losses agree to `tolerance` relative and the parameter updates to 1e-3
+/// relative (L2), printing both.
+fn assert_parity(
+    what: &str,
+    tolerance: f32,
+    losses: [(&str, f32, f32); 3],
+    p0: &[f32],
+    p_cpu: &[f32],
+    p_gpu: &[f32],
+) {
     let name = burn_gan_backends::NAME;
-    eprintln!("loss_d ndarray {d_cpu} {name} {d_gpu}; loss_g ndarray {g_cpu} {name} {g_gpu}");
-    // f32 kernels differ in summation order: agreement to 1e-4 relative.
-    assert!(
-        (d_cpu - d_gpu).abs() < 1e-4 * d_cpu.abs(),
-        "loss_d {d_cpu} vs {d_gpu}"
-    );
-    assert!(
-        (g_cpu - g_gpu).abs() < 1e-4 * g_cpu.abs(),
-        "loss_g {g_cpu} vs {g_gpu}"
-    );
+    for (loss, cpu, gpu) in losses {
+        if loss.is_empty() {
+            continue;
+        }
+        eprintln!("{what} {loss}: ndarray {cpu} {name} {gpu}");
+        // f32 kernels differ in summation order.
+        assert!(
+            (cpu - gpu).abs() < tolerance * cpu.abs(),
+            "{what} {loss} {cpu} vs {gpu}"
+        );
+    }
     // Compare the updates (not only the parameters, which mostly keep their shared start): the
     // relative L2 distance between the two backends' updates.
     let sq = |v: f32| (v as f64) * (v as f64);
     let update: f64 = p_cpu
         .iter()
-        .zip(&p0)
+        .zip(p0)
         .map(|(a, b)| sq(a - b))
         .sum::<f64>()
         .sqrt();
     let diff: f64 = p_cpu
         .iter()
-        .zip(&p_gpu)
+        .zip(p_gpu)
         .map(|(a, b)| sq(a - b))
         .sum::<f64>()
         .sqrt();
     let max_diff = p_cpu
         .iter()
-        .zip(&p_gpu)
+        .zip(p_gpu)
         .map(|(a, b)| (a - b).abs())
         .fold(0.0f32, f32::max);
     eprintln!(
-        "update norm {update:e}; backends differ by {diff:e} (relative {:e}), at most {max_diff:e} per parameter",
+        "{what}: update norm {update:e}; backends differ by {diff:e} (relative {:e}), at most {max_diff:e} per parameter",
         diff / update
     );
     assert!(
         update > 1e-2,
-        "the step barely moved the parameters ({update})"
+        "{what}: the step barely moved the parameters ({update})"
     );
     assert!(
         diff < 1e-3 * update,
-        "the updates differ by {:e} relative",
+        "{what}: the updates differ by {:e} relative",
         diff / update
+    );
+}
+
+type Cpu = Autodiff<NdArray<f32>>;
+type Gpu = burn_gan_backends::AutodiffBackend;
+
+/// The tests seed ndarray's global generator: one at a time, so each sees its own seed.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[test]
+fn one_dcgan_step_on_the_selected_backend_matches_ndarray() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    eprintln!("selected backend: {}", burn_gan_backends::NAME);
+    let (cpu, gpu) = (Default::default(), Default::default());
+    Cpu::seed(&cpu, 5);
+    let config = DcganConfig::dcgan28();
+    let (model_cpu, model_gpu) = load_both(|d| config.init::<Cpu>(d), |d| config.init::<Gpu>(d));
+    let p0 = flat(&model_cpu.valid());
+    assert_eq!(p0, flat(&model_gpu.valid()));
+    let (d_cpu, g_cpu, p_cpu) = step(model_cpu, &cpu);
+    let (d_gpu, g_gpu, p_gpu) = step(model_gpu, &gpu);
+    assert_parity(
+        "dcgan28",
+        1e-4,
+        [
+            ("loss_d", d_cpu, d_gpu),
+            ("loss_g", g_cpu, g_gpu),
+            ("", 0.0, 0.0),
+        ],
+        &p0,
+        &p_cpu,
+        &p_gpu,
+    );
+}
+
+/// Runs VAE/GAN's discriminator, encoder and decoder phases with SGD on each network (at a tenth
+/// of the DCGAN test's rate: three phases in a row amplify the first one's rounding differences
+/// through the discriminator the next two see); returns the three losses and the parameters.
+fn vaegan_step<B: AutodiffBackend>(
+    mut model: Vaegan<B>,
+    device: &B::Device,
+) -> ([f32; 3], Vec<f32>) {
+    let networks = model.networks();
+    let configs = networks
+        .iter()
+        .map(|n| (n.name().to_string(), SGD.with_lr(1e-3)))
+        .collect();
+    let mut optim = GanOptimizer::<Vaegan<B>, B>::new(&networks, &configs).unwrap();
+    let mut losses = [0.0; 3];
+    for (i, phase) in model.phases(&StepInfo::default()).into_iter().enumerate() {
+        let out = train_step(&model, batch(phase, 10 + i as u64, 128, device));
+        let stats = out.item.stats();
+        let values = stats.values();
+        let loss = ["loss_d", "loss_e", "loss_g"][i];
+        losses[i] = values.iter().find(|(k, _)| *k == loss).unwrap().1 as f32;
+        model = optim.step(1.0, model, out.grads);
+    }
+    (losses, flat(&model.valid()))
+}
+
+#[test]
+fn one_vaegan_step_on_the_selected_backend_matches_ndarray() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (cpu, gpu) = (Default::default(), Default::default());
+    Cpu::seed(&cpu, 6);
+    let config = VaeganConfig::new(1, 28);
+    let (model_cpu, model_gpu) = load_both(|d| config.init::<Cpu>(d), |d| config.init::<Gpu>(d));
+    let p0 = flat(&model_cpu.valid());
+    assert_eq!(p0, flat(&model_gpu.valid()));
+    let (l_cpu, p_cpu) = vaegan_step(model_cpu, &cpu);
+    let (l_gpu, p_gpu) = vaegan_step(model_gpu, &gpu);
+    assert_parity(
+        "vaegan",
+        // The encoder's loss sums 6,272 squared feature differences per image.
+        5e-4,
+        [
+            ("loss_d", l_cpu[0], l_gpu[0]),
+            ("loss_e", l_cpu[1], l_gpu[1]),
+            ("loss_g", l_cpu[2], l_gpu[2]),
+        ],
+        &p0,
+        &p_cpu,
+        &p_gpu,
     );
 }
