@@ -2,10 +2,11 @@
 //! `burn-gan bench` and the side-by-side comparison with PyTorch (`bench/compare-pytorch.sh`).
 //!
 //! What is measured, for one model on one backend:
-//! - **training**: full training steps exactly as `burn-gan train` runs them (a discriminator
-//!   phase on a fresh real batch and fresh noise, then a generator phase on fresh noise; each
-//!   phase is forward, backward, the gradient split by network and one optimizer step, and its
-//!   scalars are read back, which synchronises the device). Throughput is generated images per
+//! - **training**: full training steps exactly as `burn-gan train` runs them (the model's phase
+//!   table: for a GAN a discriminator phase on a fresh real batch and fresh noise, then a
+//!   generator phase on fresh noise; for VAE/GAN an encoder phase between them; each phase is
+//!   forward, backward, the gradient split by network and one optimizer step, and its scalars
+//!   are read back, which synchronises the device). Throughput is generated images per
 //!   second: `batch * steps / seconds`, after warm-up steps that are not timed.
 //! - **sampling**: the generator's forward pass on the inner (non-autodiff) backend, batch 256
 //!   by default, the images read back to the host.
@@ -31,9 +32,17 @@ use serde::Serialize;
 use crate::dcgan::{DcganConfig, DcganFamily};
 use crate::gan::{GanConfig, GanFamily};
 use crate::registry::{Family, FamilyVisitor, ModelSpec};
+use crate::vaegan::{VaeganConfig, VaeganFamily};
 
 /// The models `burn-gan bench` knows, with the image shape each one generates.
-pub const BENCH_MODELS: &[&str] = &["dcgan28", "dcgan32", "dcgan64", "gan-mnist"];
+pub const BENCH_MODELS: &[&str] = &[
+    "dcgan28",
+    "dcgan32",
+    "dcgan64",
+    "gan-mnist",
+    "vaegan28",
+    "vae28",
+];
 
 /// How long and how large each measurement is.
 #[derive(Clone, Debug, Serialize)]
@@ -126,6 +135,8 @@ pub fn bench_model<B: AutodiffBackend>(
         "dcgan32" => ModelSpec::of::<DcganFamily>(&DcganConfig::dcgan32()),
         "dcgan64" => ModelSpec::of::<DcganFamily>(&DcganConfig::dcgan64()),
         "gan-mnist" => ModelSpec::of::<GanFamily>(&GanConfig::mnist()),
+        "vaegan28" => ModelSpec::of::<VaeganFamily>(&VaeganConfig::new(1, 28)),
+        "vae28" => ModelSpec::of::<VaeganFamily>(&VaeganConfig::vae(1, 28)),
         _ => {
             return Err(format!(
                 "unknown benchmark model `{name}`; available: {}",
@@ -352,6 +363,10 @@ mod tests {
         if cfg!(target_os = "linux") {
             assert!(r.train_peak_rss_mib.unwrap() > 1.0);
         }
+        // A model of three networks steps through its whole phase table.
+        let r = bench_model::<TB>("vaegan28", &options, &Default::default()).unwrap();
+        assert_eq!(r.image, [1, 28, 28]);
+        assert!(r.train_images_per_s > 0.0 && r.train_images_per_s.is_finite());
         assert!(bench_model::<TB>("nope", &options, &Default::default())
             .unwrap_err()
             .contains("dcgan28"));

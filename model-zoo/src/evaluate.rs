@@ -119,6 +119,7 @@ fn load_set(
     let options = ImageFolderOptions {
         size: None,
         channels,
+        ..Default::default()
     };
     let mut samples = DataSpec::parse(path)?.load(&options)?;
     if let Some(r) = range {
@@ -385,6 +386,7 @@ fn labelled(spec: &str) -> CliResult<LabelledPixels> {
     let mut samples = DataSpec::parse(path)?.load(&ImageFolderOptions {
         size: None,
         channels: 1,
+        ..Default::default()
     })?;
     if let Some(r) = range {
         samples = samples.select(r)?;

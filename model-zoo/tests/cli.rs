@@ -2032,3 +2032,70 @@ fn vaegan_and_vae_train_reconstruct_and_refuse_bad_input() {
     let err = error_line(&["train", "vaegan", "--data", "ring8", "--steps", "1"]);
     assert!(err.contains("needs image data"), "{err}");
 }
+
+/// Image folders with transparency are composited onto `--background` (white by default), which
+/// the run remembers; a bad colour gets one error line.
+#[test]
+fn transparent_images_train_on_the_chosen_background() {
+    let dir = scratch("alpha");
+    let data = dir.join("emoji");
+    std::fs::create_dir_all(&data).unwrap();
+    for i in 0..8u8 {
+        // A half-transparent disc of one colour on a transparent square whose hidden colour is green.
+        let img = image::RgbaImage::from_fn(32, 32, |x, y| {
+            let d = (x as i32 - 16).pow(2) + (y as i32 - 16).pow(2);
+            match d < 100 {
+                true => image::Rgba([200, 10 * i, 30, 255]),
+                false => image::Rgba([0, 255, 0, 0]),
+            }
+        });
+        img.save(data.join(format!("{i}.png"))).unwrap();
+    }
+    let run = dir.join("run");
+    let out = burn_gan(&[
+        "train",
+        "dcgan32",
+        "--data",
+        path(&data),
+        "--steps",
+        "1",
+        "--batch",
+        "4",
+        "--background",
+        "black",
+        "--out",
+        path(&run),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = std::fs::read_to_string(run.join("config.json")).unwrap();
+    assert!(config.contains("\"background\": \"black\""), "{config}");
+    let err = error_line(&[
+        "train",
+        "--resume",
+        "--out",
+        path(&run),
+        "--steps",
+        "2",
+        "--background",
+        "white",
+    ]);
+    assert!(err.contains("--background"), "{err}");
+    let err = error_line(&[
+        "train",
+        "dcgan32",
+        "--data",
+        path(&data),
+        "--steps",
+        "1",
+        "--background",
+        "orange",
+    ]);
+    assert!(
+        err.contains("--background `orange`") && err.contains("hex colour"),
+        "{err}"
+    );
+}

@@ -1,6 +1,7 @@
 //! A folder of PNG/JPEG images, optionally one sub-folder per class (torchvision's
-//! `ImageFolder` layout). Images are converted to gray or RGB, resized so the shorter side fits
-//! and centre-cropped to the requested size, and normalised to `[-1, 1]`.
+//! `ImageFolder` layout). Images with an alpha channel are composited onto a background colour
+//! (white by default), then converted to gray or RGB, resized so the shorter side fits and
+//! centre-cropped to the requested size, and normalised to `[-1, 1]`.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,9 @@ pub struct ImageFolderOptions {
     pub size: Option<(u32, u32)>,
     /// 1 (gray) or 3 (RGB).
     pub channels: usize,
+    /// The colour transparent pixels are composited onto (an image with an alpha channel, such
+    /// as an emoji, becomes `alpha * colour + (1 - alpha) * background`); white by default.
+    pub background: [u8; 3],
 }
 
 impl Default for ImageFolderOptions {
@@ -23,8 +27,50 @@ impl Default for ImageFolderOptions {
         Self {
             size: None,
             channels: 3,
+            background: WHITE,
         }
     }
+}
+
+/// The default background of images with an alpha channel.
+pub const WHITE: [u8; 3] = [255, 255, 255];
+
+/// A background colour as written on the command line: `white`, `black`, `gray`, or a hex
+/// colour `RRGGBB` (with or without `#`).
+pub fn parse_background(s: &str) -> std::result::Result<[u8; 3], String> {
+    match s {
+        "white" => return Ok(WHITE),
+        "black" => return Ok([0, 0, 0]),
+        "gray" | "grey" => return Ok([128, 128, 128]),
+        _ => {}
+    }
+    let hex = s.strip_prefix('#').unwrap_or(s);
+    let byte = |i: usize| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok();
+    match (hex.len(), byte(0), byte(2), byte(4)) {
+        (6, Some(r), Some(g), Some(b)) => Ok([r, g, b]),
+        _ => Err(format!(
+            "background `{s}`: use white, black, gray or a hex colour such as ff8800"
+        )),
+    }
+}
+
+/// `img` with its alpha channel composited onto `background` (unchanged without alpha), so that
+/// the colours hidden under transparent pixels never become data.
+pub fn composite(img: DynamicImage, background: [u8; 3]) -> DynamicImage {
+    if !img.color().has_alpha() {
+        return img;
+    }
+    let rgba = img.to_rgba8();
+    let (w, h) = rgba.dimensions();
+    let mut rgb = image::RgbImage::new(w, h);
+    for (out, px) in rgb.pixels_mut().zip(rgba.pixels()) {
+        let a = px.0[3] as u32;
+        for c in 0..3 {
+            let v = px.0[c] as u32 * a + background[c] as u32 * (255 - a);
+            out.0[c] = ((v + 127) / 255) as u8;
+        }
+    }
+    DynamicImage::ImageRgb8(rgb)
 }
 
 fn is_image(path: &Path) -> bool {
@@ -99,6 +145,8 @@ pub fn load(dir: &Path, options: &ImageFolderOptions) -> Result<Samples> {
     for (path, _) in &files {
         let img = image::open(path)
             .map_err(|e| Error::format(path, format!("cannot decode the image ({e})")))?;
+        // Composited before resizing: the filter must not blend the hidden colours in.
+        let img = composite(img, options.background);
         let img = match options.size {
             Some((w, h)) => img.resize_to_fill(w, h, FilterType::Triangle),
             None => {
@@ -170,6 +218,7 @@ mod tests {
             &ImageFolderOptions {
                 size: None,
                 channels: 1,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -187,6 +236,7 @@ mod tests {
             &ImageFolderOptions {
                 size: Some((4, 4)),
                 channels: 3,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -214,5 +264,39 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("no PNG or JPEG images"), "{err}");
+    }
+
+    #[test]
+    fn transparent_pixels_take_the_background_colour_not_their_hidden_one() {
+        let dir = scratch("alpha");
+        // Left half: opaque red. Right half: fully transparent green (the hidden colour). Middle
+        // column: half-transparent blue.
+        let img = image::RgbaImage::from_fn(4, 2, |x, _| match x {
+            0 => image::Rgba([255, 0, 0, 255]),
+            1 => image::Rgba([0, 0, 255, 128]),
+            _ => image::Rgba([0, 255, 0, 0]),
+        });
+        img.save(dir.join("e.png")).unwrap();
+        let read = |background| {
+            let options = ImageFolderOptions {
+                background,
+                ..Default::default()
+            };
+            let s = load(&dir, &options).unwrap();
+            let px = |c: usize, x: usize| ((s.values[c * 8 + x] + 1.0) * 127.5).round() as u8;
+            [0, 1, 2, 3].map(|x| [px(0, x), px(1, x), px(2, x)])
+        };
+        let white = read(WHITE);
+        assert_eq!(white[0], [255, 0, 0]);
+        assert_eq!(white[1], [127, 127, 255]); // 128/255 blue over white
+        assert_eq!(white[2], [255, 255, 255]);
+        let black = read([0, 0, 0]);
+        assert_eq!(black[1], [0, 0, 128]);
+        assert_eq!(black[3], [0, 0, 0]);
+        assert_eq!(parse_background("#ff8800"), Ok([255, 136, 0]));
+        assert_eq!(parse_background("gray"), Ok([128, 128, 128]));
+        assert!(parse_background("orange")
+            .unwrap_err()
+            .contains("hex colour"));
     }
 }

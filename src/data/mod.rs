@@ -14,7 +14,7 @@ pub mod toy;
 use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
-pub use image_folder::ImageFolderOptions;
+pub use image_folder::{parse_background, ImageFolderOptions};
 pub use toy::Toy;
 
 /// What kind of values a [`Samples`] holds.

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use burn_gan::data::{DataSpec, ImageFolderOptions, SampleKind, Samples};
+use burn_gan::data::{parse_background, DataSpec, ImageFolderOptions, SampleKind, Samples};
 use burn_gan::train::TrainingConfig;
 use burn_gan::Error;
 use burn_gan_zoo::registry::{presets, ModelSpec};
@@ -85,6 +85,9 @@ pub(crate) struct RunConfig {
     pub(crate) data: String,
     pub(crate) image_size: Option<u32>,
     pub(crate) channels: Option<usize>,
+    /// `--background` of image-folder data with transparency (absent: white).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) background: Option<String>,
     pub(crate) data_shape: [usize; 3],
     pub(crate) data_kind: SampleKind,
     pub(crate) backend: String,
@@ -165,6 +168,7 @@ pub(crate) fn load_data(
     spec: &str,
     image_size: Option<u32>,
     channels: Option<usize>,
+    background: Option<&str>,
     model: &str,
 ) -> CliResult<Samples> {
     if let Some(c) = channels {
@@ -182,6 +186,10 @@ pub(crate) fn load_data(
             .map(|s| (s, s))
             .or(preferred.map(|(_, s)| (s as u32, s as u32))),
         channels: channels.or(preferred.map(|(c, _)| c)).unwrap_or(3),
+        background: match background {
+            Some(b) => parse_background(b).map_err(|e| invalid(format!("--{e}")))?,
+            None => burn_gan::data::image_folder::WHITE,
+        },
     };
     let samples = DataSpec::parse(spec)?.load(&options)?;
     match range {

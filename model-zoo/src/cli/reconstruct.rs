@@ -75,7 +75,13 @@ pub(crate) struct AttributeArgs {
 /// The images of `spec` (default: the run's data), loaded as the run was trained.
 fn run_images(spec: &Option<String>, rc: &RunConfig) -> CliResult<Samples> {
     let spec = spec.clone().unwrap_or_else(|| rc.data.clone());
-    let data = load_data(&spec, rc.image_size, rc.channels, &rc.model_name)?;
+    let data = load_data(
+        &spec,
+        rc.image_size,
+        rc.channels,
+        rc.background.as_deref(),
+        &rc.model_name,
+    )?;
     if data.kind != SampleKind::Image || data.shape != rc.data_shape {
         return Err(invalid(format!(
             "{}: the run's model works on images of shape {:?} (channels, height, width), but these samples have shape {:?}",

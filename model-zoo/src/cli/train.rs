@@ -102,6 +102,9 @@ pub(crate) struct TrainArgs {
     /// Channels for image-folder images: 1 (gray) or 3 (RGB).
     #[arg(long)]
     channels: Option<usize>,
+    /// The colour transparent pixels of image-folder images (emoji, icons) are composited onto: white (default), black, gray or a hex colour such as ff8800.
+    #[arg(long)]
+    background: Option<String>,
     #[command(flatten)]
     settings: ModelFlags,
 }
@@ -129,7 +132,11 @@ fn new_run(args: &TrainArgs) -> CliResult<(RunConfig, Samples)> {
         .unwrap_or_else(|| "ring8".into());
     let image_size = args.image_size.or(base.as_ref().and_then(|b| b.image_size));
     let channels = args.channels.or(base.as_ref().and_then(|b| b.channels));
-    let data = load_data(&spec, image_size, channels, &name)?;
+    let background = args
+        .background
+        .clone()
+        .or(base.as_ref().and_then(|b| b.background.clone()));
+    let data = load_data(&spec, image_size, channels, background.as_deref(), &name)?;
     let (mut model, from_file) = match &base {
         Some(b) if b.model_name != name => {
             return Err(invalid(format!(
@@ -197,6 +204,7 @@ fn new_run(args: &TrainArgs) -> CliResult<(RunConfig, Samples)> {
         data: spec,
         image_size,
         channels,
+        background,
         data_shape: data.shape,
         data_kind: data.kind,
         backend: burn_gan_backends::NAME.into(),
@@ -302,8 +310,8 @@ fn changes_settings(args: &TrainArgs) -> Option<&'static str> {
         (args.labelled.is_some(), "--labelled"),
         (args.seed.is_some(), "--seed"),
         (
-            args.image_size.is_some() || args.channels.is_some(),
-            "--image-size/--channels",
+            args.image_size.is_some() || args.channels.is_some() || args.background.is_some(),
+            "--image-size/--channels/--background",
         ),
         (args.checkpoint_every.is_some(), "--checkpoint-every"),
         (args.log_every.is_some(), "--log-every"),
@@ -343,7 +351,13 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
         if let Some(s) = args.steps {
             rc.training.steps = s;
         }
-        let data = load_data(&rc.data, rc.image_size, rc.channels, &rc.model_name)?;
+        let data = load_data(
+            &rc.data,
+            rc.image_size,
+            rc.channels,
+            rc.background.as_deref(),
+            &rc.model_name,
+        )?;
         rc.model
             .check_data(&data)
             .map_err(|e| invalid(format!("{}: {e}", out.join("config.json").display())))?;
