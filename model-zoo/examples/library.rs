@@ -1,5 +1,6 @@
 //! Using burn-gan as a library: train the original GAN on ring8 into a run folder and measure
-//! its mode coverage. `cargo run --release -p burn-gan-zoo --example library`
+//! its mode coverage; then encode and decode images with a VAE/GAN (trained weights from a run
+//! folder when one is given). `cargo run --release -p burn-gan-zoo --example library [VAEGAN_RUN]`
 
 use std::path::Path;
 use std::sync::Arc;
@@ -40,6 +41,42 @@ fn main() -> Result<(), burn_gan::Error> {
         coverage.modes_covered,
         100.0 * coverage.high_quality
     );
-    Ok(())
+    autoencode(std::env::args().nth(1).as_deref())
 }
 // ANCHOR_END: library
+
+// ANCHOR: vaegan
+/// A VAE/GAN as a plain module: encode images to codes, decode codes to images, sample the prior.
+/// `run`: a `burn-gan train vaegan` run folder on 28x28 gray images whose latest weights to load.
+fn autoencode(run: Option<&str>) -> Result<(), burn_gan::Error> {
+    use burn::tensor::{Distribution, Tensor};
+    use burn_gan::train::{latest_checkpoint, load_weights, Adversarial, Condition, Encoder};
+    use burn_gan_zoo::vaegan::VaeganConfig;
+
+    let device = burn_gan_backends::device();
+    let mut model = VaeganConfig::new(1, 28).init::<Backend>(&device);
+    if let Some(run) = run.map(Path::new) {
+        let n = latest_checkpoint(run)
+            .ok_or_else(|| burn_gan::Error::Invalid(format!("{}: no checkpoint", run.display())))?;
+        model = load_weights(model, run, n, &device)?;
+    }
+    let images =
+        Tensor::<Backend, 4>::random([4, 1, 28, 28], Distribution::Uniform(-1.0, 1.0), &device);
+    let (mean, log_var) = model.encode(images.clone()); // [4, 128] each
+    let reconstructions = model.reconstruct(images); // the decoded means, [4, 1, 28, 28]
+    let z = Tensor::random(
+        [4, model.latent_dim()],
+        Distribution::Normal(0.0, 1.0),
+        &device,
+    );
+    let samples = model.sample(Condition::noise(z)); // decoded prior codes
+    println!(
+        "codes {:?} (mean log-variance {:.3}), reconstructions {:?}, samples {:?}",
+        mean.dims(),
+        log_var.mean().into_scalar(),
+        reconstructions.dims(),
+        samples.dims()
+    );
+    Ok(())
+}
+// ANCHOR_END: vaegan

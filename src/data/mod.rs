@@ -1,4 +1,5 @@
-//! Datasets: IDX (MNIST-format) files, image folders and built-in 2-D toy distributions.
+//! Datasets: IDX (MNIST-format) files, image folders, built-in 2-D toy distributions and the
+//! built-in procedural RGB set `shapes`.
 //!
 //! Every source becomes a [`Samples`]: a dense `[n, c, h, w]` array of `f32` held in memory,
 //! with optional class labels. Images are normalised to `[-1, 1]` (the range of a `tanh`
@@ -9,6 +10,7 @@
 
 pub mod idx;
 pub mod image_folder;
+pub mod shapes;
 pub mod toy;
 
 use std::path::{Path, PathBuf};
@@ -87,6 +89,8 @@ impl Samples {
 pub enum DataSpec {
     /// A built-in 2-D distribution.
     Toy(Toy),
+    /// The built-in procedural RGB set (see [`shapes`]).
+    Shapes,
     /// An IDX images file; labels are read from the file beside it when present.
     Idx(PathBuf),
     /// A folder of images, optionally in one sub-folder per class.
@@ -100,6 +104,9 @@ impl DataSpec {
         if let Some(toy) = Toy::from_name(spec) {
             return Ok(Self::Toy(toy));
         }
+        if spec == "shapes" {
+            return Ok(Self::Shapes);
+        }
         let path = Path::new(spec);
         if path.is_file() {
             return Ok(Self::Idx(path.to_path_buf()));
@@ -111,7 +118,7 @@ impl DataSpec {
             });
         }
         Err(Error::Invalid(format!(
-            "--data `{spec}`: no such file or folder, and not a built-in set; use {} or a path to an IDX file or image folder",
+            "--data `{spec}`: no such file or folder, and not a built-in set; use {}, shapes or a path to an IDX file or image folder",
             Toy::NAMES.join(", ")
         )))
     }
@@ -120,6 +127,7 @@ impl DataSpec {
     pub fn load(&self, images: &ImageFolderOptions) -> Result<Samples> {
         match self {
             Self::Toy(toy) => Ok(toy.samples(toy::DEFAULT_LEN, 0)),
+            Self::Shapes => Ok(shapes::samples(shapes::DEFAULT_LEN, 0)),
             Self::Idx(path) => idx::load_images_with_labels(path),
             Self::ImageFolder(path) => image_folder::load(path, images),
         }
@@ -129,6 +137,7 @@ impl DataSpec {
     pub fn describe(&self) -> String {
         match self {
             Self::Toy(toy) => toy.name().to_string(),
+            Self::Shapes => "shapes".into(),
             Self::Idx(path) | Self::ImageFolder(path) => path.display().to_string(),
         }
     }
@@ -203,6 +212,7 @@ mod tests {
             DataSpec::parse("grid25").unwrap(),
             DataSpec::Toy(Toy::Grid25)
         );
+        assert_eq!(DataSpec::parse("shapes").unwrap(), DataSpec::Shapes);
     }
 
     #[test]

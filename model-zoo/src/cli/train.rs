@@ -569,6 +569,9 @@ fn report<M: Adversarial<Backend>>(
             let path = out.join("samples.png");
             files.draw(trained, "samples", &path)?;
             println!("wrote {}", path.display());
+            if let Ok(DataSpec::Shapes) = DataSpec::parse(&rc.data) {
+                report_shapes(trained, rc.training.steps, out, &device)?;
+            }
         }
     }
     println!(
@@ -639,6 +642,32 @@ fn test_classifier<M: Adversarial<Backend>>(
     );
     let path = out.join("metrics.jsonl");
     let row = serde_json::json!({"step": step, "test_accuracy": accuracy, "test_images": test.len(), "test_data": test.source});
+    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    text.push_str(&format!("{row}\n"));
+    burn_gan::train::write_atomically(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))
+}
+
+/// `shapes`: how many of 2,000 samples are valid images of the set, and the modes they cover;
+/// printed and appended to `metrics.jsonl`.
+fn report_shapes<M: Adversarial<Backend>>(
+    model: &M,
+    step: usize,
+    out: &Path,
+    device: &burn::tensor::Device<Backend>,
+) -> CliResult<()> {
+    use burn_gan::data::shapes;
+    let n = 2000;
+    let z = burn_gan::train::normal_noise::<Backend>(n, model.latent_dim(), 7, device);
+    let values: Vec<f32> = super::sample::Generate::gen(model, z, None);
+    let score = shapes::score(&values);
+    println!(
+        "shapes: {:.1}% of {n} samples are valid images of the set; {} of {} modes (shape and colour) covered",
+        100.0 * score.valid,
+        score.modes_covered,
+        shapes::MODES
+    );
+    let path = out.join("metrics.jsonl");
+    let row = serde_json::json!({"step": step, "shapes_valid": score.valid, "shapes_modes": score.modes_covered});
     let mut text = std::fs::read_to_string(&path).unwrap_or_default();
     text.push_str(&format!("{row}\n"));
     burn_gan::train::write_atomically(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))
