@@ -2,7 +2,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use burn_gan::data::{split_range, DataSpec, ImageFolderOptions, SampleKind};
+use burn_gan::data::{parse_background, split_range, DataSpec, ImageFolderOptions, SampleKind};
 use burn_gan::metrics::{
     classifier::{
         accuracy, train_classifier as fit_classifier, ClassifierTraining, LabelledPixels,
@@ -46,6 +46,12 @@ pub struct EvalArgs {
     /// Channels to read image folders with: 1 or 3 (default 3 for inception, 1 for the classifiers).
     #[arg(long)]
     channels: Option<usize>,
+    /// Resize and centre-crop image-folder images to this side (needed when a folder's images differ in size).
+    #[arg(long)]
+    image_size: Option<u32>,
+    /// The colour transparent pixels of image-folder images are composited onto: white (default), black, gray or a hex colour.
+    #[arg(long)]
+    background: Option<String>,
     /// Feature cache folder (default ~/.cache/burn-gan/features).
     #[arg(long)]
     cache: Option<PathBuf>,
@@ -72,7 +78,7 @@ pub struct EvalArgs {
 /// Reads a set of images (IDX, image folder, or a run folder to sample from).
 fn load_set(
     spec: &str,
-    channels: usize,
+    options: &ImageFolderOptions,
     n: Option<usize>,
     seed: u64,
     raw_generator: bool,
@@ -116,12 +122,7 @@ fn load_set(
             "--raw-generator: {spec} is not a run folder (no config.json); it applies when --fake names a run"
         )));
     }
-    let options = ImageFolderOptions {
-        size: None,
-        channels,
-        ..Default::default()
-    };
-    let mut samples = DataSpec::parse(path)?.load(&options)?;
+    let mut samples = DataSpec::parse(path)?.load(options)?;
     if let Some(r) = range {
         samples = samples.select(r)?;
     }
@@ -219,12 +220,23 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
             "--channels {channels}: use 1 (gray) or 3 (RGB)"
         )));
     }
-    let real = load_set(&args.real, channels, args.n, args.seed, false)?;
+    if args.image_size == Some(0) {
+        return Err(invalid("--image-size 0: give a positive side in pixels"));
+    }
+    let options = ImageFolderOptions {
+        size: args.image_size.map(|s| (s, s)),
+        channels,
+        background: match &args.background {
+            Some(b) => parse_background(b).map_err(|e| invalid(format!("--{e}")))?,
+            None => burn_gan::data::image_folder::WHITE,
+        },
+    };
+    let real = load_set(&args.real, &options, args.n, args.seed, false)?;
     let fake = match args.reconstruct {
         true => reconstructed_set(&args.fake, &real)?,
         false => load_set(
             &args.fake,
-            channels,
+            &options,
             args.n.or(Some(real.len())),
             args.seed,
             args.raw_generator,
@@ -262,7 +274,7 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
         let per: usize = real.shape.iter().product();
         let (validation, test) = match &args.validation {
             Some(spec) => (
-                load_set(spec, channels, None, args.seed, false)?,
+                load_set(spec, &options, None, args.seed, false)?,
                 real.clone(),
             ),
             None => {

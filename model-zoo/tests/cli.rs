@@ -2099,3 +2099,46 @@ fn transparent_images_train_on_the_chosen_background() {
         "{err}"
     );
 }
+
+/// `eval` has the `--image-size` its error for a folder of mixed sizes advises.
+#[test]
+fn eval_resizes_a_folder_of_mixed_sizes_with_image_size() {
+    let dir = scratch("eval-sizes");
+    let folder = dir.join("mixed");
+    std::fs::create_dir_all(&folder).unwrap();
+    for i in 0..6u32 {
+        let side = 28 + 4 * (i % 2);
+        image::GrayImage::from_fn(side, side, |x, y| {
+            image::Luma([((x * 9 + y * 5 + i * 40) % 256) as u8])
+        })
+        .save(folder.join(format!("{i}.png")))
+        .unwrap();
+    }
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "eval",
+            "--real",
+            path(&folder),
+            "--fake",
+            path(&folder),
+            "--features",
+            "fashion",
+            "--metrics",
+            "fid",
+            "--no-cache",
+            "--json",
+        ];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let bad = args(&[]);
+    let err = error_line(&bad.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("pass --image-size"), "{err}");
+    let good = args(&["--image-size", "28"]);
+    let report = eval_json(&good.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(report["n_real"], 6);
+    assert!(
+        report["fid"].as_f64().is_some_and(|f| f.abs() < 1e-3),
+        "{report}"
+    );
+}

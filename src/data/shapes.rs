@@ -199,9 +199,7 @@ mod tests {
         // Collapse to one image: one mode of 18.
         let one = samples(40, 5);
         let label0 = one.labels.as_ref().unwrap()[0];
-        let same: Vec<f32> = (0..40)
-            .flat_map(|_| one.sample(0).to_vec())
-            .collect();
+        let same: Vec<f32> = (0..40).flat_map(|_| one.sample(0).to_vec()).collect();
         let report = score(&same);
         assert_eq!(report.modes_covered, 1);
         assert_eq!(report.per_mode[label0], 40);
