@@ -7,6 +7,7 @@ mod batch_norm;
 mod class_batch_norm;
 mod layer_norm;
 mod minibatch;
+pub mod progressive;
 mod spectral_norm;
 mod virtual_batch_norm;
 mod weight_norm;
@@ -16,6 +17,10 @@ pub use batch_norm::{BatchNorm, BatchNormConfig};
 pub use class_batch_norm::{ClassBatchNorm, ClassBatchNormConfig};
 pub use layer_norm::{LayerNorm2d, LayerNorm2dConfig};
 pub use minibatch::{MinibatchDiscrimination, MinibatchDiscriminationConfig};
+pub use progressive::{
+    downsample2x, downsample_to, minibatch_stddev, pixel_norm, pixel_norm_2d, upsample2x,
+    EqualizedConv2d, EqualizedLinear,
+};
 pub use spectral_norm::{sn_conv2d, sn_linear, PowerIteration, SnConv2d, SnLinear};
 pub use virtual_batch_norm::{VirtualBatchNorm, VirtualBatchNormConfig};
 pub use weight_norm::{GaussianNoise, WeightNormLinear, WeightNormLinearConfig};
