@@ -10,6 +10,7 @@
 //! | `dcgan` | [`dcgan::Dcgan`]: convolutional, batch norm | Radford et al. 2015 |
 //! | `sgan`, `sgan-fm`, `sgan-supervised` | [`sgan::Sgan`]: a discriminator that is also a classifier | Odena 2016; Salimans et al. 2016 |
 //! | `cgan`, `acgan` | [`conditional::Conditional`]: class-conditional DCGAN networks | Mirza and Osindero 2014; Odena et al. 2017 |
+//! | `progan` | [`progan::Progan`]: grown from 4x4 with fade-ins, equalised learning rate | Karras et al. 2018 |
 //! | `vaegan`, `vae` | [`vaegan::Vaegan`]: encoder, DCGAN decoder and discriminator | Larsen et al. 2016; Kingma and Welling 2014 |
 #![warn(missing_docs)]
 
@@ -18,6 +19,7 @@ pub mod blocks;
 pub mod conditional;
 pub mod dcgan;
 pub mod gan;
+pub mod progan;
 pub mod registry;
 pub mod sgan;
 pub mod vaegan;
@@ -59,6 +61,7 @@ macro_rules! impl_gan_capabilities {
             fn critic_input_gradient_norms(
                 &self,
                 x: burn::tensor::Tensor<B, 4>,
+                _step: &burn_gan::train::StepInfo,
             ) -> burn::tensor::Tensor<B, 1> {
                 burn_gan::loss::input_gradient_norms::<
                     B,

@@ -142,6 +142,7 @@ families! {
     crate::conditional::ConditionalFamily,
     crate::sgan::SganFamily,
     crate::vaegan::VaeganFamily,
+    crate::progan::ProganFamily,
 }
 // ANCHOR_END: registry
 

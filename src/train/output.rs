@@ -27,6 +27,10 @@ pub struct GanOutput<B: Backend> {
     /// The (detached) generated batch of a discriminator phase, for regularisers the training
     /// step adds (the gradient penalty's interpolates). Not reported.
     pub fake: Option<Tensor<B, 4>>,
+    /// The real batch a discriminator phase scored, when it is not the batch's `real` (a
+    /// progressively grown model's reals at the active resolution): what the gradient penalty
+    /// interpolates with. Not reported.
+    pub real: Option<Tensor<B, 4>>,
 }
 
 impl<B: Backend> GanOutput<B> {
@@ -41,6 +45,7 @@ impl<B: Backend> GanOutput<B> {
             extra: Vec::new(),
             batch_size,
             fake: None,
+            real: None,
         }
     }
 
@@ -62,6 +67,7 @@ impl<B: Backend> GanOutput<B> {
             extra,
             batch_size: self.batch_size,
             fake: self.fake.or(other.fake),
+            real: self.real.or(other.real),
         }
     }
 

@@ -327,6 +327,7 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
         let mut out = merged.unwrap_or_else(|| GanOutput::new(None, batch.real.dims()[0]));
         out.phase = None;
         out.fake = None;
+        out.real = None;
         out
     }
 
@@ -426,10 +427,13 @@ pub trait DiscriminatorFeatures<B: Backend> {
 /// to its parameters (a gradient of a gradient): what a [`Penalty`] needs. Implemented with
 /// [`crate::loss::input_gradient_norms`].
 pub trait InputGradients<B: AutodiffBackend> {
+    /// The critic as it is at `step` (a progressively grown critic has a resolution and a
+    /// fade-in that depend on the step; most critics ignore it).
+    ///
     /// # Shapes
     /// - `x`: `[n, c, h, w]`
     /// - output: `[n]`
-    fn critic_input_gradient_norms(&self, x: Tensor<B, 4>) -> Tensor<B, 1>;
+    fn critic_input_gradient_norms(&self, x: Tensor<B, 4>, step: &StepInfo) -> Tensor<B, 1>;
 }
 
 /// Historical averaging's `||θ - θ̄||²` (see [`crate::train::history`]).
@@ -619,6 +623,7 @@ where
         }
     }
     output.fake = None;
+    output.real = None;
     let mut grads = loss.backward();
     // Looked up on `phase_model`: its tensors are the ones the graph tracked.
     let grads = GradientsParams::from_params(&mut grads, &phase_model, &params);
@@ -637,6 +642,9 @@ fn add_penalty<B: AutodiffBackend>(
     batch: &GanBatch<B>,
     output: &mut GanOutput<B>,
 ) -> Tensor<B, 1> {
+    // The real batch the phase scored: its own (a progressive critic sees the reals at the
+    // active resolution), else the batch's.
+    let real = output.real.clone().unwrap_or_else(|| batch.real.clone());
     let (loss, norms) = match penalty {
         Penalty::Gradient { lambda } => {
             let fake = output.fake.clone().expect(
@@ -649,11 +657,11 @@ fn add_penalty<B: AutodiffBackend>(
             let e: Vec<f32> = (0..n).map(|_| rng.random::<f32>()).collect();
             let e = Tensor::from_data(TensorData::new(e, [n]), &fake.device());
             let norms =
-                model.critic_input_gradient_norms(interpolates(batch.real.clone(), fake, e));
+                model.critic_input_gradient_norms(interpolates(real.clone(), fake, e), &batch.step);
             (gradient_penalty_from_norms(norms.clone(), lambda), norms)
         }
         Penalty::R1 { gamma } => {
-            let norms = model.critic_input_gradient_norms(batch.real.clone());
+            let norms = model.critic_input_gradient_norms(real.clone(), &batch.step);
             (r1_from_norms(norms.clone(), gamma), norms)
         }
     };
