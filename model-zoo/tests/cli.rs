@@ -2142,3 +2142,109 @@ fn eval_resizes_a_folder_of_mixed_sizes_with_image_size() {
         "{report}"
     );
 }
+
+/// `progan` grows on the built-in `shapes` set, logs its stage, and refuses an image size it
+/// cannot grow to, a fade-in longer than the run and a batch that is not its schedule's.
+#[test]
+fn progan_trains_on_shapes_and_refuses_bad_schedules() {
+    let dir = scratch("progan");
+    let run = dir.join("run");
+    let tiny = [
+        "--set",
+        "channels_base=16",
+        "--set",
+        "max_channels=8",
+        "--set",
+        "latent_dim=8",
+        "--set",
+        "fade_images=8",
+        "--set",
+        "stable_images=4",
+        "--set",
+        "batch_size=4",
+        "--batch",
+        "4",
+    ];
+    let mut args = vec![
+        "train",
+        "progan",
+        "--data",
+        "shapes",
+        "--steps",
+        "4",
+        "--log-every",
+        "1",
+        "--out",
+        path(&run),
+    ];
+    args.extend_from_slice(&tiny);
+    let out = burn_gan(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("shapes:") && stdout.contains("modes"),
+        "{stdout}"
+    );
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let levels: Vec<f64> = metrics
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()?["level"].as_f64())
+        .collect();
+    // 4 images per step: step 0 at 4x4, steps 1-2 fading in 8x8, step 3 at 8x8.
+    assert_eq!(levels, [0.0, 1.0, 1.0, 1.0], "{metrics}");
+    let out = burn_gan(&[
+        "sample",
+        "--run",
+        path(&run),
+        "--n",
+        "4",
+        "--out",
+        path(&dir.join("s.png")),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let images = dir.join("digits-images-idx3-ubyte.gz");
+    write_idx(&images, &[8, 28, 28], &[0u8; 8 * 28 * 28], true);
+    let err = error_line(&["train", "progan", "--data", path(&images), "--steps", "1"]);
+    assert!(
+        err.contains("image_size 28") && err.contains("4 times a power of two"),
+        "{err}"
+    );
+    let err = error_line(&[
+        "train",
+        "progan",
+        "--data",
+        "shapes",
+        "--steps",
+        "10",
+        "--set",
+        "fade_images=100000",
+        "--out",
+        path(&dir.join("long")),
+    ]);
+    assert!(
+        err.contains("fade_images 100000 is longer than the run"),
+        "{err}"
+    );
+    let err = error_line(&[
+        "train",
+        "progan",
+        "--data",
+        "shapes",
+        "--steps",
+        "10",
+        "--batch",
+        "16",
+        "--out",
+        path(&dir.join("batch")),
+    ]);
+    assert!(err.contains("--batch 16 --set batch_size=16"), "{err}");
+}
