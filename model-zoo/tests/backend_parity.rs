@@ -1,6 +1,7 @@
 //! One training step on the selected backend gives the losses and updated parameters of ndarray,
-//! the reference: a DCGAN step (discriminator and generator phases) and a VAE/GAN step (its
-//! discriminator, encoder and decoder phases).
+//! the reference: a DCGAN step (discriminator and generator phases), a VAE/GAN step (its
+//! discriminator, encoder and decoder phases) and a ProGAN step inside a fade-in (with WGAN-GP's
+//! penalty, a gradient of a gradient).
 //!
 //! The selected backend is the one the cargo features pick (burn-gan-backends): flex by default,
 //! so `cargo test` checks burn-gan's flex fork; with `--features wgpu` it is wgpu, which on a
@@ -18,6 +19,7 @@ use burn_gan::train::{
     normal_noise, train_step, Adversarial, GanBatch, GanOptimizer, OptimizerConfig, Phase, StepInfo,
 };
 use burn_gan_zoo::dcgan::{Dcgan, DcganConfig};
+use burn_gan_zoo::progan::{Progan, ProganConfig};
 use burn_gan_zoo::vaegan::{Vaegan, VaeganConfig};
 
 struct Flatten(Vec<f32>);
@@ -234,6 +236,87 @@ fn one_vaegan_step_on_the_selected_backend_matches_ndarray() {
             ("loss_d", l_cpu[0], l_gpu[0]),
             ("loss_e", l_cpu[1], l_gpu[1]),
             ("loss_g", l_cpu[2], l_gpu[2]),
+        ],
+        &p0,
+        &p_cpu,
+        &p_gpu,
+    );
+}
+
+/// A ProGAN step at 16x16 halfway through the fade-in of 16x16 (the critic's gradient penalty
+/// included); returns the two losses and the parameters.
+fn progan_step<B: AutodiffBackend>(
+    mut model: Progan<B>,
+    device: &B::Device,
+) -> ([f32; 2], Vec<f32>) {
+    // Equalised learning rate: weights of unit scale, so a larger step than DCGAN's.
+    let sgd = SGD.with_lr(0.1);
+    let mut optim = GanOptimizer::<Progan<B>, B>::for_gan(&sgd, &sgd);
+    // 16 images per step, 32 stable and 32 fading per stage: step 7 is 16x16 at alpha 0.5.
+    let step = StepInfo {
+        step: 7,
+        steps: 10,
+        d_steps: 1,
+    };
+    assert_eq!(model.stage_at(7).level, 2);
+    assert_eq!(model.stage_at(7).alpha, 0.5);
+    let real: Vec<f32> = (0..16 * 3 * 16 * 16)
+        .map(|i| ((i * 37 % 255) as f32 / 127.5) - 1.0)
+        .collect();
+    let mut losses = [0.0; 2];
+    for (i, phase) in [Phase::DISCRIMINATOR, Phase::GENERATOR]
+        .into_iter()
+        .enumerate()
+    {
+        let batch = GanBatch {
+            phase,
+            step,
+            real: Tensor::from_data(TensorData::new(real.clone(), [16, 3, 16, 16]), device),
+            labels: None,
+            z: normal_noise(16, 32, 20 + i as u64, device),
+            input: None,
+            second: None,
+            seed: 20 + i as u64,
+        };
+        let out = train_step(&model, batch);
+        let stats = out.item.stats();
+        losses[i] = stats.loss_d.or(stats.loss_g).unwrap() as f32;
+        model = optim.step(1.0, model, out.grads);
+    }
+    (losses, weights(&model.valid()))
+}
+
+/// The networks' weights (not the count of generator updates, equal on both backends).
+fn weights<B: Backend>(model: &Progan<B>) -> Vec<f32> {
+    let mut w = flat(&model.generator);
+    w.extend(flat(&model.discriminator));
+    w
+}
+
+#[test]
+fn one_progan_step_inside_a_fade_in_on_the_selected_backend_matches_ndarray() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (cpu, gpu) = (Default::default(), Default::default());
+    Cpu::seed(&cpu, 7);
+    let config = ProganConfig::new(3, 16)
+        .with_latent_dim(32)
+        .with_channels_base(64)
+        .with_max_channels(32)
+        .with_fade_images(32)
+        .with_stable_images(32)
+        .with_batch_size(16);
+    let (model_cpu, model_gpu) = load_both(|d| config.init::<Cpu>(d), |d| config.init::<Gpu>(d));
+    let p0 = weights(&model_cpu.valid());
+    assert_eq!(p0, weights(&model_gpu.valid()));
+    let (l_cpu, p_cpu) = progan_step(model_cpu, &cpu);
+    let (l_gpu, p_gpu) = progan_step(model_gpu, &gpu);
+    assert_parity(
+        "progan",
+        1e-4,
+        [
+            ("loss_d", l_cpu[0], l_gpu[0]),
+            ("loss_g", l_cpu[1], l_gpu[1]),
+            ("", 0.0, 0.0),
         ],
         &p0,
         &p_cpu,
