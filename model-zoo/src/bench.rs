@@ -31,6 +31,7 @@ use serde::Serialize;
 
 use crate::dcgan::{DcganConfig, DcganFamily};
 use crate::gan::{GanConfig, GanFamily};
+use crate::progan::{ProganConfig, ProganFamily};
 use crate::registry::{Family, FamilyVisitor, ModelSpec};
 use crate::vaegan::{VaeganConfig, VaeganFamily};
 
@@ -42,6 +43,7 @@ pub const BENCH_MODELS: &[&str] = &[
     "gan-mnist",
     "vaegan28",
     "vae28",
+    "progan32",
 ];
 
 /// How long and how large each measurement is.
@@ -130,13 +132,39 @@ pub fn bench_model<B: AutodiffBackend>(
     options: &BenchOptions,
     device: &B::Device,
 ) -> Result<ModelBench, String> {
-    let spec = match name {
-        "dcgan28" => ModelSpec::of::<DcganFamily>(&DcganConfig::dcgan28()),
-        "dcgan32" => ModelSpec::of::<DcganFamily>(&DcganConfig::dcgan32()),
-        "dcgan64" => ModelSpec::of::<DcganFamily>(&DcganConfig::dcgan64()),
-        "gan-mnist" => ModelSpec::of::<GanFamily>(&GanConfig::mnist()),
-        "vaegan28" => ModelSpec::of::<VaeganFamily>(&VaeganConfig::new(1, 28)),
-        "vae28" => ModelSpec::of::<VaeganFamily>(&VaeganConfig::vae(1, 28)),
+    let (spec, data) = match name {
+        "dcgan28" => (
+            ModelSpec::of::<DcganFamily>(&DcganConfig::dcgan28()),
+            [1, 28, 28],
+        ),
+        "dcgan32" => (
+            ModelSpec::of::<DcganFamily>(&DcganConfig::dcgan32()),
+            [3, 32, 32],
+        ),
+        "dcgan64" => (
+            ModelSpec::of::<DcganFamily>(&DcganConfig::dcgan64()),
+            [3, 64, 64],
+        ),
+        "gan-mnist" => (ModelSpec::of::<GanFamily>(&GanConfig::mnist()), [1, 28, 28]),
+        "vaegan28" => (
+            ModelSpec::of::<VaeganFamily>(&VaeganConfig::new(1, 28)),
+            [1, 28, 28],
+        ),
+        "vae28" => (
+            ModelSpec::of::<VaeganFamily>(&VaeganConfig::vae(1, 28)),
+            [1, 28, 28],
+        ),
+        // Grown to 32x32 within the warm-up steps (fade-ins of one image), so that the timed
+        // steps train and sample the final resolution.
+        "progan32" => (
+            ModelSpec::of::<ProganFamily>(
+                &ProganConfig::new(3, 32)
+                    .with_fade_images(1)
+                    .with_stable_images(0)
+                    .with_batch_size(options.batch),
+            ),
+            [3, 32, 32],
+        ),
         _ => {
             return Err(format!(
                 "unknown benchmark model `{name}`; available: {}",
@@ -149,6 +177,7 @@ pub fn bench_model<B: AutodiffBackend>(
     /// Benchmarks the model of any family.
     struct Bench<'a, B: AutodiffBackend> {
         name: &'a str,
+        data: [usize; 3],
         training: TrainingConfig,
         options: &'a BenchOptions,
         device: &'a B::Device,
@@ -157,11 +186,19 @@ pub fn bench_model<B: AutodiffBackend>(
         type Output = Result<ModelBench, String>;
         fn visit<F: Family>(self, config: F::Config) -> Self::Output {
             let model = F::init_trainable::<B>(&config, self.device);
-            run::<B, _>(self.name, model, &self.training, self.options, self.device)
+            run::<B, _>(
+                self.name,
+                model,
+                self.data,
+                &self.training,
+                self.options,
+                self.device,
+            )
         }
     }
     spec.visit(Bench::<B> {
         name,
+        data,
         training,
         options,
         device,
@@ -171,6 +208,7 @@ pub fn bench_model<B: AutodiffBackend>(
 fn run<B, M>(
     name: &str,
     model: M,
+    image: [usize; 3],
     training: &TrainingConfig,
     options: &BenchOptions,
     device: &B::Device,
@@ -183,13 +221,6 @@ where
     let mut optim = GanOptimizer::<M, B>::new(&model.networks(), &training.optimizers)?;
     let params = model.num_params();
     let latent = model.latent_dim();
-    let image = {
-        let x = model
-            .valid()
-            .sample(Condition::noise(normal_noise(1, latent, 0, device)));
-        let [_, c, h, w] = x.dims();
-        [c, h, w]
-    };
     let mut rng = StdRng::seed_from_u64(7);
     let n = options.batch;
     let schedule = Schedule {
@@ -255,6 +286,12 @@ where
 
     // Sampling: the generator alone on the inner backend.
     let generator = model.take().expect("model").valid();
+    // What the trained model generates (a progressively grown one: its reached resolution).
+    let sample_shape = {
+        let x = generator.sample(Condition::noise(normal_noise(1, latent, 0, device)));
+        let [_, c, h, w] = x.dims();
+        [c, h, w]
+    };
     reset_peak_rss();
     let mut seed = 1_000_000u64;
     let sample = time(options, || {
@@ -263,14 +300,14 @@ where
         let images = generator.sample(Condition::noise(z)).into_data();
         assert_eq!(
             images.num_elements(),
-            options.sample_batch * image.iter().product::<usize>()
+            options.sample_batch * sample_shape.iter().product::<usize>()
         );
     });
     let sample_peak_rss_mib = peak_rss_mib();
 
     Ok(ModelBench {
         model: name.to_string(),
-        image,
+        image: sample_shape,
         params,
         batch: n,
         train_images_per_s: (n * train.iters) as f64 / train.seconds,
@@ -363,6 +400,9 @@ mod tests {
         if cfg!(target_os = "linux") {
             assert!(r.train_peak_rss_mib.unwrap() > 1.0);
         }
+        // A progressively grown model reaches its final resolution in the warm-up.
+        let r = bench_model::<TB>("progan32", &options, &Default::default()).unwrap();
+        assert_eq!(r.image, [3, 32, 32]);
         // A model of three networks steps through its whole phase table.
         let r = bench_model::<TB>("vaegan28", &options, &Default::default()).unwrap();
         assert_eq!(r.image, [1, 28, 28]);

@@ -10,7 +10,7 @@ use crate::cli::{invalid, CliResult};
 
 #[derive(Args)]
 pub(crate) struct BenchArgs {
-    /// Models to measure, comma-separated (dcgan28, dcgan32, dcgan64, gan-mnist, vaegan28, vae28).
+    /// Models to measure, comma-separated (dcgan28, dcgan32, dcgan64, gan-mnist, vaegan28, vae28, progan32).
     #[arg(long, default_value = "dcgan28,dcgan64")]
     models: String,
     /// Training batch size.

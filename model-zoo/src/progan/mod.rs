@@ -49,18 +49,22 @@ pub struct ProganConfig {
     pub channels: usize,
     /// The final resolution: 4 times a power of two (8, 16, 32, 64, ...).
     pub image_size: usize,
-    /// Feature maps of the 4x4 block; they halve with each later resolution (as the paper's
-    /// `fmap_base / 2^stage`) but never exceed `max_channels` nor fall below 8.
-    #[config(default = 512)]
+    /// Feature maps of the 4x4 block before the cap; they halve with each later resolution (as
+    /// the paper's `fmap_base / 2^stage`) but never exceed `max_channels` nor fall below 8. The
+    /// defaults (4x4 to 16x16: 64, 32x32: 32, 64x64: 16) are sized for CPUs; the paper's 1024x1024
+    /// networks used 8192 and 512.
+    #[config(default = 256)]
     pub channels_base: usize,
     /// The most feature maps of any block (the paper's `fmap_max`).
-    #[config(default = 128)]
+    #[config(default = 64)]
     pub max_channels: usize,
-    /// Images over which each new resolution fades in.
-    #[config(default = 100_000)]
+    /// Images over which each new resolution fades in (the paper's 600,000 at 1024x1024; the
+    /// default is sized so that 32x32 trains in under an hour on two CPU cores: 25,000 per fade
+    /// and per stable stage, 175,000 images, 2,735 steps of 64).
+    #[config(default = 25_000)]
     pub fade_images: usize,
     /// Images each resolution trains alone after its fade-in (4x4: before the first fade-in).
-    #[config(default = 100_000)]
+    #[config(default = 25_000)]
     pub stable_images: usize,
     /// The batch size of the schedule: images per step, which turns image counts into steps.
     #[config(default = 64)]

@@ -38,7 +38,8 @@ fn the_schedule_grows_fades_and_stabilises() {
     assert_eq!(at(10_000), (2, 1.0));
     assert_eq!(c.growth_images(), 300);
     assert_eq!(c.features(0), 16);
-    assert_eq!(ProganConfig::new(3, 64).features(4), 32);
+    assert_eq!(ProganConfig::new(3, 64).features(4), 16);
+    assert_eq!(ProganConfig::new(3, 64).features(0), 64);
     for bad in [12, 28, 4, 48] {
         let err = ProganConfig::new(1, bad).validate().unwrap_err();
         assert!(err.starts_with(&format!("image_size {bad}")), "{err}");
