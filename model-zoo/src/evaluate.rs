@@ -46,7 +46,7 @@ pub struct EvalArgs {
     /// Channels to read image folders with: 1 or 3 (default 3 for inception, 1 for the classifiers).
     #[arg(long)]
     channels: Option<usize>,
-    /// Resize and centre-crop image-folder images to this side (needed when a folder's images differ in size).
+    /// Resize and centre-crop image-folder images to this side (needed when a folder's images differ in size); IDX images are padded to it.
     #[arg(long)]
     image_size: Option<u32>,
     /// The colour transparent pixels of image-folder images are composited onto: white (default), black, gray or a hex colour.

@@ -128,7 +128,15 @@ impl DataSpec {
         match self {
             Self::Toy(toy) => Ok(toy.samples(toy::DEFAULT_LEN, 0)),
             Self::Shapes => Ok(shapes::samples(shapes::DEFAULT_LEN, 0)),
-            Self::Idx(path) => idx::load_images_with_labels(path),
+            Self::Idx(path) => {
+                let samples = idx::load_images_with_labels(path)?;
+                match images.size {
+                    Some((w, h)) if [h as usize, w as usize] != samples.shape[1..] => {
+                        pad(samples, h as usize, w as usize)
+                    }
+                    _ => Ok(samples),
+                }
+            }
             Self::ImageFolder(path) => image_folder::load(path, images),
         }
     }
@@ -141,6 +149,37 @@ impl DataSpec {
             Self::Idx(path) | Self::ImageFolder(path) => path.display().to_string(),
         }
     }
+}
+
+/// IDX images padded with the background value (-1: black) to `h x w`, centred (LeNet-5's
+/// 32x32 MNIST; progressive growing needs a side of 4 times a power of two). IDX images are
+/// never resized: a smaller target is an error.
+fn pad(samples: Samples, h: usize, w: usize) -> Result<Samples> {
+    let [c, sh, sw] = samples.shape;
+    if h < sh || w < sw {
+        return Err(Error::Invalid(format!(
+            "--image-size {w}: {} holds {sw}x{sh} images, and IDX images are padded to a larger size, never shrunk; use at least {}",
+            samples.source,
+            sw.max(sh)
+        )));
+    }
+    let (top, left) = ((h - sh) / 2, (w - sw) / 2);
+    let mut values = vec![-1.0f32; samples.len() * c * h * w];
+    for (i, image) in samples.values.chunks_exact(c * sh * sw).enumerate() {
+        for ch in 0..c {
+            for y in 0..sh {
+                let from = ch * sh * sw + y * sw;
+                let to = i * c * h * w + ch * h * w + (top + y) * w + left;
+                values[to..to + sw].copy_from_slice(&image[from..from + sw]);
+            }
+        }
+    }
+    Ok(Samples {
+        values,
+        shape: [c, h, w],
+        source: format!("{} (padded to {w}x{h})", samples.source),
+        ..samples
+    })
 }
 
 /// Splits an optional `@start..end` suffix off a data path (`train-images-idx3-ubyte.gz@0..50000`
@@ -213,6 +252,37 @@ mod tests {
             DataSpec::Toy(Toy::Grid25)
         );
         assert_eq!(DataSpec::parse("shapes").unwrap(), DataSpec::Shapes);
+    }
+
+    #[test]
+    fn idx_images_are_padded_to_a_larger_size_and_never_shrunk() {
+        let dir = std::env::temp_dir().join(format!("burn-gan-pad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("t-images-idx3-ubyte");
+        let array = idx::IdxArray {
+            dims: vec![2, 2, 2],
+            data: vec![255, 255, 255, 255, 0, 0, 0, 255],
+        };
+        std::fs::write(&file, idx::encode(&array)).unwrap();
+        let spec = DataSpec::Idx(file.clone());
+        let options = |s| ImageFolderOptions {
+            size: Some((s, s)),
+            ..Default::default()
+        };
+        let s = spec.load(&options(4)).unwrap();
+        assert_eq!(s.shape, [1, 4, 4]);
+        let first: Vec<f32> = s.sample(0).to_vec();
+        #[rustfmt::skip]
+        assert_eq!(first, [
+            -1.0, -1.0, -1.0, -1.0,
+            -1.0, 1.0, 1.0, -1.0,
+            -1.0, 1.0, 1.0, -1.0,
+            -1.0, -1.0, -1.0, -1.0,
+        ]);
+        assert_eq!(s.sample(1)[10], 1.0);
+        assert_eq!(spec.load(&options(2)).unwrap().shape, [1, 2, 2]);
+        let err = spec.load(&options(1)).unwrap_err().to_string();
+        assert!(err.contains("never shrunk"), "{err}");
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub(crate) struct TrainArgs {
     /// Images on each side of an evaluation.
     #[arg(long)]
     eval_samples: Option<usize>,
-    /// Resize and centre-crop image-folder images to this side.
+    /// Resize and centre-crop image-folder images to this side; IDX images are padded to it instead (e.g. 32 for progan on MNIST).
     #[arg(long)]
     image_size: Option<u32>,
     /// Channels for image-folder images: 1 (gray) or 3 (RGB).

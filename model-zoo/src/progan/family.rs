@@ -26,7 +26,7 @@ fn for_images(data: &Samples) -> Result<ProganConfig, String> {
     }
     config.validate().map_err(|e| {
         format!(
-            "model `progan` cannot grow to the images of {}: {e}; for an image folder pass --image-size 32 (or 64)",
+            "model `progan` cannot grow to the images of {}: {e}; pass --image-size 32 (or 64: IDX images are padded, image folders resized)",
             data.source
         )
     })?;
