@@ -1,6 +1,7 @@
 //! Using burn-gan as a library: train the original GAN on ring8 into a run folder and measure
 //! its mode coverage; then encode and decode images with a VAE/GAN (trained weights from a run
-//! folder when one is given). `cargo run --release -p burn-gan-zoo --example library [VAEGAN_RUN]`
+//! folder when one is given); then sample a progressively grown GAN at its final resolution.
+//! `cargo run --release -p burn-gan-zoo --example library [VAEGAN_RUN]`
 
 use std::path::Path;
 use std::sync::Arc;
@@ -41,7 +42,9 @@ fn main() -> Result<(), burn_gan::Error> {
         coverage.modes_covered,
         100.0 * coverage.high_quality
     );
-    autoencode(std::env::args().nth(1).as_deref())
+    autoencode(std::env::args().nth(1).as_deref())?;
+    grown_samples();
+    Ok(())
 }
 // ANCHOR_END: library
 
@@ -80,3 +83,38 @@ fn autoencode(run: Option<&str>) -> Result<(), burn_gan::Error> {
     Ok(())
 }
 // ANCHOR_END: vaegan
+
+// ANCHOR: progan
+/// A ProGAN as a plain module: its generator draws at any stage of its growth; the final
+/// resolution is level `levels()` with the newest block fully faded in.
+fn grown_samples() {
+    use burn::tensor::{Distribution, Tensor};
+    use burn_gan_zoo::progan::{ProganConfig, Stage};
+
+    let device = burn_gan_backends::device();
+    let config = ProganConfig::new(3, 32);
+    let model = config.init::<Backend>(&device);
+    let z = Tensor::random(
+        [4, config.latent_dim],
+        Distribution::Normal(0.0, 1.0),
+        &device,
+    );
+    let last = Stage {
+        level: config.levels(),
+        alpha: 1.0,
+    };
+    let images = model.generator.forward(z.clone(), last); // [4, 3, 32, 32]
+    let coarse = model.generator.forward(
+        z,
+        Stage {
+            level: 0,
+            alpha: 1.0,
+        },
+    ); // [4, 3, 4, 4]
+    println!(
+        "final resolution {:?}, first stage {:?}",
+        images.dims(),
+        coarse.dims()
+    );
+}
+// ANCHOR_END: progan
