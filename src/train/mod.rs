@@ -52,10 +52,10 @@ pub use run::{
 };
 pub use schedule::{LrDecay, LrSchedule};
 pub use step::{
-    check_model, gan_phase_loss, network_params_of, train_step, Adversarial, ClassConditional,
-    ClassifierHead, Condition, DiscriminatorFeatures, Encoder, GanBatch, GanNetworks, GanOutput,
-    GanStats, HistoricalAverage, ImageBatch, InputGradients, LatentCodes, NetworkId, Objective,
-    Penalty, Phase, StepInfo,
+    check_model, gan_phase_loss, network_params_of, train_step, validation_of, Adversarial,
+    ClassConditional, ClassifierHead, Condition, DiscriminatorFeatures, Encoder, GanBatch,
+    GanNetworks, GanOutput, GanStats, HistoricalAverage, ImageBatch, InputGradients, LatentCodes,
+    NetworkId, Objective, Penalty, Phase, StepInfo,
 };
 pub use strategy::{
     fresh_batches_before, phases_before, step_batches, GanStrategy, Hooks, Schedule,

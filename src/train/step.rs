@@ -307,28 +307,7 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
     /// The statistics of a validation batch: every phase of the first step's table once, on
     /// fixed data and noise, their statistics merged.
     fn validation(&self, batch: &GanBatch<B>) -> GanOutput<B> {
-        let mut merged: Option<GanOutput<B>> = None;
-        let mut seen = Vec::new();
-        for phase in self.phases(&batch.step) {
-            if seen.contains(&phase.name) {
-                continue;
-            }
-            seen.push(phase.name);
-            let batch = GanBatch {
-                phase,
-                ..batch.clone()
-            };
-            let (_, out) = self.phase_loss(&batch);
-            merged = Some(match merged {
-                None => out,
-                Some(m) => m.merge(out),
-            });
-        }
-        let mut out = merged.unwrap_or_else(|| GanOutput::new(None, batch.real.dims()[0]));
-        out.phase = None;
-        out.fake = None;
-        out.real = None;
-        out
+        validation_of(self, batch)
     }
 
     /// The classes of a class-conditional model (CGAN, ACGAN, InfoGAN's categorical code).
@@ -370,6 +349,37 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
     }
 }
 // ANCHOR_END: adversarial
+
+/// The default [`Adversarial::validation`]: every phase of the batch's step's table once, on the
+/// batch's data and noise, their statistics merged. A model whose phases depend on where training
+/// stands (progressive growing) calls it with the step it has reached.
+pub fn validation_of<B: Backend, M: Adversarial<B> + ?Sized>(
+    model: &M,
+    batch: &GanBatch<B>,
+) -> GanOutput<B> {
+    let mut merged: Option<GanOutput<B>> = None;
+    let mut seen = Vec::new();
+    for phase in model.phases(&batch.step) {
+        if seen.contains(&phase.name) {
+            continue;
+        }
+        seen.push(phase.name);
+        let batch = GanBatch {
+            phase,
+            ..batch.clone()
+        };
+        let (_, out) = model.phase_loss(&batch);
+        merged = Some(match merged {
+            None => out,
+            Some(m) => m.merge(out),
+        });
+    }
+    let mut out = merged.unwrap_or_else(|| GanOutput::new(None, batch.real.dims()[0]));
+    out.phase = None;
+    out.fake = None;
+    out.real = None;
+    out
+}
 
 // ANCHOR: capabilities
 /// A class-conditional model's classes.

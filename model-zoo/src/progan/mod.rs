@@ -401,6 +401,20 @@ impl<B: Backend> Adversarial<B> for Progan<B> {
     }
     // ANCHOR_END: phase_loss
 
+    /// The learner's validation batch is fixed at step 0: score it at the stage this model has
+    /// reached instead.
+    fn validation(&self, batch: &GanBatch<B>) -> GanOutput<B> {
+        let done: f32 = self.steps_done.val().into_scalar().elem();
+        let batch = GanBatch {
+            step: StepInfo {
+                step: done as usize,
+                ..batch.step
+            },
+            ..batch.clone()
+        };
+        burn_gan::train::validation_of(self, &batch)
+    }
+
     fn latent_dim(&self) -> usize {
         self.generator.input.weight.dims()[0]
     }

@@ -2,6 +2,7 @@
 
 use super::*;
 use burn::backend::Autodiff;
+use burn::module::AutodiffModule;
 use burn::optim::Optimizer;
 use burn::tensor::Distribution;
 use burn_gan::train::{check_model, train_step, GanOptimizer, OptimizerConfig, Phase};
@@ -150,4 +151,24 @@ fn phases_train_at_the_active_stage_and_count_steps() {
     assert_eq!(done, 3.0);
     let x = model.sample(Condition::noise(Tensor::zeros([2, 16], &device)));
     assert_eq!(x.dims(), [2, 3, 4, 4]);
+    // Validation (whose batch says step 0) scores at the reached stage: after 8 generator
+    // updates (80 images), 8x8 fading in at alpha 0.3.
+    let mut model = model;
+    for _ in 0..5 {
+        model = model.after_update(NetworkId::GENERATOR);
+    }
+    let valid = model.valid();
+    let batch = GanBatch {
+        phase: Phase::DISCRIMINATOR,
+        step: StepInfo::default(),
+        real: Tensor::random([10, 3, 16, 16], Distribution::Uniform(-1.0, 1.0), &device),
+        labels: None,
+        z: Tensor::random([10, 16], Distribution::Normal(0.0, 1.0), &device),
+        seed: 1,
+        input: None,
+        second: None,
+    };
+    let stats = valid.validation(&batch).stats();
+    let level = stats.extra.iter().find(|(n, _)| *n == "level").map(|v| v.1);
+    assert_eq!(level, Some(1.0), "{stats:?}");
 }
