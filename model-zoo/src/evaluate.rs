@@ -2,7 +2,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use burn_gan::data::{parse_background, split_range, DataSpec, ImageFolderOptions, SampleKind};
+use burn_gan::data::{split_range, DataSpec, ImageFolderOptions, SampleKind};
 use burn_gan::metrics::{
     classifier::{
         accuracy, train_classifier as fit_classifier, ClassifierTraining, LabelledPixels,
@@ -226,10 +226,7 @@ pub fn eval(args: EvalArgs) -> CliResult<()> {
     let options = ImageFolderOptions {
         size: args.image_size.map(|s| (s, s)),
         channels,
-        background: match &args.background {
-            Some(b) => parse_background(b).map_err(|e| invalid(format!("--{e}")))?,
-            None => burn_gan::data::image_folder::WHITE,
-        },
+        background: crate::cli::background_flag(args.background.as_deref())?,
     };
     let real = load_set(&args.real, &options, args.n, args.seed, false)?;
     let fake = match args.reconstruct {

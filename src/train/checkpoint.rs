@@ -85,6 +85,15 @@ pub fn checkpoint_file(run: &Path, part: &str, n: usize) -> PathBuf {
     checkpoint_dir(run).join(format!("{part}-{n}.{EXTENSION}"))
 }
 
+/// [`checkpoint_file`], or the error naming it when it does not exist.
+pub(crate) fn existing_checkpoint_file(run: &Path, part: &str, n: usize) -> crate::Result<PathBuf> {
+    let file = checkpoint_file(run, part, n);
+    match file.is_file() {
+        true => Ok(file),
+        false => Err(crate::Error::format(&file, "checkpoint file is missing")),
+    }
+}
+
 /// The newest checkpoint of `run` whose three files all exist.
 pub fn latest_checkpoint(run: &Path) -> Option<usize> {
     checkpoints(run).first().copied()

@@ -26,6 +26,7 @@
 //! - [`fit`] wires this together for a run folder; [`RunFiles`] writes `metrics.jsonl`, sample
 //!   grids and the loss plot.
 
+mod capabilities;
 pub mod checkpoint;
 pub mod ema;
 mod files;

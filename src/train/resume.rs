@@ -7,7 +7,7 @@ use burn::module::AutodiffModule;
 use burn::record::Recorder;
 use burn::tensor::backend::AutodiffBackend;
 
-use super::checkpoint::{checkpoint_file, AtomicRecorder};
+use super::checkpoint::{existing_checkpoint_file, AtomicRecorder};
 use super::optim::GanOptimizer;
 use super::step::Adversarial;
 use crate::{Error, Result};
@@ -28,10 +28,7 @@ where
     M: AutodiffModule<B> + Adversarial<B>,
 {
     load_weights(model.clone(), run, n, device)?;
-    let f = checkpoint_file(run, "scheduler", n);
-    if !f.is_file() {
-        return Err(Error::format(&f, "checkpoint file is missing"));
-    }
+    let f = existing_checkpoint_file(run, "scheduler", n)?;
     Recorder::<B>::load::<usize>(&AtomicRecorder::default(), f.clone(), device).map_err(|_| {
         Error::format(
             &f,
@@ -84,10 +81,7 @@ where
     B: AutodiffBackend,
     M: AutodiffModule<B> + Adversarial<B>,
 {
-    let file = checkpoint_file(run, "optim", n);
-    if !file.is_file() {
-        return Err(Error::format(&file, "checkpoint file is missing"));
-    }
+    let file = existing_checkpoint_file(run, "optim", n)?;
     type Record<M, B> = <GanOptimizer<M, B> as burn::optim::Optimizer<M, B>>::Record;
     let record = Recorder::<B>::load::<Record<M, B>>(&AtomicRecorder::default(), file.clone(), device)
         .map_err(|_| {

@@ -18,7 +18,7 @@ use burn::train::metric::IterationSpeedMetric;
 use burn::train::{InferenceStep, Learner, SupervisedTraining, TrainStep, TrainingStrategy};
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::{checkpoint_file, AtomicRecorder};
+use super::checkpoint::{existing_checkpoint_file, AtomicRecorder};
 use super::files::RunFiles;
 use super::loader::{normal_noise, validation_batch, GanLoader, SecondStream};
 use super::metrics::{DFake, DReal, LossD, LossG, PlainRenderer, StatMetric};
@@ -319,10 +319,7 @@ pub fn load_weights<B: Backend, M: Module<B>>(
     n: usize,
     device: &B::Device,
 ) -> Result<M> {
-    let file = checkpoint_file(run, "model", n);
-    if !file.is_file() {
-        return Err(Error::format(&file, "checkpoint file is missing"));
-    }
+    let file = existing_checkpoint_file(run, "model", n)?;
     let record = Recorder::<B>::load::<M::Record>(&AtomicRecorder::default(), file.clone(), device)
         .map_err(|e| {
             let e = e.to_string();

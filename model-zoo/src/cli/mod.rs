@@ -186,15 +186,20 @@ pub(crate) fn load_data(
             .map(|s| (s, s))
             .or(preferred.map(|(_, s)| (s as u32, s as u32))),
         channels: channels.or(preferred.map(|(c, _)| c)).unwrap_or(3),
-        background: match background {
-            Some(b) => parse_background(b).map_err(|e| invalid(format!("--{e}")))?,
-            None => burn_gan::data::image_folder::WHITE,
-        },
+        background: background_flag(background)?,
     };
     let samples = DataSpec::parse(spec)?.load(&options)?;
     match range {
         Some(r) => samples.select(r),
         None => Ok(samples),
+    }
+}
+
+/// `--background`: its colour, white when not given, or one error line naming the flag.
+pub(crate) fn background_flag(value: Option<&str>) -> CliResult<[u8; 3]> {
+    match value {
+        Some(b) => parse_background(b).map_err(|e| invalid(format!("--{e}"))),
+        None => Ok(burn_gan::data::image_folder::WHITE),
     }
 }
 
