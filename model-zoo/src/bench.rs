@@ -270,8 +270,9 @@ where
         index += 1;
         let mut m = m;
         for batch in batches {
+            let lr = m.learning_rate_scale(batch.phase.network, &batch.step);
             let output = train_step(&m, batch);
-            m = optim.step(1.0, m, output.grads);
+            m = optim.step(lr, m, output.grads);
             let stats = output.item.stats(); // one read per phase, as in training
             assert!(
                 stats.first_non_finite().is_none(),

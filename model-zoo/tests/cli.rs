@@ -2144,7 +2144,8 @@ fn eval_resizes_a_folder_of_mixed_sizes_with_image_size() {
 }
 
 /// `progan` grows on the built-in `shapes` set, logs its stage, and refuses an image size it
-/// cannot grow to, a fade-in longer than the run and a batch that is not its schedule's.
+/// cannot grow to, a fade-in longer than the run, a batch that is not its schedule's and a
+/// resolution's batch larger than the loader's.
 #[test]
 fn progan_trains_on_shapes_and_refuses_bad_schedules() {
     let dir = scratch("progan");
@@ -2247,4 +2248,18 @@ fn progan_trains_on_shapes_and_refuses_bad_schedules() {
         path(&dir.join("batch")),
     ]);
     assert!(err.contains("--batch 16 --set batch_size=16"), "{err}");
+    let err = error_line(&[
+        "train",
+        "progan",
+        "--data",
+        "shapes",
+        "--set",
+        "batch_sizes=[64,128]",
+        "--out",
+        path(&dir.join("sizes")),
+    ]);
+    assert!(
+        err.contains("batch_sizes entry 128") && err.contains("batch_size (64)"),
+        "{err}"
+    );
 }

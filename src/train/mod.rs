@@ -51,7 +51,7 @@ pub use resume::resumable_checkpoint;
 pub use run::{
     fit, fit_two_domains, load_weights, metric_names, metric_points, toy_coverage, TrainingConfig,
 };
-pub use schedule::{LrDecay, LrSchedule};
+pub use schedule::{LrDecay, LrScale, LrSchedule};
 pub use step::{
     check_model, gan_phase_loss, network_params_of, train_step, validation_of, Adversarial,
     ClassConditional, ClassifierHead, Condition, DiscriminatorFeatures, Encoder, GanBatch,

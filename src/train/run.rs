@@ -491,7 +491,9 @@ where
     // The learning-rate schedule runs over every phase of the run.
     let phases = super::strategy::phases_before(&model, &schedule, schedule.steps);
     // ANCHOR: learner
-    let learner = Learner::new(model, optimizer, LrSchedule::new(config.lr_decay, phases));
+    let lr = LrSchedule::new(config.lr_decay, phases);
+    let strategy = strategy.with_lr_scale(lr.scale());
+    let learner = Learner::new(model, optimizer, lr);
     let mut training = SupervisedTraining::new(run, Arc::new(train), Arc::new(valid))
         .metric_train_numeric(StatMetric::<LossD>::default())
         .metric_train_numeric(StatMetric::<LossG>::default())

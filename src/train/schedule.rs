@@ -5,6 +5,9 @@
 //! and the toy-distribution experiments of the improved-training papers) lets the generator
 //! settle on sharp modes at the end.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use burn::lr_scheduler::LrScheduler;
 use burn::tensor::backend::Backend;
 use serde::{Deserialize, Serialize};
@@ -36,11 +39,40 @@ impl std::str::FromStr for LrDecay {
 
 /// The learner's scheduler: a multiplier of the networks' learning rates. Its record is the
 /// number of phases done, so a resumed run continues the schedule.
+///
+/// The decay is multiplied by the model's scale for the coming phase
+/// ([`Adversarial::learning_rate_scale`](super::Adversarial::learning_rate_scale)), which the
+/// training loop sets through [`LrSchedule::scale`] before it steps the schedule: a function of
+/// the step like the decay, so nothing more needs saving.
 #[derive(Clone, Debug)]
 pub struct LrSchedule {
     decay: LrDecay,
     total: usize,
     done: usize,
+    scale: LrScale,
+}
+
+/// The model's learning-rate multiplier for the next phase, shared by the training loop (which
+/// sets it) and the learner's [`LrSchedule`] (which applies it).
+#[derive(Clone, Debug)]
+pub struct LrScale(Arc<AtomicU64>);
+
+impl LrScale {
+    /// Sets the multiplier of the next phase.
+    pub fn set(&self, scale: f64) {
+        self.0.store(scale.to_bits(), Ordering::SeqCst);
+    }
+
+    /// The multiplier of the next phase.
+    pub fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::SeqCst))
+    }
+}
+
+impl Default for LrScale {
+    fn default() -> Self {
+        Self(Arc::new(AtomicU64::new(1f64.to_bits())))
+    }
 }
 
 impl LrSchedule {
@@ -50,7 +82,13 @@ impl LrSchedule {
             decay,
             total: total.max(1),
             done: 0,
+            scale: LrScale::default(),
         }
+    }
+
+    /// The handle that sets the model's multiplier of the next phase.
+    pub fn scale(&self) -> LrScale {
+        self.scale.clone()
     }
 }
 
@@ -60,10 +98,11 @@ impl LrScheduler for LrSchedule {
     fn step(&mut self) -> f64 {
         let t = self.done as f64 / self.total as f64;
         self.done += 1;
-        match self.decay {
+        let decay = match self.decay {
             LrDecay::Constant => 1.0,
             LrDecay::Linear => (1.0 - t).max(0.0),
-        }
+        };
+        decay * self.scale.get()
     }
 
     fn to_record<B: Backend>(&self) -> usize {
@@ -87,5 +126,15 @@ mod tests {
         let resumed = LrSchedule::new(LrDecay::Linear, 4).load_record::<crate::TestBackend>(2);
         assert_eq!(resumed.clone().step(), 0.5);
         assert_eq!(LrSchedule::new(LrDecay::Constant, 4).step(), 1.0);
+    }
+
+    #[test]
+    fn the_models_scale_multiplies_the_decay() {
+        let mut s = LrSchedule::new(LrDecay::Linear, 4);
+        let scale = s.scale();
+        scale.set(0.5);
+        assert_eq!(s.step(), 0.5);
+        scale.set(2.0);
+        assert_eq!(s.step(), 1.5);
     }
 }

@@ -64,7 +64,9 @@ impl Serialize for NetworkId {
 /// loop runs them in order, each as a backward pass and an optimizer step. A phase with
 /// `fresh_data` draws the next real batch; the others reuse the last one with fresh noise. A
 /// phase with `every: n` runs only on steps whose index is a multiple of `n` (lazy
-/// regularisers: "R1 every 16 steps").
+/// regularisers: "R1 every 16 steps"). A phase with `batch: b` trains on the first `b` samples
+/// of the loader's batch (a schedule that shrinks the batch as images grow, as progressive
+/// growing does).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Phase {
     /// The phase's name: what a model's [`Adversarial::phase_loss`] matches on, and what logs
@@ -77,6 +79,9 @@ pub struct Phase {
     pub fresh_data: bool,
     /// The phase runs on steps `0, every, 2 * every, ...` (1: every step).
     pub every: usize,
+    /// The samples of the real batch (and of the noise) this phase uses: the first `batch` of
+    /// the loader's batch, or all of them when 0 or larger.
+    pub batch: usize,
 }
 // ANCHOR_END: phase
 
@@ -93,6 +98,7 @@ impl Phase {
             network,
             fresh_data: false,
             every: 1,
+            batch: 0,
         }
     }
 
@@ -105,6 +111,12 @@ impl Phase {
     /// This phase, run only on every `n`th step.
     pub const fn every(mut self, n: usize) -> Self {
         self.every = n;
+        self
+    }
+
+    /// This phase, on the first `n` samples of the loader's batch (0: all of them).
+    pub const fn with_batch(mut self, n: usize) -> Self {
+        self.batch = n;
         self
     }
 
@@ -270,6 +282,12 @@ pub trait Adversarial<B: Backend>: Module<B> + Display {
     /// `d_steps` discriminator phases and one generator phase.
     fn phases(&self, step: &StepInfo) -> Vec<Phase> {
         Phase::alternating(step.d_steps)
+    }
+
+    /// The multiplier of `network`'s learning rate at `step` (a schedule of rates per stage);
+    /// the run's learning-rate decay multiplies it. The default is 1.
+    fn learning_rate_scale(&self, _network: NetworkId, _step: &StepInfo) -> f64 {
+        1.0
     }
 
     /// The loss `batch.phase` minimises and the statistics it reports. A GAN of one generator

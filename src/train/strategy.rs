@@ -27,7 +27,7 @@ use burn::train::{
 
 use super::loader::{mix_seed, normal_noise, stream, GanLoader};
 use super::optim::GanOptimizer;
-use super::schedule::LrSchedule;
+use super::schedule::{LrScale, LrSchedule};
 use super::step::{Adversarial, GanBatch, GanOutput, GanStats, Phase, StepInfo};
 use crate::{Error, Result};
 
@@ -77,6 +77,7 @@ pub struct GanStrategy<M, B: burn::tensor::backend::Backend> {
     loader: GanLoader<B>,
     hooks: Arc<dyn Hooks<M>>,
     failure: Arc<Mutex<Option<Error>>>,
+    lr_scale: LrScale,
     _backend: std::marker::PhantomData<fn() -> B>,
 }
 
@@ -95,8 +96,16 @@ impl<M, B: burn::tensor::backend::Backend> GanStrategy<M, B> {
             loader,
             hooks,
             failure,
+            lr_scale: LrScale::default(),
             _backend: std::marker::PhantomData,
         }
+    }
+
+    /// Sets, before each phase, the model's learning-rate multiplier in `scale` (the handle of
+    /// the learner's [`LrSchedule::scale`]).
+    pub fn with_lr_scale(mut self, scale: LrScale) -> Self {
+        self.lr_scale = scale;
+        self
     }
 }
 
@@ -126,7 +135,8 @@ fn run_phases<B: burn::tensor::backend::Backend, M: Adversarial<B>>(
 /// The batches of step `step`'s phases, in order: for each phase of the model's table that runs
 /// at this step, a fresh real batch from `fresh` (remembered in `last`) or, for a phase that
 /// does not take fresh data, the last real batch (`recover` recomputes it when `last` is empty,
-/// after a resume) with fresh noise and seed drawn from `(seed, step, phase index)`. The
+/// after a resume) with fresh noise and seed drawn from `(seed, step, phase index)`. A phase
+/// with a [`batch`](Phase::batch) smaller than the loader's gets the first samples of it. The
 /// training strategy and `burn-gan bench` both step through this.
 pub fn step_batches<B: burn::tensor::backend::Backend, M: Adversarial<B>>(
     model: &M,
@@ -168,13 +178,29 @@ pub fn step_batches<B: burn::tensor::backend::Backend, M: Adversarial<B>>(
                 ..b
             }
         };
-        out.push(GanBatch {
+        out.push(narrow(GanBatch {
             phase,
             step: info,
             ..batch
-        });
+        }));
     }
     out
+}
+
+/// The first `phase.batch` samples of `batch` (the second stream is left whole).
+fn narrow<B: burn::tensor::backend::Backend>(batch: GanBatch<B>) -> GanBatch<B> {
+    let n = batch.real.dims()[0];
+    let m = batch.phase.batch;
+    if m == 0 || m >= n {
+        return batch;
+    }
+    GanBatch {
+        real: batch.real.narrow(0, 0, m),
+        labels: batch.labels.map(|l| l.narrow(0, 0, m)),
+        input: batch.input.map(|x| x.narrow(0, 0, m)),
+        z: batch.z.narrow(0, 0, m),
+        ..batch
+    }
 }
 // ANCHOR_END: step_batches
 
@@ -301,7 +327,10 @@ where
                 );
                 for batch in batches {
                     // The learning-rate schedule advances once per phase (its length is the
-                    // run's number of phases, `phases_before(.., steps)`).
+                    // run's number of phases, `phases_before(.., steps)`), scaled by the
+                    // model's multiplier for the phase's network at this step.
+                    self.lr_scale
+                        .set(model.learning_rate_scale(batch.phase.network, &batch.step));
                     learner.lr_step();
                     let output = learner.train_step(batch);
                     learner.optimizer_step(output.grads);

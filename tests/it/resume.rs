@@ -72,8 +72,11 @@ fn progan_resumed_inside_a_fade_in_is_identical() {
         .with_max_channels(16)
         .with_fade_images(8 * 6)
         .with_stable_images(8 * 2)
-        .with_batch_size(8);
-    // Steps 0-1: 4x4; 2-7: 8x8 fading in; the split at step 5 is inside it (alpha 0.5).
+        .with_batch_size(8)
+        .with_batch_sizes(vec![8, 4])
+        .with_lr_scales(vec![1.0, 0.5]);
+    // Steps 0-1: 4x4 in batches of 8; 2-13: 8x8 fading in, 4 images a step at half the
+    // learning rate; the split at step 5 is inside it (alpha 0.25).
     let config = |steps| TrainingConfig {
         steps,
         batch_size: 8,
@@ -99,7 +102,7 @@ fn progan_resumed_inside_a_fade_in_is_identical() {
     let stage = first.stage();
     assert_eq!(
         (stage.level, stage.alpha),
-        (1, 0.5),
+        (1, 0.25),
         "the split is inside the fade-in"
     );
     let b = fit(init(777), data, &config(10), &split, Some(1), &device).unwrap();
@@ -112,4 +115,44 @@ fn progan_resumed_inside_a_fade_in_is_identical() {
     assert_eq!(levels.len(), 10);
     assert_eq!(levels[0], 0.0);
     assert_eq!(levels[9], 1.0);
+}
+
+/// A model's learning-rate multiplier reaches the optimizer through the learner: ProGAN with
+/// `lr_scales` [0.5] trains exactly as with half the base rate.
+#[test]
+fn a_models_learning_rate_scale_reaches_the_optimizer() {
+    use burn_gan::train::OptimizerConfig;
+    use burn_gan_zoo::progan::ProganConfig;
+    let _serial = crate::common::serial();
+    let device = burn_gan_backends::device();
+    let data = Arc::new(burn_gan::data::shapes::samples(64, 1));
+    let progan = ProganConfig::new(3, 32)
+        .with_latent_dim(16)
+        .with_channels_base(32)
+        .with_max_channels(16)
+        .with_fade_images(16)
+        .with_stable_images(16)
+        .with_batch_size(8);
+    let run = |config: &ProganConfig, lr: f64, name: &str| {
+        AutodiffBackend::seed(&device, 5);
+        let model = config.init::<AutodiffBackend>(&device);
+        let adam = OptimizerConfig::adam_with_betas(lr, 0.0, 0.99);
+        let training = TrainingConfig {
+            steps: 4,
+            batch_size: 8,
+            checkpoint_every: 4,
+            log_every: 4,
+            sample_every: 4,
+            seed: 2,
+            optimizers: burn_gan::train::gan_optimizers(adam.clone(), adam),
+            ..TrainingConfig::default()
+        };
+        let dir = crate::common::scratch(name);
+        crate::common::params(&fit(model, data.clone(), &training, &dir, None, &device).unwrap())
+    };
+    let scaled = run(&progan.clone().with_lr_scales(vec![0.5]), 1e-3, "lr-scaled");
+    let halved = run(&progan, 5e-4, "lr-halved");
+    let full = run(&progan, 1e-3, "lr-full");
+    assert_eq!(scaled, halved);
+    assert_ne!(scaled, full);
 }

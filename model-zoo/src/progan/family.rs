@@ -77,7 +77,7 @@ impl Family for ProganFamily {
         let adam = OptimizerConfig::adam_with_betas(1e-3, 0.0, 0.99);
         let images = config.growth_images() + config.stable_images;
         TrainingConfig {
-            steps: images.div_ceil(config.batch_size),
+            steps: config.steps_for(images),
             batch_size: config.batch_size,
             optimizers: gan_optimizers(adam.clone(), adam),
             ..TrainingConfig::default()
@@ -91,15 +91,15 @@ impl Family for ProganFamily {
     fn check_training(config: &ProganConfig, training: &TrainingConfig) -> Result<(), String> {
         if training.batch_size != config.batch_size {
             return Err(format!(
-                "progan's schedule counts images in batches of {} but the run's batch is {}; change both together: --batch {} --set batch_size={}",
+                "progan's schedule draws batches of {} but the run's batch is {}; change both together: --batch {} --set batch_size={} (batch_sizes sets smaller batches per resolution)",
                 config.batch_size, training.batch_size, training.batch_size, training.batch_size
             ));
         }
-        let images = training.steps.saturating_mul(training.batch_size);
+        let images = config.images_before(training.steps);
         if config.fade_images > images {
             return Err(format!(
-                "fade_images {} is longer than the run ({} steps of {} images: {images}); use fewer fade_images (--set fade_images=N) or more --steps",
-                config.fade_images, training.steps, training.batch_size
+                "fade_images {} is longer than the run ({} steps: {images} images); use fewer fade_images (--set fade_images=N) or more --steps",
+                config.fade_images, training.steps
             ));
         }
         if training.labelled > 0 {

@@ -16,8 +16,9 @@
 //! - the loss is WGAN-GP (lambda 10) with the drift term `epsilon * E[D(x)²]`, epsilon 0.001
 //!   (section A.1).
 //!
-//! The stage is a function of the step (`images = step * batch_size`), so a resumed run resumes
-//! inside a fade-in exactly. The model also counts its generator updates (a buffer saved with
+//! The schedule's batch size and learning rates may change with the resolution
+//! (`batch_sizes`, `lr_scales`). The stage is a function of the step (the images before it,
+//! counted in each level's batch), so a resumed run resumes inside a fade-in exactly. The model also counts its generator updates (a buffer saved with
 //! its weights), so a checkpoint samples at the stage it was written at.
 
 use burn::module::{Module, Param, ParamId};
@@ -30,7 +31,7 @@ use burn_gan::nn::progressive::{
 };
 use burn_gan::train::{
     Adversarial, Condition, GanBatch, GanOutput, InputGradients, NetworkId, Objective, Penalty,
-    StepInfo,
+    Phase, StepInfo,
 };
 
 mod family;
@@ -66,15 +67,32 @@ pub struct ProganConfig {
     /// Images each resolution trains alone after its fade-in (4x4: before the first fade-in).
     #[config(default = 25_000)]
     pub stable_images: usize,
-    /// The batch size of the schedule: images per step, which turns image counts into steps.
+    /// The loader's batch: images per step at every resolution without an entry in
+    /// `batch_sizes` (and the most any entry may ask for).
     #[config(default = 64)]
     pub batch_size: usize,
+    /// Images per step at each resolution, from 4x4 up (the paper's minibatch per resolution:
+    /// smaller as images grow); resolutions past the list take its last entry, and an empty
+    /// list means `batch_size` everywhere. A step at a resolution whose batch is smaller trains
+    /// on the first images of the loader's batch.
+    #[config(default = "Vec::new()")]
+    pub batch_sizes: Vec<usize>,
+    /// Multipliers of both networks' learning rates at each resolution, from 4x4 up (the
+    /// paper's learning rate per resolution, relative to `--lr-g`/`--lr-d`); resolutions past
+    /// the list take its last entry, and an empty list means 1 everywhere.
+    #[config(default = "Vec::new()")]
+    pub lr_scales: Vec<f64>,
     /// WGAN-GP's penalty weight lambda.
     #[config(default = 10.0)]
     pub gradient_penalty: f64,
     /// The drift term's weight epsilon, `epsilon * E[D(x)²]`.
     #[config(default = 0.001)]
     pub drift: f64,
+}
+
+/// Entry `level` of a per-resolution list, or its last entry past its end; `None` when empty.
+fn per_level<T: Copy>(list: &[T], level: usize) -> Option<T> {
+    list.get(level).or(list.last()).copied()
 }
 
 /// Where the schedule stands: the active resolution level (0: 4x4) and the fade-in weight of
@@ -133,6 +151,58 @@ impl ProganConfig {
         }
     }
 
+    /// The batch of level `level`'s steps.
+    pub fn batch_at_level(&self, level: usize) -> usize {
+        per_level(&self.batch_sizes, level).unwrap_or(self.batch_size)
+    }
+
+    /// The learning-rate multiplier of level `level`'s steps.
+    pub fn lr_scale_at_level(&self, level: usize) -> f64 {
+        per_level(&self.lr_scales, level).unwrap_or(1.0)
+    }
+
+    /// The images the steps before `step` trained on: each step counts the batch of the
+    /// level the images before it had reached (with one batch size, `step * batch_size`).
+    pub fn images_before(&self, step: usize) -> usize {
+        let mut images = 0;
+        let mut left = step;
+        for level in 0..=self.levels() {
+            let batch = self.batch_at_level(level);
+            if level == self.levels() {
+                break;
+            }
+            // Steps at this level: until the images reach the next level's first image.
+            let next = self.stable_images + level * (self.fade_images + self.stable_images);
+            let steps = next.saturating_sub(images).div_ceil(batch);
+            if left < steps {
+                return images + left * batch;
+            }
+            images += steps * batch;
+            left -= steps;
+        }
+        images + left * self.batch_at_level(self.levels())
+    }
+
+    /// The stage of training step `step`.
+    pub fn stage_at_step(&self, step: usize) -> Stage {
+        self.stage(self.images_before(step))
+    }
+
+    /// The fewest steps that train on at least `images` images.
+    pub fn steps_for(&self, images: usize) -> usize {
+        // `images_before` grows by at least one image per step: bisect.
+        let (mut lo, mut hi) = (0, images);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.images_before(mid) >= images {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        lo
+    }
+
     /// The images before the final resolution is faded in: the schedule's growth.
     pub fn growth_images(&self) -> usize {
         self.levels() * (self.fade_images + self.stable_images)
@@ -154,6 +224,33 @@ impl ProganConfig {
         }
         if self.fade_images == 0 || self.batch_size == 0 || self.latent_dim == 0 {
             return Err("fade_images, batch_size and latent_dim must be at least 1".into());
+        }
+        if let Some(b) = self
+            .batch_sizes
+            .iter()
+            .find(|&&b| b == 0 || b > self.batch_size)
+        {
+            return Err(format!(
+                "batch_sizes entry {b}: each resolution's batch must be 1 to batch_size ({}), the loader's batch",
+                self.batch_size
+            ));
+        }
+        if let Some(s) = self
+            .lr_scales
+            .iter()
+            .find(|s| !(s.is_finite() && **s > 0.0))
+        {
+            return Err(format!(
+                "lr_scales entry {s}: use positive multipliers of the learning rates"
+            ));
+        }
+        let listed = self.batch_sizes.len().max(self.lr_scales.len());
+        if listed > self.levels() + 1 {
+            return Err(format!(
+                "batch_sizes and lr_scales list at most one entry per resolution, 4x4 to {0}x{0} ({1}); {listed} given",
+                self.image_size,
+                self.levels() + 1
+            ));
         }
         for (name, v) in [
             ("gradient_penalty", self.gradient_penalty),
@@ -329,7 +426,7 @@ pub struct Progan<B: Backend> {
 impl<B: Backend> Progan<B> {
     /// The stage of training step `step`.
     pub fn stage_at(&self, step: usize) -> Stage {
-        self.schedule.stage(step * self.schedule.batch_size)
+        self.schedule.stage_at_step(step)
     }
 
     /// The stage this model has reached (after the generator updates it has had).
@@ -356,6 +453,21 @@ impl<B: Backend> Progan<B> {
 impl<B: Backend> Adversarial<B> for Progan<B> {
     fn network_params(&self, network: NetworkId) -> Vec<ParamId> {
         burn_gan::train::network_params_of(&self.generator, &self.discriminator, network)
+    }
+
+    /// The critic and generator phases on the batch of the step's resolution.
+    fn phases(&self, step: &StepInfo) -> Vec<Phase> {
+        let batch = self.schedule.batch_at_level(self.stage_at(step.step).level);
+        Phase::alternating(step.d_steps)
+            .into_iter()
+            .map(|p| p.with_batch(batch))
+            .collect()
+    }
+
+    /// The learning-rate multiplier of the step's resolution.
+    fn learning_rate_scale(&self, _network: NetworkId, step: &StepInfo) -> f64 {
+        self.schedule
+            .lr_scale_at_level(self.stage_at(step.step).level)
     }
 
     // ANCHOR: phase_loss

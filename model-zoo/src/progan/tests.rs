@@ -172,3 +172,98 @@ fn phases_train_at_the_active_stage_and_count_steps() {
     let level = stats.extra.iter().find(|(n, _)| *n == "level").map(|v| v.1);
     assert_eq!(level, Some(1.0), "{stats:?}");
 }
+
+/// One batch size: the step's images are `step * batch_size`. Per-resolution batches: each
+/// step counts its level's batch, the phases train on that many of the loader's images, and
+/// the learning rate follows the level.
+#[test]
+fn batches_and_learning_rates_follow_the_resolution() {
+    let c = small(); // stable 50, fade 100, batch 10
+    for step in 0..60 {
+        assert_eq!(c.images_before(step), step * 10);
+        assert_eq!(c.stage_at_step(step), c.stage(step * 10));
+    }
+    assert_eq!(c.steps_for(350), 35);
+
+    // 4x4 in batches of 10, 8x8 of 4, 16x16 of 2 (the last entry would repeat).
+    let c = small()
+        .with_batch_sizes(vec![10, 4, 2])
+        .with_lr_scales(vec![1.0, 0.5]);
+    c.validate().unwrap();
+    assert_eq!(c.images_before(5), 50); // 4x4 stable: 5 steps of 10
+    assert_eq!(c.images_before(6), 54); // 8x8 fades in 4 at a time
+    assert_eq!(c.stage_at_step(10).alpha, 0.2); // 70 images: 20 of 100 faded in
+                                                // 8x8 ends at 200 images: 5 + ceil(150 / 4) = 43 steps reach 202; then 16x16 in 2s.
+    assert_eq!(c.images_before(43), 202);
+    assert_eq!(c.images_before(44), 204);
+    assert_eq!(c.stage_at_step(43).level, 2);
+    assert_eq!(c.steps_for(204), 44);
+    assert_eq!(c.lr_scale_at_level(0), 1.0);
+    assert_eq!(c.lr_scale_at_level(2), 0.5);
+
+    let device = Default::default();
+    let model = c.init::<AB>(&device);
+    let info = |step| StepInfo {
+        step,
+        steps: 100,
+        d_steps: 1,
+    };
+    let phases = model.phases(&info(20));
+    assert!(phases.iter().all(|p| p.batch == 4), "{phases:?}");
+    assert_eq!(
+        model.learning_rate_scale(NetworkId::GENERATOR, &info(20)),
+        0.5
+    );
+    assert_eq!(
+        model.learning_rate_scale(NetworkId::DISCRIMINATOR, &info(2)),
+        1.0
+    );
+
+    // The training loop's batches: the loader's 10 images cut to the level's 4.
+    let schedule = burn_gan::train::Schedule {
+        steps: 100,
+        d_steps: 1,
+        checkpoint_every: 100,
+        log_every: 1,
+        sample_every: 100,
+        eval_every: 0,
+        seed: 1,
+    };
+    let fresh = || GanBatch {
+        phase: Phase::DISCRIMINATOR,
+        step: StepInfo::default(),
+        real: Tensor::random([10, 3, 16, 16], Distribution::Uniform(-1.0, 1.0), &device),
+        labels: None,
+        z: Tensor::random([10, 16], Distribution::Normal(0.0, 1.0), &device),
+        seed: 1,
+        input: None,
+        second: None,
+    };
+    let batches = burn_gan::train::step_batches(&model, &schedule, 20, &mut None, fresh, || {
+        unreachable!("the first phase is fresh")
+    });
+    assert_eq!(batches.len(), 2);
+    for b in &batches {
+        assert_eq!(b.real.dims()[0], 4);
+        assert_eq!(b.z.dims(), [4, 16]);
+    }
+
+    for (bad, what) in [
+        (
+            small().with_batch_sizes(vec![10, 11]),
+            "batch_sizes entry 11",
+        ),
+        (small().with_batch_sizes(vec![0]), "batch_sizes entry 0"),
+        (
+            small().with_lr_scales(vec![1.0, -1.0]),
+            "lr_scales entry -1",
+        ),
+        (
+            small().with_batch_sizes(vec![1, 1, 1, 1]),
+            "batch_sizes and lr_scales",
+        ),
+    ] {
+        let err = bad.validate().unwrap_err();
+        assert!(err.starts_with(what), "{err}");
+    }
+}
