@@ -455,6 +455,7 @@ impl<B: Backend> Adversarial<B> for Progan<B> {
         burn_gan::train::network_params_of(&self.generator, &self.discriminator, network)
     }
 
+    // ANCHOR: schedule_hooks
     /// The critic and generator phases on the batch of the step's resolution.
     fn phases(&self, step: &StepInfo) -> Vec<Phase> {
         let batch = self.schedule.batch_at_level(self.stage_at(step.step).level);
@@ -469,6 +470,7 @@ impl<B: Backend> Adversarial<B> for Progan<B> {
         self.schedule
             .lr_scale_at_level(self.stage_at(step.step).level)
     }
+    // ANCHOR_END: schedule_hooks
 
     // ANCHOR: phase_loss
     fn phase_loss(&self, batch: &GanBatch<B>) -> (Tensor<B, 1>, GanOutput<B>) {
