@@ -35,6 +35,12 @@ pub enum Error {
         /// Its value.
         value: f64,
     },
+    /// Training was asked to stop (Ctrl-C, SIGTERM) and stopped with a checkpoint.
+    #[error("training stopped at step {step} with a checkpoint there")]
+    Stopped {
+        /// The generator steps done: the step of the checkpoint written at the stop.
+        step: usize,
+    },
 }
 
 impl Error {

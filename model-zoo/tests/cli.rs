@@ -1642,28 +1642,27 @@ fn a_run_folder_is_held_by_one_train_and_a_closed_stdout_does_not_stop_it() {
     assert!(err.contains("a file, not a run folder"), "{err}");
 }
 
-/// Ctrl-C (SIGINT) during training: exit 130 with one line naming the checkpoint kept and the
-/// command that continues the run, which then resumes.
+/// Ctrl-C (SIGINT) during training: training stops after the step under way with a checkpoint
+/// there, exits 130 with one line naming the step and the command that continues the run, and
+/// the resumed run ends exactly as an uninterrupted one (same samples, same last log line).
 #[cfg(unix)]
 #[test]
-fn ctrl_c_says_which_checkpoint_is_kept_and_how_to_resume() {
+fn ctrl_c_checkpoints_where_it_stops_and_the_run_resumes_exactly() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     let dir = scratch("sigint");
     let run = dir.join("run");
+    let flags = [
+        "--checkpoint-every",
+        "20",
+        "--log-every",
+        "10",
+        "--lr-decay",
+        "constant",
+    ];
     let mut child = Command::new(env!("CARGO_BIN_EXE_burn-gan"))
-        .args([
-            "train",
-            "gan",
-            "--steps",
-            "1000000",
-            "--checkpoint-every",
-            "20",
-            "--log-every",
-            "10",
-            "--out",
-            path(&run),
-        ])
+        .args(["train", "gan", "--steps", "1000000", "--out", path(&run)])
+        .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -1687,19 +1686,55 @@ fn ctrl_c_says_which_checkpoint_is_kept_and_how_to_resume() {
     let stderr = String::from_utf8_lossy(&done.stderr).to_string();
     assert_eq!(done.status.code(), Some(130), "{stderr}");
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "{stderr}");
+    assert_eq!(lines.len(), 2, "{stderr}");
     assert!(
-        lines[0].contains("Ctrl-C")
-            && lines[0].contains("--resume")
-            && lines[0].contains("checkpoint of step"),
+        lines[0].starts_with("Ctrl-C: stopping after this step"),
         "{stderr}"
     );
-    let out = burn_gan(&["train", "--resume", "--out", path(&run), "--steps", "100"]);
+    assert!(
+        lines[1].contains("stopped by Ctrl-C at step")
+            && lines[1].contains("keeps a checkpoint of that step")
+            && lines[1].contains("--resume"),
+        "{stderr}"
+    );
+    let step: usize = lines[1]
+        .split("at step ")
+        .nth(1)
+        .and_then(|r| r.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no step in {stderr}"));
+    assert!(step >= 50, "{stderr}");
+    // Resume to a few intervals past the stop, and train the same run in one go.
+    let end = (step / 10 + 4) * 10;
+    let end_arg = end.to_string();
+    let out = burn_gan(&[
+        "train",
+        "--resume",
+        "--out",
+        path(&run),
+        "--steps",
+        &end_arg,
+    ]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let whole = dir.join("whole");
+    let mut args = vec!["train", "gan", "--steps", &end_arg, "--out", path(&whole)];
+    args.extend_from_slice(&flags);
+    let out = burn_gan(&args);
+    assert!(out.status.success());
+    let read = |p: &Path| std::fs::read(p).unwrap();
+    assert!(
+        read(&run.join("scatter.png")) == read(&whole.join("scatter.png")),
+        "the resumed run's samples differ from the uninterrupted run's"
+    );
+    let last = |p: &Path| {
+        let text = String::from_utf8(read(&p.join("metrics.jsonl"))).unwrap();
+        text.lines().last().unwrap().to_string()
+    };
+    assert_eq!(last(&run), last(&whole));
 }
 
 /// A corrupt newest checkpoint does not block `--resume`: the run continues from the newest set

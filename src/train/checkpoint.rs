@@ -5,9 +5,16 @@
 //! named MessagePack format, full precision), writes it to `<file>.mpk.tmp`, flushes it to disk
 //! and renames it over `<file>.mpk`: a reader sees the old file or the new one, never half of one.
 //!
+//! Every file ends with a checksum of its record (a 12-byte tag and the SHA-256 of the bytes
+//! before it), verified when the file is read: a file damaged after it was written (flipped
+//! bits on a disk, an edit, a copy cut short) is refused with a line that says so instead of
+//! loading wrong numbers. Files written before the checksum existed are read without it.
+//!
 //! The learner writes three files per checkpoint (`model-N`, `optim-N`, `scheduler-N` under
 //! `<run>/checkpoint/`), each from its own thread; [`latest_checkpoint`] only returns an `N` for
 //! which all three exist, so a kill between them falls back to the previous complete checkpoint.
+//! Checkpoint numbers only grow, so no set is ever written over another: a set is whole or
+//! missing a file.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,6 +24,7 @@ use burn::record::{
 };
 use burn::tensor::backend::Backend;
 use serde::{de::DeserializeOwned, Serialize};
+use sha2::{Digest, Sha256};
 
 /// The extension of checkpoint files.
 pub const EXTENSION: &str = "mpk";
@@ -47,6 +55,48 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// The tag before a checkpoint file's checksum.
+const CHECKSUM_TAG: &[u8; 12] = b"burn-gan-sha";
+/// The bytes the tag and the checksum add at the end of a file.
+const TRAILER: usize = CHECKSUM_TAG.len() + 32;
+
+/// `record` followed by its checksum trailer.
+pub fn with_checksum(mut record: Vec<u8>) -> Vec<u8> {
+    let digest = Sha256::digest(&record);
+    record.extend_from_slice(CHECKSUM_TAG);
+    record.extend_from_slice(&digest);
+    record
+}
+
+/// What is wrong with a checkpoint file that did not load: the checksum's sentence when that
+/// is what failed, else `otherwise`.
+pub(crate) fn describe(e: &RecorderError, otherwise: &str) -> String {
+    let e = e.to_string();
+    match e.find(CHECKSUM_MISMATCH) {
+        Some(_) => CHECKSUM_MISMATCH.to_string(),
+        None => otherwise.to_string(),
+    }
+}
+
+const CHECKSUM_MISMATCH: &str =
+    "its checksum does not match its content: the file was damaged or changed after it was written";
+
+/// The record of a file's `bytes`: without its checksum trailer, after checking it; as it is
+/// for a file written before checksums.
+pub fn verified(mut bytes: Vec<u8>) -> std::result::Result<Vec<u8>, &'static str> {
+    let Some(body) = bytes.len().checked_sub(TRAILER) else {
+        return Ok(bytes);
+    };
+    if &bytes[body..body + CHECKSUM_TAG.len()] != CHECKSUM_TAG {
+        return Ok(bytes);
+    }
+    if Sha256::digest(&bytes[..body])[..] != bytes[body + CHECKSUM_TAG.len()..] {
+        return Err(CHECKSUM_MISMATCH);
+    }
+    bytes.truncate(body);
+    Ok(bytes)
+}
+
 impl<B: Backend> Recorder<B> for AtomicRecorder {
     type Settings = FullPrecisionSettings;
     type RecordArgs = PathBuf;
@@ -55,16 +105,17 @@ impl<B: Backend> Recorder<B> for AtomicRecorder {
 
     fn save_item<I: Serialize>(&self, item: I, mut file: PathBuf) -> Result<(), RecorderError> {
         file.set_extension(EXTENSION);
-        let bytes = Recorder::<B>::save_item(&self.bytes, item, ())?;
+        let bytes = with_checksum(Recorder::<B>::save_item(&self.bytes, item, ())?);
         write_atomically(&file, &bytes).map_err(|e| unknown(&file, e))
     }
 
     fn load_item<I: DeserializeOwned>(&self, file: &mut PathBuf) -> Result<I, RecorderError> {
         file.set_extension(EXTENSION);
-        let mut bytes = std::fs::read(&*file).map_err(|e| match e.kind() {
+        let bytes = std::fs::read(&*file).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => RecorderError::FileNotFound(file.display().to_string()),
             _ => unknown(file, e),
         })?;
+        let mut bytes = verified(bytes).map_err(|e| RecorderError::Unknown(e.to_string()))?;
         Recorder::<B>::load_item(&self.bytes, &mut bytes)
     }
 }
@@ -160,6 +211,37 @@ mod tests {
             .val()
             .to_data()
             .assert_approx_eq::<f64>(&expected, burn::tensor::Tolerance::absolute(1e-6));
+    }
+
+    #[test]
+    fn a_damaged_file_fails_its_checksum_and_an_old_one_still_reads() {
+        let dir = scratch("checksum");
+        let device = Default::default();
+        let layer: Linear<TB> = LinearConfig::new(3, 2).init(&device);
+        let path = dir.join("model-1");
+        AtomicRecorder::default()
+            .record(layer.into_record(), path.clone())
+            .unwrap();
+        let file = dir.join("model-1.mpk");
+        let bytes = std::fs::read(&file).unwrap();
+        assert_eq!(&bytes[bytes.len() - TRAILER..][..12], CHECKSUM_TAG);
+        let load = || {
+            Recorder::<TB>::load::<<Linear<TB> as Module<TB>>::Record>(
+                &AtomicRecorder::default(),
+                path.clone(),
+                &device,
+            )
+        };
+        // One flipped bit inside the tensors (which MessagePack would read without complaint).
+        let mut flipped = bytes.clone();
+        flipped[bytes.len() - TRAILER - 3] ^= 1;
+        std::fs::write(&file, &flipped).unwrap();
+        let err = load().err().expect("a damaged file fails").to_string();
+        assert!(err.contains("checksum does not match"), "{err}");
+        // A file of the program before checksums: the record alone.
+        std::fs::write(&file, &bytes[..bytes.len() - TRAILER]).unwrap();
+        assert!(load().is_ok());
+        assert_eq!(verified(b"short".to_vec()).unwrap(), b"short");
     }
 
     #[test]

@@ -47,9 +47,10 @@ pub use files::RunFiles;
 pub use loader::{normal_noise, truncated_normal_noise, GanLoader, SecondStream};
 pub use metrics::PlainRenderer;
 pub use optim::{gan_optimizers, GanOptimizer, OptimizerConfig};
-pub use resume::resumable_checkpoint;
+pub use resume::{resumable_checkpoint, Resumable};
 pub use run::{
-    fit, fit_two_domains, load_weights, metric_names, metric_points, toy_coverage, TrainingConfig,
+    fit, fit_two_domains, fit_with, load_weights, metric_names, metric_points, toy_coverage,
+    FitOptions, TrainingConfig,
 };
 pub use schedule::{LrDecay, LrScale, LrSchedule};
 pub use step::{
@@ -59,5 +60,6 @@ pub use step::{
     NetworkId, Objective, Penalty, Phase, StepInfo,
 };
 pub use strategy::{
-    fresh_batches_before, phases_before, step_batches, GanStrategy, Hooks, Schedule,
+    fresh_batches_before, phases_before, step_after_phases, step_batches, GanStrategy, Hooks,
+    Schedule, StopFlag,
 };

@@ -26,7 +26,7 @@ use super::optim::{GanOptimizer, OptimizerConfig};
 use super::resume::verify_checkpoint;
 use super::schedule::{LrDecay, LrSchedule};
 use super::step::{check_model, Adversarial, Condition, GanBatch, GanOutput, NetworkId};
-use super::strategy::{GanStrategy, Schedule};
+use super::strategy::{GanStrategy, Schedule, StopFlag};
 use crate::data::{Samples, Toy};
 use crate::metrics::{evaluate::Extracted, frechet_distance, GaussianStats};
 use crate::{Error, Result};
@@ -224,7 +224,7 @@ impl TrainingConfig {
         Ok(())
     }
 
-    fn schedule(&self) -> Schedule {
+    pub(super) fn schedule(&self) -> Schedule {
         Schedule {
             steps: self.steps,
             d_steps: self.d_steps,
@@ -322,12 +322,18 @@ pub fn load_weights<B: Backend, M: Module<B>>(
     let file = existing_checkpoint_file(run, "model", n)?;
     let record = Recorder::<B>::load::<M::Record>(&AtomicRecorder::default(), file.clone(), device)
         .map_err(|e| {
-            let e = e.to_string();
-            let first = e.lines().next().unwrap_or_default().chars().take(160).collect::<String>();
-            Error::format(
-                &file,
-                format!("cannot read this checkpoint: it is corrupt or belongs to another model ({first})"),
-            )
+            let first = e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(160)
+                .collect::<String>();
+            let otherwise = format!(
+                "cannot read this checkpoint: it is corrupt or belongs to another model ({first})"
+            );
+            Error::format(&file, super::checkpoint::describe(&e, &otherwise))
         })?;
     let expected = shapes(&model);
     let loaded = model.load_record(record);
@@ -360,7 +366,29 @@ where
     M::InnerModule: Adversarial<B::InnerBackend>
         + InferenceStep<Input = GanBatch<B::InnerBackend>, Output = GanOutput<B::InnerBackend>>,
 {
-    fit_two_domains(model, data, None, config, run, resume, device)
+    fit_with(
+        model,
+        data,
+        config,
+        run,
+        FitOptions {
+            resume,
+            ..FitOptions::default()
+        },
+        device,
+    )
+}
+
+/// What a training run may take besides its model, data, configuration and folder.
+#[derive(Clone, Debug, Default)]
+pub struct FitOptions {
+    /// The checkpoint to resume from (see [`fit`]).
+    pub resume: Option<usize>,
+    /// A second, unpaired domain of data (see [`fit_two_domains`]).
+    pub domain_b: Option<Arc<Samples>>,
+    /// Set from any thread (a Ctrl-C handler) to stop after the step under way with a
+    /// checkpoint there; training then returns [`Error::Stopped`].
+    pub stop: StopFlag,
 }
 
 /// [`fit`] for a model that learns from two unpaired domains (CycleGAN): every batch carries
@@ -384,6 +412,37 @@ where
     M::InnerModule: Adversarial<B::InnerBackend>
         + InferenceStep<Input = GanBatch<B::InnerBackend>, Output = GanOutput<B::InnerBackend>>,
 {
+    let options = FitOptions {
+        resume,
+        domain_b,
+        ..FitOptions::default()
+    };
+    fit_with(model, data, config, run, options, device)
+}
+
+/// [`fit`] with every option: resume, a second domain, a stop request.
+pub fn fit_with<B, M>(
+    model: M,
+    data: Arc<Samples>,
+    config: &TrainingConfig,
+    run: &Path,
+    options: FitOptions,
+    device: &B::Device,
+) -> Result<M::InnerModule>
+where
+    B: AutodiffBackend,
+    M: Adversarial<B>
+        + AutodiffModule<B>
+        + TrainStep<Input = GanBatch<B>, Output = GanOutput<B>>
+        + 'static,
+    M::InnerModule: Adversarial<B::InnerBackend>
+        + InferenceStep<Input = GanBatch<B::InnerBackend>, Output = GanOutput<B::InnerBackend>>,
+{
+    let FitOptions {
+        resume,
+        domain_b,
+        stop,
+    } = options;
     config.validate()?;
     if data.len() < config.batch_size {
         return Err(Error::Invalid(format!(
@@ -406,16 +465,19 @@ where
     let optimizer =
         GanOptimizer::<M, B>::new(&model.networks(), &config.optimizers).map_err(Error::Invalid)?;
     let schedule = config.schedule();
-    if let Some(n) = resume {
-        if n >= schedule.num_epochs() {
-            return Err(Error::Invalid(format!(
-                "the run already reached step {} (checkpoint {n}); pass a larger --steps to train further",
-                n * config.checkpoint_every
-            )));
+    // burn-train panics on an unreadable checkpoint: check it first, with a clear message.
+    let start = match resume {
+        Some(n) => {
+            let step = verify_checkpoint(&model, &optimizer, config, run, n, device)?;
+            if step >= schedule.steps {
+                return Err(Error::Invalid(format!(
+                    "the run already reached step {step} (checkpoint {n}); pass a larger --steps to train further"
+                )));
+            }
+            Some(step)
         }
-        // burn-train panics on an unreadable checkpoint: check it first, with a clear message.
-        verify_checkpoint(&model, &optimizer, run, n, device)?;
-    }
+        None => None,
+    };
     std::fs::create_dir_all(run).map_err(|e| Error::io(run, e))?;
 
     // The strategy draws every batch itself, so one learner epoch may take any number.
@@ -475,8 +537,8 @@ where
         files = files.with_evaluation(&data, latent_dim, config, device)?;
     }
     let files = Arc::new(files);
-    if let Some(n) = resume {
-        files.truncate_after(n * config.checkpoint_every)?;
+    if let Some(step) = start {
+        files.truncate_after(step)?;
     } else {
         let _ = std::fs::remove_file(files.metrics_path());
     }
@@ -492,7 +554,10 @@ where
     let phases = super::strategy::phases_before(&model, &schedule, schedule.steps);
     // ANCHOR: learner
     let lr = LrSchedule::new(config.lr_decay, phases);
-    let strategy = strategy.with_lr_scale(lr.scale());
+    let mut strategy = strategy.with_lr_scale(lr.scale()).with_stop(stop);
+    if let Some(step) = start {
+        strategy = strategy.starting_at(step);
+    }
     let learner = Learner::new(model, optimizer, lr);
     let mut training = SupervisedTraining::new(run, Arc::new(train), Arc::new(valid))
         .metric_train_numeric(StatMetric::<LossD>::default())

@@ -12,7 +12,7 @@
 //! it, so resume stays exact. A learner "epoch" is one checkpoint interval of
 //! `checkpoint_every` generator steps, so burn-train's checkpointing and resume work unchanged.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use burn::data::dataloader::Progress;
@@ -71,6 +71,28 @@ impl Schedule {
     }
 }
 
+/// A request to stop training at the end of the step under way, with a checkpoint there: what
+/// Ctrl-C and SIGTERM set. Any thread may set it; the training loop reads it after each step.
+#[derive(Clone, Debug, Default)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    /// A flag not set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks training to stop after the step under way.
+    pub fn request(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a stop was asked for.
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 /// Alternating GAN training inside burn-train's learner (see the module docs).
 pub struct GanStrategy<M, B: burn::tensor::backend::Backend> {
     schedule: Schedule,
@@ -78,6 +100,8 @@ pub struct GanStrategy<M, B: burn::tensor::backend::Backend> {
     hooks: Arc<dyn Hooks<M>>,
     failure: Arc<Mutex<Option<Error>>>,
     lr_scale: LrScale,
+    start: Option<usize>,
+    stop: StopFlag,
     _backend: std::marker::PhantomData<fn() -> B>,
 }
 
@@ -97,8 +121,23 @@ impl<M, B: burn::tensor::backend::Backend> GanStrategy<M, B> {
             hooks,
             failure,
             lr_scale: LrScale::default(),
+            start: None,
+            stop: StopFlag::new(),
             _backend: std::marker::PhantomData,
         }
+    }
+
+    /// Resumes at generator step `step` (the step the resumed checkpoint was taken after).
+    pub fn starting_at(mut self, step: usize) -> Self {
+        self.start = Some(step);
+        self
+    }
+
+    /// Stops after the step under way when `stop` is set, with a checkpoint of that step; the
+    /// training then ends with [`Error::Stopped`] in the failure slot.
+    pub fn with_stop(mut self, stop: StopFlag) -> Self {
+        self.stop = stop;
+        self
     }
 
     /// Sets, before each phase, the model's learning-rate multiplier in `scale` (the handle of
@@ -204,6 +243,27 @@ fn narrow<B: burn::tensor::backend::Backend>(batch: GanBatch<B>) -> GanBatch<B> 
 }
 // ANCHOR_END: step_batches
 
+/// The step before which the steps ran `phases` phases in all (the first, when steps without
+/// phases tie), or `None` when `phases` falls inside a step or past the schedule's end: how a
+/// checkpoint's learning-rate schedule, which counts phases, tells the step it was taken after.
+pub fn step_after_phases<B: burn::tensor::backend::Backend, M: Adversarial<B>>(
+    model: &M,
+    s: &Schedule,
+    phases: usize,
+) -> Option<usize> {
+    let mut done = 0;
+    for step in 0..=s.steps {
+        if done == phases {
+            return Some(step);
+        }
+        if done > phases || step == s.steps {
+            return None;
+        }
+        done += run_phases(model, s, step).1.len();
+    }
+    None
+}
+
 /// The number of phases the steps before `step` ran.
 pub fn phases_before<B: burn::tensor::backend::Backend, M: Adversarial<B>>(
     model: &M,
@@ -285,7 +345,9 @@ where
         let mut processor = components.event_processor;
         let mut checkpointer = components.checkpointer;
         let interrupter = components.interrupter;
-        let mut step = (starting_epoch - 1) * s.checkpoint_every;
+        let mut step = self
+            .start
+            .unwrap_or((starting_epoch - 1) * s.checkpoint_every);
         let cursor = self.loader.cursor();
         cursor.store(
             fresh_batches_before(&learner.model(), &s, step),
@@ -297,8 +359,12 @@ where
             *self.failure.lock().unwrap() = Some(e);
         };
 
-        'epochs: for epoch in starting_epoch..=num_epochs {
-            let end = (epoch * s.checkpoint_every).min(s.steps);
+        // A learner epoch is the run up to the next multiple of `checkpoint_every` and its
+        // checkpoint, numbered on from the resumed one: after a stop between two multiples the
+        // numbers run one ahead of `step / checkpoint_every`, and no set is written over another.
+        let mut epoch = starting_epoch;
+        'epochs: while step < s.steps {
+            let end = ((step / s.checkpoint_every + 1) * s.checkpoint_every).min(s.steps);
             let phases_in_epoch: usize = (step..end)
                 .map(|i| run_phases(&learner.model(), &s, i).1.len())
                 .sum();
@@ -374,7 +440,23 @@ where
                     }
                 }
                 if interrupter.should_stop() {
-                    // Stopped from the dashboard: do not checkpoint a partial interval.
+                    // Stopped from the dashboard, or a checkpoint could not be written: no
+                    // checkpoint of a partial interval.
+                    break 'epochs;
+                }
+                if self.stop.requested() && step < end {
+                    // Ctrl-C or SIGTERM: the partial interval's log line and a checkpoint here.
+                    if let Err(e) = self.hooks.on_log(step, &running.take_means()) {
+                        fail(e);
+                        break 'epochs;
+                    }
+                    if let Some(checkpointer) = &mut checkpointer {
+                        checkpointer.checkpoint(&learner, epoch, &components.event_store);
+                    }
+                    match self.hooks.on_checkpoint(epoch, step) {
+                        Ok(()) => fail(Error::Stopped { step }),
+                        Err(e) => fail(e),
+                    }
                     break 'epochs;
                 }
             }
@@ -404,6 +486,12 @@ where
                 fail(e);
                 break;
             }
+            if self.stop.requested() && step < s.steps {
+                // The stop came in the interval's last step: its checkpoint is the stop's.
+                fail(Error::Stopped { step });
+                break;
+            }
+            epoch += 1;
         }
         (learner.model(), processor)
     }

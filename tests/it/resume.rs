@@ -156,3 +156,57 @@ fn a_models_learning_rate_scale_reaches_the_optimizer() {
     assert_eq!(scaled, halved);
     assert_ne!(scaled, full);
 }
+
+/// A stop request (what Ctrl-C and SIGTERM set) ends training after the step under way with a
+/// checkpoint there, between two regular checkpoints; resuming from it, stopped again and again,
+/// ends with the parameters of the uninterrupted run, bit for bit.
+#[test]
+fn a_run_stopped_between_checkpoints_resumes_exactly() {
+    use burn_gan::train::{fit_with, FitOptions, StopFlag};
+    let _serial = crate::common::serial();
+    let device = burn_gan_backends::device();
+    let data = Arc::new(Toy::Ring8.samples(1000, 0));
+    let whole = crate::common::scratch("stop-whole");
+    let a = fit(model(), data.clone(), &config(50), &whole, None, &device).unwrap();
+
+    let split = crate::common::scratch("stop-split");
+    let stop = || {
+        let flag = StopFlag::new();
+        flag.request();
+        flag
+    };
+    let mut resume = None;
+    // Each run stops after its first step: steps 1, 2 and 3 end in checkpoints 1, 2 and 3.
+    for expected in 1..=3 {
+        let options = FitOptions {
+            resume,
+            stop: stop(),
+            ..FitOptions::default()
+        };
+        let err = fit_with(model(), data.clone(), &config(50), &split, options, &device)
+            .err()
+            .expect("the run stops");
+        assert!(
+            matches!(err, burn_gan::Error::Stopped { step } if step == expected),
+            "{err}"
+        );
+        assert_eq!(latest_checkpoint(&split), Some(expected));
+        resume = latest_checkpoint(&split);
+    }
+    let options = FitOptions {
+        resume,
+        ..FitOptions::default()
+    };
+    let b = fit_with(model(), data, &config(50), &split, options, &device).unwrap();
+    assert_eq!(crate::common::params(&a), crate::common::params(&b));
+    // Checkpoint 4 is the regular one of step 25, numbered on from the stops'.
+    assert_eq!(latest_checkpoint(&split), Some(5));
+    // The log lines after the first full interval are the uninterrupted run's.
+    let after = |dir| {
+        crate::common::metrics(dir)
+            .into_iter()
+            .filter(|r| r["step"].as_u64().unwrap() >= 10)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(after(&split), after(&whole));
+}

@@ -3,14 +3,15 @@
 //! run through [`burn_gan::train::fit`] for whichever family the registry returns.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
 use burn::tensor::backend::Backend as _;
 use burn::tensor::{Tensor, TensorData};
 use burn_gan::data::{DataSpec, ImageFolderOptions, SampleKind, Samples, Toy};
 use burn_gan::train::{
-    fit, latest_checkpoint, resumable_checkpoint, toy_coverage, Adversarial, NetworkId,
-    OptimizerConfig, RunFiles, TrainingConfig,
+    fit_with, latest_checkpoint, resumable_checkpoint, toy_coverage, Adversarial, FitOptions,
+    NetworkId, OptimizerConfig, RunFiles, StopFlag, TrainingConfig,
 };
 use burn_gan::Error;
 use burn_gan_backends::{AutodiffBackend, Backend};
@@ -425,7 +426,7 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
         burn_gan_backends::NAME,
         out.display()
     );
-    stop_with_a_resume_hint(&out, t.checkpoint_every);
+    let stop = stop_on_signals(&out);
     let device = burn_gan_backends::device();
     AutodiffBackend::seed(&device, t.seed);
     run_config
@@ -435,6 +436,7 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
             rc: &run_config,
             out: &out,
             resume,
+            stop,
         })
         .map_err(Error::Invalid)?
 }
@@ -461,28 +463,57 @@ fn lock_run_folder(out: &Path) -> CliResult<std::fs::File> {
     }
 }
 
-/// Ctrl-C (SIGINT) or SIGTERM during training: one line saying which checkpoint the run folder
-/// keeps and how to continue, then exit with 128 + the signal. Checkpoint files are written
-/// through a rename, so a stop in the middle of one leaves the previous set whole.
+/// How a Ctrl-C (SIGINT) or SIGTERM reaches training: the stop request and the signal.
+#[derive(Clone, Default)]
+struct Stop {
+    flag: StopFlag,
+    signal: Arc<AtomicI32>,
+}
+
+impl Stop {
+    /// The signal's name in messages.
+    fn name(&self) -> &'static str {
+        signal_name(self.signal.load(Ordering::SeqCst))
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        2 => "Ctrl-C",
+        15 => "SIGTERM",
+        _ => "a signal",
+    }
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM during training: the first asks training to stop after the step
+/// under way and write a checkpoint there (see [`Train`]); a second stops at once, with one line
+/// saying which checkpoint the run folder keeps, and exit status 128 + the signal. Checkpoint
+/// files are written through a rename and numbered apart, so a stop in the middle of one leaves
+/// the previous set whole.
 #[cfg(unix)]
-fn stop_with_a_resume_hint(out: &Path, checkpoint_every: usize) {
+fn stop_on_signals(out: &Path) -> Stop {
     use signal_hook::consts::{SIGINT, SIGTERM};
+    let stop = Stop::default();
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
-        return; // Without a handler, a signal stops the program as it always does.
+        return stop; // Without a handler, a signal stops the program as it always does.
     };
     let out = out.to_path_buf();
+    let handle = stop.clone();
     std::thread::spawn(move || {
-        if let Some(signal) = signals.forever().next() {
-            let name = if signal == SIGINT {
-                "Ctrl-C"
-            } else {
-                "SIGTERM"
-            };
+        for signal in signals.forever() {
+            let name = signal_name(signal);
+            if !handle.flag.requested() {
+                handle.signal.store(signal, Ordering::SeqCst);
+                handle.flag.request();
+                eprintln!(
+                    "{name}: stopping after this step with a checkpoint there; {name} again stops at once"
+                );
+                continue;
+            }
             let kept = match latest_checkpoint(&out) {
-                Some(n) => format!(
-                    "{} keeps its checkpoint of step {}; continue with `burn-gan train --resume --out {}`",
+                Some(_) => format!(
+                    "{} keeps its newest checkpoint; continue with `burn-gan train --resume --out {}`",
                     out.display(),
-                    n * checkpoint_every,
                     out.display()
                 ),
                 None => format!(
@@ -494,10 +525,13 @@ fn stop_with_a_resume_hint(out: &Path, checkpoint_every: usize) {
             std::process::exit(128 + signal);
         }
     });
+    stop
 }
 
 #[cfg(not(unix))]
-fn stop_with_a_resume_hint(_out: &Path, _checkpoint_every: usize) {}
+fn stop_on_signals(_out: &Path) -> Stop {
+    Stop::default()
+}
 
 // ANCHOR: train_visitor
 /// Trains the model of whichever family the run configuration names.
@@ -506,6 +540,7 @@ struct Train<'a> {
     rc: &'a RunConfig,
     out: &'a Path,
     resume: Option<usize>,
+    stop: Stop,
 }
 
 impl FamilyVisitor for Train<'_> {
@@ -517,27 +552,42 @@ impl FamilyVisitor for Train<'_> {
         // Resume from the newest checkpoint that verifies, saying which newer ones are skipped.
         let resume = match self.resume {
             Some(_) => {
-                let (n, skipped) =
-                    resumable_checkpoint(&model, &self.rc.training, self.out, &device)?;
-                for e in skipped {
+                let r = resumable_checkpoint(&model, &self.rc.training, self.out, &device)?;
+                for e in r.skipped {
                     eprintln!(
                         "warning: skipping a checkpoint newer than step {}: {e}",
-                        n * self.rc.training.checkpoint_every
+                        r.step
                     );
                 }
-                Some(n)
+                Some(r.checkpoint)
             }
             None => None,
         };
         let start = std::time::Instant::now();
-        let trained = fit(
+        let options = FitOptions {
+            resume,
+            stop: self.stop.flag.clone(),
+            ..FitOptions::default()
+        };
+        let trained = match fit_with(
             model,
             self.data.clone(),
             &self.rc.training,
             self.out,
-            resume,
+            options,
             &device,
-        )?;
+        ) {
+            Err(Error::Stopped { step }) => {
+                eprintln!(
+                    "error: training stopped by {} at step {step}: {} keeps a checkpoint of that step; continue with `burn-gan train --resume --out {}`",
+                    self.stop.name(),
+                    self.out.display(),
+                    self.out.display()
+                );
+                std::process::exit(128 + self.stop.signal.load(Ordering::SeqCst));
+            }
+            other => other?,
+        };
         println!("trained in {:.1} s", start.elapsed().as_secs_f64());
         report(&trained, &self.data, self.rc, self.out)
     }
