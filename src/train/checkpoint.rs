@@ -47,12 +47,17 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    {
+    let written = (|| {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        // A full disk: give back the space the partial file took.
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path)
+    written
 }
 
 /// The tag before a checkpoint file's checksum.
@@ -173,6 +178,32 @@ pub fn checkpoints(run: &Path) -> Vec<usize> {
     found
 }
 
+/// Removes the checkpoint files of `run` numbered above `n` and any temporary file: what a run
+/// resumed from checkpoint `n` (or started afresh, `n = 0`) will number its next checkpoints
+/// with. They are parts of sets that failed or were skipped; left in place, a part of one could
+/// complete a later set of the same number interrupted between its files.
+pub fn remove_checkpoints_after(run: &Path, n: usize) -> crate::Result<()> {
+    let dir = checkpoint_dir(run);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let number = name
+            .strip_suffix(".mpk")
+            .or_else(|| name.strip_suffix(".mpk.tmp"))
+            .and_then(|stem| stem.rsplit_once('-'))
+            .filter(|(part, _)| ["model", "optim", "scheduler"].contains(part))
+            .and_then(|(_, number)| number.parse::<usize>().ok());
+        let stale = name.ends_with(".tmp") || number.is_some_and(|k| k > n);
+        if stale && number.is_some() {
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(|e| crate::Error::io(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,5 +289,19 @@ mod tests {
         }
         assert_eq!(latest_checkpoint(&run), Some(1));
         assert_eq!(latest_checkpoint(&run.join("nothing")), None);
+        // Resuming from 1 removes set 2's parts and temporary files, nothing else.
+        std::fs::write(run.join("checkpoint/optim-3.mpk.tmp"), b"x").unwrap();
+        std::fs::write(run.join("checkpoint/model-1.mpk.tmp"), b"x").unwrap();
+        write_atomically(&run.join("checkpoint/notes.txt"), b"x").unwrap();
+        remove_checkpoints_after(&run, 1).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(checkpoint_dir(&run))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["model-1.mpk", "notes.txt", "optim-1.mpk", "scheduler-1.mpk"]
+        );
     }
 }

@@ -236,3 +236,33 @@ impl MetricsRenderer for PlainRenderer {
         self.names.insert(definition.metric_id, definition.name);
     }
 }
+
+/// burn-train's metric logger for a GAN run: it keeps nothing. A run's statistics are in
+/// `metrics.jsonl` (written by the run's hooks, which report a failed write as an error line);
+/// burn-train's own file logger would also write `train/` and `valid/` folders per epoch, and
+/// panics in its writer thread when the disk is full.
+#[derive(Debug, Default)]
+pub struct NoMetricFiles;
+
+impl burn::train::logger::MetricLogger for NoMetricFiles {
+    fn log(
+        &mut self,
+        _update: burn::train::metric::store::MetricsUpdate,
+        _epoch: usize,
+        _split: &burn::train::metric::store::Split,
+    ) {
+    }
+
+    fn read_numeric(
+        &mut self,
+        _name: &str,
+        _epoch: usize,
+        _split: &burn::train::metric::store::Split,
+    ) -> Result<Vec<NumericEntry>, String> {
+        Ok(Vec::new())
+    }
+
+    fn log_metric_definition(&mut self, _definition: MetricDefinition) {}
+
+    fn log_epoch_summary(&mut self, _summary: burn::train::metric::store::EpochSummary) {}
+}

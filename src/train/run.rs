@@ -537,6 +537,7 @@ where
         files = files.with_evaluation(&data, latent_dim, config, device)?;
     }
     let files = Arc::new(files);
+    super::checkpoint::remove_checkpoints_after(run, resume.unwrap_or(0))?;
     if let Some(step) = start {
         files.truncate_after(step)?;
     } else {
@@ -554,7 +555,10 @@ where
     let phases = super::strategy::phases_before(&model, &schedule, schedule.steps);
     // ANCHOR: learner
     let lr = LrSchedule::new(config.lr_decay, phases);
-    let mut strategy = strategy.with_lr_scale(lr.scale()).with_stop(stop);
+    let mut strategy = strategy
+        .with_lr_scale(lr.scale())
+        .with_stop(stop)
+        .in_folder(run);
     if let Some(step) = start {
         strategy = strategy.starting_at(step);
     }
@@ -567,6 +571,9 @@ where
         .metric_valid_numeric(StatMetric::<LossD>::default())
         .metric_valid_numeric(StatMetric::<LossG>::default())
         .metric_train(IterationSpeedMetric::new())
+        // metrics.jsonl holds the statistics: no `train/`, `valid/` or `experiment.log`.
+        .with_metric_logger(super::metrics::NoMetricFiles)
+        .with_application_logger(None)
         .with_file_checkpointer(AtomicRecorder::default())
         .with_checkpointing_strategy(KeepLastNCheckpoints::new(config.keep_checkpoints))
         .num_epochs(schedule.num_epochs())

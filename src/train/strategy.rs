@@ -102,6 +102,7 @@ pub struct GanStrategy<M, B: burn::tensor::backend::Backend> {
     lr_scale: LrScale,
     start: Option<usize>,
     stop: StopFlag,
+    run: Option<std::path::PathBuf>,
     _backend: std::marker::PhantomData<fn() -> B>,
 }
 
@@ -123,8 +124,25 @@ impl<M, B: burn::tensor::backend::Backend> GanStrategy<M, B> {
             lr_scale: LrScale::default(),
             start: None,
             stop: StopFlag::new(),
+            run: None,
             _backend: std::marker::PhantomData,
         }
+    }
+
+    /// The run folder, named in the message of a failed write.
+    pub fn in_folder(mut self, run: &std::path::Path) -> Self {
+        self.run = Some(run.to_path_buf());
+        self
+    }
+
+    /// How to continue after a failed write.
+    fn resume_hint(&self) -> String {
+        let run = self
+            .run
+            .as_ref()
+            .map(|r| r.display().to_string())
+            .unwrap_or_else(|| "the run folder".into());
+        format!("{run} keeps its earlier checkpoints: free space (or make the folder writable), then continue with `burn-gan train --resume --out {run}`")
     }
 
     /// Resumes at generator step `step` (the step the resumed checkpoint was taken after).
@@ -146,6 +164,16 @@ impl<M, B: burn::tensor::backend::Backend> GanStrategy<M, B> {
         self.lr_scale = scale;
         self
     }
+}
+
+/// The message inside a recorder error's debug text (`Recorder error: `Unknown("...")``), or
+/// the text itself.
+fn recorder_message(text: &str) -> String {
+    let inner = text
+        .split_once("Unknown(\"")
+        .and_then(|(_, rest)| rest.rsplit_once("\")"))
+        .map(|(inner, _)| inner.replace("\\\"", "\""));
+    inner.unwrap_or_else(|| text.to_string())
 }
 
 /// The step's [`StepInfo`], the phases of its table that run at it (with their index in the
@@ -493,6 +521,27 @@ where
             }
             epoch += 1;
         }
+        // A checkpoint the writer thread could not write (a full disk, an unwritable folder)
+        // stops training through the interrupter: say so.
+        let mut failure = self.failure.lock().unwrap();
+        if failure.is_none() && interrupter.should_stop() {
+            if let Some(why) = interrupter
+                .get_message()
+                .filter(|m| !m.contains("user input"))
+            {
+                *failure = Some(Error::Invalid(format!(
+                    "{}: the checkpoint was not written; {}",
+                    recorder_message(&why),
+                    self.resume_hint()
+                )));
+            }
+        }
+        if let Some(Error::Io { .. }) = &*failure {
+            // A file of the run (metrics, a sample grid) could not be written.
+            let e = failure.take().expect("matched");
+            *failure = Some(Error::Invalid(format!("{e}; {}", self.resume_hint())));
+        }
+        drop(failure);
         (learner.model(), processor)
     }
 }
