@@ -136,7 +136,9 @@ impl<B: Backend> FeatureNet<B> {
                 shape[1],
                 shape[2]
             ),
-            Self::Classifier(..) => "uint8 levels, 28x28 gray, x / 127.5 - 1 (no resize)".into(),
+            Self::Classifier(..) => {
+                "uint8 levels, 28x28 gray (the centre of larger, padded images), x / 127.5 - 1 (no resize)".into()
+            }
         }
     }
 
@@ -156,11 +158,13 @@ impl<B: Backend> FeatureNet<B> {
                 "{}: Inception features need 1 or 3 channels, the images have {c}",
                 set.source
             ))),
-            Self::Classifier(which, _) if set.shape != [1, 28, 28] => Err(Error::Invalid(format!(
-                "{}: the {} classifier takes 1x28x28 images, these are {c}x{h}x{w}; use --features inception",
-                set.source,
-                which.name()
-            ))),
+            Self::Classifier(which, _) if c != 1 || h != w || h < 28 || (h - 28) % 2 != 0 => {
+                Err(Error::Invalid(format!(
+                    "{}: the {} classifier takes 1x28x28 images (or 28x28 padded evenly, such as 32x32, whose centre it reads), these are {c}x{h}x{w}; use --features inception",
+                    set.source,
+                    which.name()
+                )))
+            }
             _ => Ok(()),
         }
     }
@@ -243,6 +247,9 @@ pub fn extract<B: Backend>(
                 features.extend(inception.features(x).into_data().to_vec::<f32>().unwrap())
             }
             FeatureNet::Classifier(_, classifier) => {
+                // Images padded to a larger side (`--image-size 32`): the centre 28x28.
+                let o = (h - 28) / 2;
+                let x = x.slice([0..end - start, 0..1, o..o + 28, o..o + 28]);
                 let f = classifier.features(x.clone());
                 probabilities.extend(
                     classifier
