@@ -54,6 +54,13 @@ pub fn read_run_config(run: &Path) -> Result<RunConfig> {
         Error::format(&path, format!("not a burn-gan run configuration ({e})"))
     };
     let mut value: serde_json::Value = serde_json::from_str(&text).map_err(bad)?;
+    // Indexing a JSON value that is not an object by key panics.
+    if !value.is_object() {
+        return Err(Error::format(
+            &path,
+            "not a burn-gan run configuration (the file holds a JSON value that is not an object)",
+        ));
+    }
     crate::registry::fill_model_defaults(&mut value["model"]);
     let rc: RunConfig = serde_json::from_value(value).map_err(bad)?;
     rc.model.check().map_err(|e| Error::format(&path, e))?;
