@@ -136,6 +136,12 @@ pub fn load_images_with_labels(path: &Path) -> Result<Samples> {
     if n == 0 {
         return Err(Error::format(path, "the file holds no images"));
     }
+    if h == 0 || w == 0 {
+        return Err(Error::format(
+            path,
+            format!("the images are {h}x{w} pixels; the header is corrupt"),
+        ));
+    }
     let labels = match labels_path_for(path).filter(|p| p.is_file()) {
         Some(lp) => {
             let labels = read(&lp)?;
