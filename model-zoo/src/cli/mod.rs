@@ -82,6 +82,9 @@ pub(crate) fn invalid(msg: impl Into<String>) -> Error {
 
 pub fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
+        if burn_gan::train::checkpoint::decoding_record() {
+            return; // a corrupt checkpoint, reported as an error by the recorder
+        }
         let msg = info
             .payload()
             .downcast_ref::<String>()
