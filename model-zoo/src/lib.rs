@@ -21,6 +21,7 @@ pub mod dcgan;
 pub mod gan;
 pub mod progan;
 pub mod registry;
+pub mod run_config;
 pub mod sgan;
 pub mod vaegan;
 

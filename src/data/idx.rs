@@ -67,7 +67,13 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<IdxArray, String> {
             u32::from_be_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]) as usize
         })
         .collect();
-    let expected = dims.iter().product::<usize>();
+    // Checked: four dimensions of up to 2^32-1 overflow 64 bits, and a product that wraps
+    // around could match the length of a short file.
+    let Some(expected) = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) else {
+        return Err(format!(
+            "dimensions {dims:?} describe more bytes than any file holds; the header is corrupt"
+        ));
+    };
     let got = bytes.len() - header;
     if got != expected {
         return Err(format!(
@@ -129,6 +135,12 @@ pub fn load_images_with_labels(path: &Path) -> Result<Samples> {
     let (n, h, w) = (images.dims[0], images.dims[1], images.dims[2]);
     if n == 0 {
         return Err(Error::format(path, "the file holds no images"));
+    }
+    if h == 0 || w == 0 {
+        return Err(Error::format(
+            path,
+            format!("the images are {h}x{w} pixels; the header is corrupt"),
+        ));
     }
     let labels = match labels_path_for(path).filter(|p| p.is_file()) {
         Some(lp) => {
@@ -204,6 +216,17 @@ mod tests {
             err.contains("need 18 data bytes but the file holds 17"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn dimensions_whose_product_overflows_are_refused() {
+        // 2^22 * 2^21 * 2^21 = 2^64, which wraps to 0: the length of an empty data section.
+        let mut bytes = vec![0, 0, 8, 3];
+        for d in [1u32 << 22, 1 << 21, 1 << 21] {
+            bytes.extend_from_slice(&d.to_be_bytes());
+        }
+        let err = parse(&bytes).unwrap_err();
+        assert!(err.contains("more bytes than any file holds"), "{err}");
     }
 
     #[test]

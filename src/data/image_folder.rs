@@ -124,6 +124,58 @@ fn to_values(img: &DynamicImage, channels: usize, out: &mut Vec<f32>) {
     }
 }
 
+/// The most memory one decoded image may take. A few bytes of header can claim an image of
+/// gigabytes; the decoder refuses it before allocating its pixels.
+pub const MAX_DECODED_BYTES: u64 = 128 << 20;
+
+fn decode(path: &Path) -> Result<DynamicImage> {
+    let cannot =
+        |e: &dyn std::fmt::Display| Error::format(path, format!("cannot decode the image ({e})"));
+    let mut reader = image::ImageReader::open(path).map_err(|e| cannot(&e))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
+    reader.limits(limits);
+    reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => {
+            let size = image::image_dimensions(path)
+                .map(|(w, h)| format!("{w}x{h}"))
+                .unwrap_or_else(|_| "too large".into());
+            Error::format(
+                path,
+                format!(
+                    "the image is {size}, more than the {} MiB burn-gan decodes at once; downscale it",
+                    MAX_DECODED_BYTES >> 20
+                ),
+            )
+        }
+        e => cannot(&e),
+    })
+}
+
+/// `img` resized so that it covers `w`x`h` and centre-cropped to it.
+fn fill(img: DynamicImage, w: u32, h: u32) -> DynamicImage {
+    let (iw, ih) = (img.width() as u64, img.height() as u64);
+    let (tw, th) = (w as u64, h as u64);
+    // `resize_to_fill` first resizes the whole image; for an extreme aspect ratio (1x65000 to
+    // 64x64) that intermediate image is gigabytes. Then crop to the target's aspect first.
+    let scale = f64::max(tw as f64 / iw as f64, th as f64 / ih as f64);
+    let intermediate = (iw as f64 * scale).ceil() * (ih as f64 * scale).ceil();
+    if intermediate <= 4.0 * (iw * ih).max(tw * th) as f64 {
+        return img.resize_to_fill(w, h, FilterType::Triangle);
+    }
+    let (cw, ch) = match iw * th > ih * tw {
+        true => ((ih * tw / th).max(1), ih),
+        false => (iw, (iw * th / tw).max(1)),
+    };
+    img.crop_imm(
+        ((iw - cw) / 2) as u32,
+        ((ih - ch) / 2) as u32,
+        cw as u32,
+        ch as u32,
+    )
+    .resize_exact(w, h, FilterType::Triangle)
+}
+
 /// Loads every image of `dir` (see [`list`]).
 pub fn load(dir: &Path, options: &ImageFolderOptions) -> Result<Samples> {
     assert!(
@@ -143,12 +195,11 @@ pub fn load(dir: &Path, options: &ImageFolderOptions) -> Result<Samples> {
     let mut shape = None;
     let mut first: Option<(PathBuf, (u32, u32))> = None;
     for (path, _) in &files {
-        let img = image::open(path)
-            .map_err(|e| Error::format(path, format!("cannot decode the image ({e})")))?;
+        let img = decode(path)?;
         // Composited before resizing: the filter must not blend the hidden colours in.
         let img = composite(img, options.background);
         let img = match options.size {
-            Some((w, h)) => img.resize_to_fill(w, h, FilterType::Triangle),
+            Some((w, h)) => fill(img, w, h),
             None => {
                 let dims = (img.width(), img.height());
                 match &first {
@@ -241,6 +292,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!((s.shape, s.labels), ([3, 4, 4], None));
+    }
+
+    #[test]
+    fn an_extreme_aspect_ratio_is_cropped_before_it_is_resized() {
+        // Resized whole to cover 64x64, this 1x60000 column would be 64x3840000 pixels.
+        let dir = scratch("column");
+        write_png(&dir.join("column.png"), 1, 60_000, 200);
+        let s = load(
+            &dir,
+            &ImageFolderOptions {
+                size: Some((64, 64)),
+                channels: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.shape, [1, 64, 64]);
+        let v = ((s.values[0] + 1.0) * 127.5).round();
+        assert!(
+            s.values.iter().all(|&x| x == s.values[0]) && v == 200.0,
+            "{v}"
+        );
     }
 
     #[test]

@@ -20,7 +20,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use burn::record::{
-    FileRecorder, FullPrecisionSettings, NamedMpkBytesRecorder, Recorder, RecorderError,
+    BurnRecord, FileRecorder, FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder,
+    RecorderError,
 };
 use burn::tensor::backend::Backend;
 use serde::{de::DeserializeOwned, Serialize};
@@ -121,8 +122,48 @@ impl<B: Backend> Recorder<B> for AtomicRecorder {
             _ => unknown(file, e),
         })?;
         let mut bytes = verified(bytes).map_err(|e| RecorderError::Unknown(e.to_string()))?;
-        Recorder::<B>::load_item(&self.bytes, &mut bytes)
+        // Before decoding: the decoder reserves room from the lengths the file announces.
+        super::msgpack::check_lengths(&bytes)
+            .map_err(|e| RecorderError::DeserializeError(format!("corrupt MessagePack: {e}")))?;
+        guarded(|| Recorder::<B>::load_item(&self.bytes, &mut bytes))?
     }
+
+    fn load<R: Record<B>>(
+        &self,
+        mut file: PathBuf,
+        device: &B::Device,
+    ) -> Result<R, RecorderError> {
+        let item: BurnRecord<R::Item<FullPrecisionSettings>, B> =
+            Recorder::<B>::load_item(self, &mut file)?;
+        guarded(|| R::from_item(item.item, device))
+    }
+}
+
+/// Runs `decode` and turns its panic into an error. burn decodes and builds records with
+/// `expect`s (a parameter id that does not decode, a dtype whose bytes do not divide into its
+/// elements): a corrupt file must be an error, not a crash.
+fn guarded<T>(decode: impl FnOnce() -> T) -> Result<T, RecorderError> {
+    DECODING.with(|d| d.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode));
+    DECODING.with(|d| d.set(false));
+    result.map_err(|panic| {
+        let what = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("its contents do not make a record");
+        RecorderError::Unknown(format!("corrupt record: {what}"))
+    })
+}
+
+thread_local! {
+    static DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is building a record from a checkpoint file, where [`AtomicRecorder`]
+/// turns burn's panics on corrupt contents into errors: a panic hook can stay quiet then.
+pub fn decoding_record() -> bool {
+    DECODING.with(|d| d.get())
 }
 
 impl<B: Backend> FileRecorder<B> for AtomicRecorder {

@@ -33,6 +33,7 @@ mod files;
 pub mod history;
 pub mod loader;
 pub mod metrics;
+mod msgpack;
 mod objective;
 pub mod optim;
 mod output;

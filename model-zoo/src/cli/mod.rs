@@ -3,18 +3,17 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use burn_gan::data::{parse_background, DataSpec, ImageFolderOptions, SampleKind, Samples};
-use burn_gan::train::TrainingConfig;
+use burn_gan::data::{parse_background, DataSpec, ImageFolderOptions, Samples};
 use burn_gan::Error;
 use burn_gan_zoo::registry::{presets, ModelSpec};
 use clap::{Args, Parser, Subcommand};
-use serde::{Deserialize, Serialize};
 
 mod reconstruct;
 mod sample;
 mod settings;
 mod train;
 
+pub(crate) use burn_gan_zoo::run_config::{read_run_config, RunConfig};
 pub(crate) use reconstruct::reconstructions;
 pub(crate) use sample::{cycled_labels, with_trained};
 
@@ -75,27 +74,6 @@ struct PlotArgs {
     out: Option<PathBuf>,
 }
 
-/// What `config.json` holds: enough to rebuild the model and the data of a run.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct RunConfig {
-    /// The name given to `train`.
-    pub(crate) model_name: String,
-    pub(crate) model: ModelSpec,
-    pub(crate) training: TrainingConfig,
-    pub(crate) data: String,
-    pub(crate) image_size: Option<u32>,
-    pub(crate) channels: Option<usize>,
-    /// `--background` of image-folder data with transparency (absent: white).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) background: Option<String>,
-    pub(crate) data_shape: [usize; 3],
-    pub(crate) data_kind: SampleKind,
-    pub(crate) backend: String,
-    /// Held-out labelled images a classifier model (sgan) is tested on after training.
-    #[serde(default)]
-    pub(crate) test_data: Option<String>,
-}
-
 pub(crate) type CliResult<T> = Result<T, Error>;
 
 pub(crate) fn invalid(msg: impl Into<String>) -> Error {
@@ -104,6 +82,9 @@ pub(crate) fn invalid(msg: impl Into<String>) -> Error {
 
 pub fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
+        if burn_gan::train::checkpoint::decoding_record() {
+            return; // a corrupt checkpoint, reported as an error by the recorder
+        }
         let msg = info
             .payload()
             .downcast_ref::<String>()
@@ -207,25 +188,6 @@ pub(crate) fn data_name(spec: &str) -> String {
     let p = Path::new(spec.trim_end_matches('/'));
     let stem = p.file_name().and_then(|n| n.to_str()).unwrap_or(spec);
     stem.split('-').next().unwrap_or(stem).to_string()
-}
-
-pub(crate) fn read_run_config(run: &Path) -> CliResult<RunConfig> {
-    // A run folder, or (for `train --config`) a configuration file.
-    let path = match run.is_file() || run.extension().is_some_and(|e| e == "json") {
-        true => run.to_path_buf(),
-        false => run.join("config.json"),
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        Error::format(&path, format!("cannot read the run configuration ({e}); is {} a run folder written by `burn-gan train`?", run.display()))
-    })?;
-    let bad = |e: serde_json::Error| {
-        Error::format(&path, format!("not a burn-gan run configuration ({e})"))
-    };
-    let mut value: serde_json::Value = serde_json::from_str(&text).map_err(bad)?;
-    burn_gan_zoo::registry::fill_model_defaults(&mut value["model"]);
-    let rc: RunConfig = serde_json::from_value(value).map_err(bad)?;
-    rc.model.check().map_err(|e| Error::format(&path, e))?;
-    Ok(rc)
 }
 
 /// `burn-gan plot`: the metrics a run logged, over its steps, stacked on one x axis.

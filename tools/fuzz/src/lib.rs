@@ -1,0 +1,208 @@
+//! # burn-gan-fuzz
+//!
+//! Mutation fuzzing of every reader of user files, on stable Rust: IDX files, image folders,
+//! a run's `config.json`, checkpoint sets, the Inception weights file and `metrics.jsonl`.
+//!
+//! cargo-fuzz needs a nightly toolchain (`-Z sanitizer`) and cargo-afl an instrumenting build of
+//! its own; the project builds on stable only, so this crate brings its own deterministic
+//! mutator ([`mutate`]) over a committed seed corpus (`tests/fuzz-corpus/<reader>/seeds/`) and
+//! a harness ([`harness`]) that catches panics, hangs and oversized allocations. It is blind (no
+//! coverage feedback): the mutations know where each format keeps its sizes instead.
+//!
+//! Every input that a reader mishandled is kept in `tests/fuzz-corpus/<reader>/regressions/`,
+//! named `s<seed>-i<index>-v<variant>--<seed file>`, and replayed by the test suite.
+#![warn(missing_docs)]
+
+pub mod harness;
+pub mod mutate;
+pub mod readers;
+pub mod seeds;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use harness::{run_one, Finding, Outcome};
+use mutate::Mutator;
+use readers::{corpus_root, Reader};
+
+/// Files of one folder of the corpus, sorted by name: `(name, bytes)`.
+pub fn corpus_files(reader: &Reader, folder: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = corpus_root().join(reader.name).join(folder);
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().is_file())
+                .map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    (name, std::fs::read(e.path()).unwrap())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// One input the harness holds against a reader.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// The input's index in its run.
+    pub index: u64,
+    /// The corpus file it was made from.
+    pub seed_file: String,
+    /// The reader's choice of options.
+    pub variant: u64,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// What went wrong.
+    pub finding: Finding,
+}
+
+impl Case {
+    /// The file name it is kept under in `regressions/`.
+    pub fn file_name(&self, seed: u64) -> String {
+        format!(
+            "s{seed}-i{}-v{}--{}",
+            self.index, self.variant, self.seed_file
+        )
+    }
+}
+
+/// What a run of one reader found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Inputs run.
+    pub inputs: u64,
+    /// Inputs the reader accepted.
+    pub accepted: u64,
+    /// Inputs the reader refused with an error.
+    pub rejected: u64,
+    /// Inputs with a finding, up to three per distinct finding.
+    pub cases: Vec<Case>,
+    /// How many inputs had each distinct finding.
+    pub distinct: BTreeMap<String, u64>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// What makes two findings the same bug: the panic's place, or the kind of finding.
+fn signature(f: &Finding) -> String {
+    match f {
+        Finding::Panic(m) => match m.rfind(" at ") {
+            Some(i) => format!("panic{}", &m[i..]),
+            None => format!("panic: {m}"),
+        },
+        Finding::Unnamed(m) => format!("unnamed: {}", m.chars().take(60).collect::<String>()),
+        Finding::Hang(_) => "hang".into(),
+        Finding::Allocation(_) => "allocation over the limit".into(),
+        Finding::Peak(_) => "live memory over the limit".into(),
+        Finding::EmptyError => "empty error message".into(),
+    }
+}
+
+/// Where inputs are written: memory (`/dev/shm`) where there is one, every input being a few
+/// files created and removed.
+fn scratch_root() -> PathBuf {
+    let shm = std::path::Path::new("/dev/shm");
+    let base = match shm.is_dir() {
+        true => shm.to_path_buf(),
+        false => std::env::temp_dir(),
+    };
+    base.join(format!("burn-gan-fuzz-{}", std::process::id()))
+}
+
+/// Input `index` of a run with `seed`: `(seed file, variant, bytes)`.
+pub fn input(
+    reader: &Reader,
+    seeds: &[(String, Vec<u8>)],
+    seed: u64,
+    index: u64,
+) -> (String, u64, Vec<u8>) {
+    let mut m = Mutator::for_input(seed, index);
+    let a = m.below(seeds.len());
+    let b = m.below(seeds.len());
+    let bytes = m.mutate(&seeds[a].1, &seeds[b].1, &reader.format);
+    let variant = m.below(1 << 30) as u64;
+    (seeds[a].0.clone(), variant, bytes)
+}
+
+/// Runs one input through `reader` under the harness.
+pub fn judge(reader: &Reader, name: &str, variant: u64, bytes: Vec<u8>, index: u64) -> Outcome {
+    let scratch = scratch_root().join(format!("{}-{index}", reader.name));
+    run_one(
+        reader.read,
+        Arc::new(bytes),
+        Arc::from(name),
+        variant,
+        scratch,
+        reader.deadline,
+        true,
+    )
+}
+
+/// Fuzzes `reader` with the inputs `indices` of the run with `seed`; `progress` is called
+/// every 1,000 inputs with the report so far.
+pub fn fuzz(
+    reader: &Reader,
+    seed: u64,
+    indices: std::ops::Range<u64>,
+    mut progress: impl FnMut(&Report),
+) -> Report {
+    let seeds = corpus_files(reader, "seeds");
+    assert!(
+        !seeds.is_empty(),
+        "no seeds in {}",
+        corpus_root().join(reader.name).join("seeds").display()
+    );
+    let start = Instant::now();
+    let mut report = Report::default();
+    for index in indices {
+        let (seed_file, variant, bytes) = input(reader, &seeds, seed, index);
+        let outcome = judge(reader, &seed_file, variant, bytes.clone(), index);
+        report.inputs += 1;
+        match outcome {
+            Outcome::Accepted => report.accepted += 1,
+            Outcome::Rejected(_) => report.rejected += 1,
+            Outcome::Found(finding) => {
+                let count = report.distinct.entry(signature(&finding)).or_default();
+                *count += 1;
+                if *count <= 3 {
+                    report.cases.push(Case {
+                        index,
+                        seed_file,
+                        variant,
+                        bytes,
+                        finding,
+                    });
+                }
+            }
+        }
+        if report.inputs % 1000 == 0 {
+            report.elapsed = start.elapsed();
+            progress(&report);
+        }
+    }
+    report.elapsed = start.elapsed();
+    let _ = std::fs::remove_dir_all(scratch_root());
+    report
+}
+
+/// Replays the committed regression inputs of `reader`: `(file name, outcome)` of each.
+pub fn replay_regressions(reader: &Reader) -> Vec<(String, Outcome)> {
+    corpus_files(reader, "regressions")
+        .into_iter()
+        .enumerate()
+        .map(|(i, (file, bytes))| {
+            let (head, seed_file) = file.split_once("--").unwrap_or(("", &file));
+            let variant = head
+                .split('-')
+                .find_map(|p| p.strip_prefix('v')?.parse().ok())
+                .unwrap_or(0);
+            let outcome = judge(reader, seed_file, variant, bytes, i as u64);
+            (file, outcome)
+        })
+        .collect()
+}
