@@ -154,10 +154,10 @@ fn checkpoint_content(run: &Path, n: usize) -> Vec<(&'static str, Value)> {
     let model = decoded(run, "model", n);
     let mut paths = BTreeMap::new();
     parameter_paths(&model, "", &mut paths);
-    ["model", "optim", "scheduler"]
-        .into_iter()
-        .map(|part| (part, canonical(decoded(run, part, n), &paths)))
-        .collect()
+    let rest = ["optim", "scheduler"].map(|part| (part, canonical(decoded(run, part, n), &paths)));
+    let mut out = vec![("model", canonical(model, &paths))];
+    out.extend(rest);
+    out
 }
 
 /// What differs between the finished run `run` and the uninterrupted run `whole`.

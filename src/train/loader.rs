@@ -386,6 +386,64 @@ pub fn labelled_subset(data: &Samples, count: usize, seed: u64) -> crate::Result
     Ok(picked)
 }
 
+/// A validation "loader" yielding one fixed batch.
+#[derive(Clone)]
+pub(super) struct FixedLoader<B: Backend> {
+    pub(super) batch: GanBatch<B>,
+}
+
+impl<B: Backend> DataLoader<B, GanBatch<B>> for FixedLoader<B> {
+    fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<GanBatch<B>> + 'a> {
+        Box::new(FixedIter {
+            batch: Some(self.batch.clone()),
+        })
+    }
+
+    fn num_items(&self) -> usize {
+        self.batch.real.dims()[0]
+    }
+
+    fn to_device(&self, device: &B::Device) -> Arc<dyn DataLoader<B, GanBatch<B>>> {
+        let b = &self.batch;
+        Arc::new(Self {
+            batch: GanBatch {
+                phase: b.phase,
+                step: b.step,
+                real: b.real.clone().to_device(device),
+                labels: b.labels.clone().map(|l| l.to_device(device)),
+                input: b.input.clone().map(|x| x.to_device(device)),
+                second: b.second.clone().map(|s| ImageBatch {
+                    images: s.images.to_device(device),
+                    labels: s.labels.map(|l| l.to_device(device)),
+                }),
+                z: b.z.clone().to_device(device),
+                seed: b.seed,
+            },
+        })
+    }
+
+    fn slice(&self, _start: usize, _end: usize) -> Arc<dyn DataLoader<B, GanBatch<B>>> {
+        Arc::new(self.clone())
+    }
+}
+
+struct FixedIter<B: Backend> {
+    batch: Option<GanBatch<B>>,
+}
+
+impl<B: Backend> Iterator for FixedIter<B> {
+    type Item = GanBatch<B>;
+    fn next(&mut self) -> Option<GanBatch<B>> {
+        self.batch.take()
+    }
+}
+
+impl<B: Backend> DataLoaderIterator<GanBatch<B>> for FixedIter<B> {
+    fn progress(&self) -> Progress {
+        Progress::new(usize::from(self.batch.is_none()), 1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{existing_checkpoint_file, AtomicRecorder};
 use super::files::RunFiles;
-use super::loader::{normal_noise, validation_batch, GanLoader, SecondStream};
+use super::loader::{normal_noise, validation_batch, FixedLoader, GanLoader, SecondStream};
 use super::metrics::{DFake, DReal, LossD, LossG, PlainRenderer, StatMetric};
 use super::optim::{GanOptimizer, OptimizerConfig};
 use super::resume::verify_checkpoint;
@@ -591,71 +591,6 @@ where
     }
     files.plot_losses()?;
     Ok(result.model)
-}
-
-/// A validation "loader" yielding one fixed batch.
-#[derive(Clone)]
-struct FixedLoader<B: Backend> {
-    batch: GanBatch<B>,
-}
-
-impl<B: Backend> burn::data::dataloader::DataLoader<B, GanBatch<B>> for FixedLoader<B> {
-    fn iter<'a>(&'a self) -> Box<dyn burn::data::dataloader::DataLoaderIterator<GanBatch<B>> + 'a> {
-        Box::new(FixedIter {
-            batch: Some(self.batch.clone()),
-        })
-    }
-
-    fn num_items(&self) -> usize {
-        self.batch.real.dims()[0]
-    }
-
-    fn to_device(
-        &self,
-        device: &B::Device,
-    ) -> Arc<dyn burn::data::dataloader::DataLoader<B, GanBatch<B>>> {
-        let b = &self.batch;
-        Arc::new(Self {
-            batch: GanBatch {
-                phase: b.phase,
-                step: b.step,
-                real: b.real.clone().to_device(device),
-                labels: b.labels.clone().map(|l| l.to_device(device)),
-                input: b.input.clone().map(|x| x.to_device(device)),
-                second: b.second.clone().map(|s| super::step::ImageBatch {
-                    images: s.images.to_device(device),
-                    labels: s.labels.map(|l| l.to_device(device)),
-                }),
-                z: b.z.clone().to_device(device),
-                seed: b.seed,
-            },
-        })
-    }
-
-    fn slice(
-        &self,
-        _start: usize,
-        _end: usize,
-    ) -> Arc<dyn burn::data::dataloader::DataLoader<B, GanBatch<B>>> {
-        Arc::new(self.clone())
-    }
-}
-
-struct FixedIter<B: Backend> {
-    batch: Option<GanBatch<B>>,
-}
-
-impl<B: Backend> Iterator for FixedIter<B> {
-    type Item = GanBatch<B>;
-    fn next(&mut self) -> Option<GanBatch<B>> {
-        self.batch.take()
-    }
-}
-
-impl<B: Backend> burn::data::dataloader::DataLoaderIterator<GanBatch<B>> for FixedIter<B> {
-    fn progress(&self) -> burn::data::dataloader::Progress {
-        burn::data::dataloader::Progress::new(usize::from(self.batch.is_none()), 1)
-    }
 }
 
 /// Mode coverage of a model's samples on a toy distribution (see [`Toy::coverage`]).

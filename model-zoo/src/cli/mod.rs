@@ -8,6 +8,7 @@ use burn_gan::Error;
 use burn_gan_zoo::registry::{presets, ModelSpec};
 use clap::{Args, Parser, Subcommand};
 
+mod guard;
 mod reconstruct;
 mod sample;
 mod settings;
