@@ -129,9 +129,10 @@ pub fn input(
     (seeds[a].0.clone(), variant, bytes)
 }
 
-/// Runs one input through `reader` under the harness.
-pub fn judge(reader: &Reader, name: &str, variant: u64, bytes: Vec<u8>, index: u64) -> Outcome {
-    let scratch = scratch_root().join(format!("{}-{index}", reader.name));
+/// Runs one input through `reader` under the harness, in a scratch folder named by `slot`
+/// (distinct for inputs that may run at the same time).
+pub fn judge(reader: &Reader, name: &str, variant: u64, bytes: Vec<u8>, slot: &str) -> Outcome {
+    let scratch = scratch_root().join(reader.name).join(slot);
     run_one(
         reader.read,
         Arc::new(bytes),
@@ -161,7 +162,13 @@ pub fn fuzz(
     let mut report = Report::default();
     for index in indices {
         let (seed_file, variant, bytes) = input(reader, &seeds, seed, index);
-        let outcome = judge(reader, &seed_file, variant, bytes.clone(), index);
+        let outcome = judge(
+            reader,
+            &seed_file,
+            variant,
+            bytes.clone(),
+            &index.to_string(),
+        );
         report.inputs += 1;
         match outcome {
             Outcome::Accepted => report.accepted += 1,
@@ -186,7 +193,8 @@ pub fn fuzz(
         }
     }
     report.elapsed = start.elapsed();
-    let _ = std::fs::remove_dir_all(scratch_root());
+    // Only this reader's folder: the tests fuzz several readers at once in one process.
+    let _ = std::fs::remove_dir_all(scratch_root().join(reader.name));
     report
 }
 
@@ -201,7 +209,13 @@ pub fn replay_regressions(reader: &Reader) -> Vec<(String, Outcome)> {
                 .split('-')
                 .find_map(|p| p.strip_prefix('v')?.parse().ok())
                 .unwrap_or(0);
-            let outcome = judge(reader, seed_file, variant, bytes, i as u64);
+            let outcome = judge(
+                reader,
+                seed_file,
+                variant,
+                bytes,
+                &format!("regression-{i}"),
+            );
             (file, outcome)
         })
         .collect()

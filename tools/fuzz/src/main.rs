@@ -64,7 +64,7 @@ fn main() -> ExitCode {
     if let Some(i) = args.only {
         for r in readers {
             let (seed_file, variant, bytes) = input(r, &corpus_files(r, "seeds"), args.seed, i);
-            let outcome = judge(r, &seed_file, variant, bytes.clone(), i);
+            let outcome = judge(r, &seed_file, variant, bytes.clone(), &i.to_string());
             println!(
                 "{} input {i} (from {seed_file}, variant {variant}, {} bytes): {outcome:?}",
                 r.name,
