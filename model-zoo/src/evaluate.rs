@@ -13,7 +13,7 @@ use burn_gan::metrics::{
     },
     inception::default_weights_path,
 };
-use burn_gan::train::{normal_noise, write_atomically};
+use burn_gan::train::write_atomically;
 use burn_gan::Error;
 use burn_gan_backends::{AutodiffBackend, Backend};
 use clap::Args;
@@ -87,7 +87,6 @@ fn load_set(
     let p = Path::new(path);
     if p.join("config.json").is_file() {
         let n = n.unwrap_or(10_000);
-        let device = burn_gan_backends::device();
         return with_trained(p, raw_generator, &mut |model, rc| {
             if rc.data_kind != SampleKind::Image {
                 return Err(invalid(format!(
@@ -95,18 +94,18 @@ fn load_set(
                     p.display()
                 )));
             }
+            // The noise and labels of `sample --outdir`, so an export scores the same.
+            let draw = crate::cli::Draw {
+                n,
+                seed,
+                truncation: None,
+                class: None,
+            };
             let mut values = Vec::with_capacity(n * rc.data_shape.iter().product::<usize>());
-            for start in (0..n).step_by(500) {
-                let count = 500.min(n - start);
-                let z = normal_noise::<Backend>(
-                    count,
-                    model.latent(),
-                    seed.wrapping_add(start as u64),
-                    &device,
-                );
-                let labels = crate::cli::cycled_labels(model.class_count(), start, count);
-                values.extend(model.gen(z, labels.as_deref()));
-            }
+            draw.run(model, &mut |_, v, _| {
+                values.extend(v);
+                Ok(())
+            })?;
             Ok(PixelSet::from_unit_range(
                 &values,
                 rc.data_shape,

@@ -8,6 +8,7 @@ use burn_gan::Error;
 use burn_gan_zoo::registry::{presets, ModelSpec};
 use clap::{Args, Parser, Subcommand};
 
+mod export;
 mod guard;
 mod reconstruct;
 mod sample;
@@ -15,6 +16,7 @@ mod settings;
 mod train;
 
 pub(crate) use burn_gan_zoo::run_config::{read_run_config, RunConfig};
+pub(crate) use export::Draw;
 pub(crate) use reconstruct::reconstructions;
 pub(crate) use sample::{cycled_labels, with_trained};
 
@@ -98,7 +100,14 @@ pub fn main() -> ExitCode {
             .unwrap_or_default();
         eprintln!("error: internal error: {msg}{place}; please report it");
     }));
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            eprintln!("{}", one_line(&e.render().to_string()));
+            return ExitCode::from(2);
+        }
+    };
     if let Some(Command::Bench(args)) = &cli.command {
         // Before the compute threads start: their number comes from the environment.
         crate::benchmark::set_threads(args);
@@ -111,6 +120,27 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A clap error as one line: its first paragraph and any tip, without the usage block.
+fn one_line(rendered: &str) -> String {
+    let paragraphs: Vec<String> = rendered
+        .split("\n\n")
+        .map(|p| {
+            p.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
+    let mut line = paragraphs.first().cloned().unwrap_or_default();
+    for tip in paragraphs.iter().skip(1).filter(|p| p.starts_with("tip:")) {
+        line.push_str("; ");
+        line.push_str(tip);
+    }
+    format!("{line} (see --help)")
 }
 
 /// Runs one command.

@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use burn::tensor::{Int, Tensor, TensorData};
 use burn_gan::data::{DataSpec, SampleKind};
 use burn_gan::train::{
-    checkpoints, latest_checkpoint, load_weights, normal_noise, truncated_normal_noise,
-    Adversarial, Condition,
+    checkpoints, latest_checkpoint, load_weights, normal_noise, Adversarial, Condition,
 };
 use burn_gan::{viz, Error};
 use burn_gan_backends::Backend;
 use burn_gan_zoo::{Family, FamilyVisitor, GeneratorAverage};
 use clap::Args;
 
+use super::export::{export, Draw, ExportFormat};
 use super::{invalid, read_run_config, CliResult, RunConfig};
 
 #[derive(Args)]
@@ -25,10 +25,19 @@ pub(crate) struct SampleArgs {
     /// Number of samples.
     #[arg(long, default_value_t = 64)]
     n: usize,
-    /// Output PNG.
+    /// Output PNG of a grid.
     #[arg(long, default_value = "samples.png")]
     out: PathBuf,
-    /// Noise seed.
+    /// Enlarge the grid's pixels this many times (nearest neighbour), e.g. 4 for 28-pixel images.
+    #[arg(long, default_value_t = 1)]
+    scale: u32,
+    /// Export the samples as separate files into this folder instead of a grid (for clean-fid, torch-fidelity): unpadded, named by seed and index.
+    #[arg(long, conflicts_with = "out")]
+    outdir: Option<PathBuf>,
+    /// Export format: png (one file per sample) or npz (arr_0 uint8 [N, H, W, C], arr_1 labels).
+    #[arg(long, value_enum)]
+    format: Option<ExportFormat>,
+    /// Noise seed (samples 500k.. use seed + 500k, as `eval --fake RUN` does).
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Truncation trick: draw z from a standard normal truncated to [-t, t] (e.g. 0.5).
@@ -206,16 +215,25 @@ pub(crate) fn sample(args: SampleArgs) -> CliResult<()> {
             )));
         }
     }
-    let device = burn_gan_backends::device();
+    if !(1..=32).contains(&args.scale) {
+        return Err(invalid(format!(
+            "--scale {}: use a whole number from 1 to 32 (pixels per image pixel in the grid)",
+            args.scale
+        )));
+    }
+    if args.outdir.is_some() && args.scale != 1 {
+        return Err(invalid(
+            "--scale enlarges grids; --outdir exports images at their own size",
+        ));
+    }
+    if args.format.is_some() && args.outdir.is_none() {
+        return Err(invalid(
+            "--format applies to --outdir exports; add --outdir DIR (a grid is always PNG)",
+        ));
+    }
     with_trained(&args.run, args.raw_generator, &mut |model, rc| {
-        let z = match args.truncation {
-            Some(t) => {
-                truncated_normal_noise::<Backend>(args.n, model.latent(), args.seed, t, &device)
-            }
-            None => normal_noise::<Backend>(args.n, model.latent(), args.seed, &device),
-        };
         let classes = model.class_count();
-        let labels = match args.class {
+        match args.class {
             Some(_) if classes == 0 => {
                 return Err(invalid(format!(
                     "--class: {} holds an unconditional `{}` run; train cgan or acgan on labelled data to generate a chosen class",
@@ -230,10 +248,37 @@ pub(crate) fn sample(args: SampleArgs) -> CliResult<()> {
                     classes - 1
                 )))
             }
-            Some(k) => Some(vec![k; args.n]),
-            None => cycled_labels(classes, 0, args.n),
+            _ => {}
+        }
+        let draw = Draw {
+            n: args.n,
+            seed: args.seed,
+            truncation: args.truncation,
+            class: args.class,
         };
-        let values = model.gen(z, labels.as_deref());
+        if let Some(dir) = &args.outdir {
+            if rc.data_kind != SampleKind::Image {
+                return Err(invalid(format!(
+                    "--outdir: {} generates 2-D points, not images; draw them with --out FILE.png",
+                    args.run.display()
+                )));
+            }
+            let format = args.format.unwrap_or(ExportFormat::Png);
+            let files = export(model, rc.data_shape, &draw, dir, format)?;
+            println!(
+                "wrote {} samples ({} file{}) into {}",
+                args.n,
+                files,
+                if files == 1 { "" } else { "s" },
+                dir.display()
+            );
+            return Ok(());
+        }
+        let mut values = Vec::new();
+        draw.run(model, &mut |_, v, _| {
+            values.extend(v);
+            Ok(())
+        })?;
         // A conditional model's grid shows one class per column.
         let columns = if classes > 0 && args.class.is_none() {
             classes.min(args.n)
@@ -241,7 +286,10 @@ pub(crate) fn sample(args: SampleArgs) -> CliResult<()> {
             (args.n as f64).sqrt().ceil() as usize
         };
         match rc.data_kind {
-            SampleKind::Image => viz::image_grid(&values, rc.data_shape, columns, &args.out)?,
+            SampleKind::Image => {
+                let (values, shape) = enlarged(values, rc.data_shape, args.scale as usize);
+                viz::image_grid(&values, shape, columns, &args.out)?
+            }
             SampleKind::Points => {
                 let real = match DataSpec::parse(&rc.data) {
                     Ok(DataSpec::Toy(toy)) => toy.samples(2000, 1).values,
@@ -254,6 +302,26 @@ pub(crate) fn sample(args: SampleArgs) -> CliResult<()> {
         println!("wrote {} ({} samples)", args.out.display(), args.n);
         Ok(())
     })
+}
+
+/// Images `[n, c, h, w]` with every pixel repeated `scale` times in each direction.
+fn enlarged(values: Vec<f32>, [c, h, w]: [usize; 3], scale: usize) -> (Vec<f32>, [usize; 3]) {
+    if scale == 1 {
+        return (values, [c, h, w]);
+    }
+    let mut out = Vec::with_capacity(values.len() * scale * scale);
+    for plane in values.chunks(h * w) {
+        for row in plane.chunks(w) {
+            let wide: Vec<f32> = row
+                .iter()
+                .flat_map(|&v| std::iter::repeat_n(v, scale))
+                .collect();
+            for _ in 0..scale {
+                out.extend_from_slice(&wide);
+            }
+        }
+    }
+    (out, [c, h * scale, w * scale])
 }
 
 /// Spherical interpolation of two vectors (Shoemake 1985), linear when they are parallel.
