@@ -1596,6 +1596,31 @@ fn a_run_folder_is_held_by_one_train_and_a_closed_stdout_does_not_stop_it() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(frequent.join("checkpoint/model-3.mpk").is_file());
+    // Each plain progress line counts generator steps and shows the values of the
+    // metrics.jsonl row of its step (the interval means, not the last batch's).
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let progress: Vec<&str> = stdout.lines().filter(|l| l.starts_with("step ")).collect();
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(frequent.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(progress.len(), rows.len(), "{stdout}");
+    for (line, row) in progress.iter().zip(&rows) {
+        let step = row["step"].as_u64().unwrap();
+        assert!(line.starts_with(&format!("step {step}/30 (")), "{line}");
+        assert!(
+            line.contains("steps/s") && line.contains(" left |"),
+            "{line}"
+        );
+        for key in ["loss_d", "loss_g", "d_real", "d_fake"] {
+            let v = row[key].as_f64().unwrap();
+            assert!(
+                line.contains(&format!("{key} {v:.4}")),
+                "{key} {v} in {line}"
+            );
+        }
+    }
 
     // While one `train` runs in a folder, a second is refused; once the first is killed, the
     // folder is free again.
@@ -1688,7 +1713,7 @@ fn ctrl_c_checkpoints_where_it_stops_and_the_run_resumes_exactly() {
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     // Step 50 is logged after the checkpoints of steps 20 and 40.
-    while !line.starts_with("step 50 ") {
+    while !line.starts_with("step 50/") {
         line.clear();
         assert!(
             out.read_line(&mut line).unwrap() > 0,

@@ -31,6 +31,57 @@ pub struct RunFiles<B: Backend> {
     evaluator: Option<Evaluator<B>>,
     /// The paired inputs of the first samples, for image-to-image models' grids.
     inputs: Option<Tensor<B, 4>>,
+    /// Plain progress lines on standard output (when there is no terminal dashboard).
+    progress: Option<std::sync::Mutex<ProgressLines>>,
+}
+
+/// One line per `metrics.jsonl` row: the step out of the run's steps, elapsed time, speed, an
+/// estimate of the time left, and the row's values (the means over the logging interval).
+#[derive(Debug)]
+pub struct ProgressLines {
+    started: std::time::Instant,
+    first_step: usize,
+    total_steps: usize,
+}
+
+impl ProgressLines {
+    /// Lines for a run of `total_steps` generator steps, starting (or resuming) at `first_step`.
+    pub fn new(first_step: usize, total_steps: usize) -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            first_step,
+            total_steps,
+        }
+    }
+
+    /// The line of step `step` with the row `means`, `elapsed` seconds after the start.
+    pub fn line(&self, step: usize, elapsed: f64, means: &[(&'static str, f64)]) -> String {
+        let done = step.saturating_sub(self.first_step);
+        let rate = done as f64 / elapsed.max(1e-9);
+        let left = self.total_steps.saturating_sub(step);
+        let eta = match rate > 0.0 {
+            true => duration(left as f64 / rate),
+            false => "?".into(),
+        };
+        let values: Vec<String> = means.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
+        format!(
+            "step {step}/{} ({:.0}%) | {} elapsed, {rate:.2} steps/s, {eta} left | {}",
+            self.total_steps,
+            100.0 * step as f64 / self.total_steps.max(1) as f64,
+            duration(elapsed),
+            values.join(", ")
+        )
+    }
+}
+
+/// Seconds as `42s`, `3m05s` or `2h07m`.
+fn duration(secs: f64) -> String {
+    let s = secs.round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s / 60 % 60),
+    }
 }
 
 /// The inputs an image-to-image model samples from, `[n, c, h, w]`, cycling through the data
@@ -173,7 +224,14 @@ impl<B: Backend> RunFiles<B> {
             extent,
             evaluator: None,
             inputs: first_inputs(data, n, device),
+            progress: None,
         }
+    }
+
+    /// Prints a progress line with each `metrics.jsonl` row (see [`ProgressLines`]).
+    pub fn with_progress_lines(mut self, lines: ProgressLines) -> Self {
+        self.progress = Some(std::sync::Mutex::new(lines));
+        self
     }
 
     /// Turns on evaluations (see [`TrainingConfig::eval_every`]).
@@ -391,7 +449,14 @@ impl<B: Backend, M: Adversarial<B>> Hooks<M> for RunFiles<B> {
         for (k, v) in means {
             row.insert((*k).into(), (*v).into());
         }
-        self.append_metrics(row)
+        self.append_metrics(row)?;
+        if let Some(lines) = &self.progress {
+            let lines = lines.lock().unwrap();
+            let line = lines.line(step, lines.started.elapsed().as_secs_f64(), means);
+            // A closed stdout (`burn-gan train ... | head -1`) must not stop training.
+            let _ = writeln!(std::io::stdout(), "{line}");
+        }
+        Ok(())
     }
 
     fn on_sample(&self, step: usize, model: &M) -> Result<()> {
@@ -405,5 +470,22 @@ impl<B: Backend, M: Adversarial<B>> Hooks<M> for RunFiles<B> {
 
     fn on_eval(&self, step: usize, model: &M) -> Result<()> {
         self.evaluate(step, model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_lines_count_steps_and_estimate_the_time_left() {
+        let lines = ProgressLines::new(100, 1100);
+        let line = lines.line(300, 40.0, &[("loss_d", 0.5), ("loss_g", 1.25)]);
+        assert_eq!(
+            line,
+            "step 300/1100 (27%) | 40s elapsed, 5.00 steps/s, 2m40s left | loss_d 0.5000, loss_g 1.2500"
+        );
+        assert!(lines.line(100, 0.0, &[]).contains("? left"));
+        assert_eq!(duration(7322.0), "2h02m");
     }
 }

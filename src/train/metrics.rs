@@ -5,17 +5,15 @@
 //! marker `S`. A phase that does not produce a statistic (the generator phase has no `D(x)`)
 //! reports it with weight 0, which keeps the epoch means exact.
 
-use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use burn::train::metric::{
     state::{FormatOptions, NumericMetricState},
-    Adaptor, Metric, MetricAttributes, MetricDefinition, MetricId, MetricMetadata, MetricName,
-    Numeric, NumericAttributes, NumericEntry, SerializedEntry,
+    Adaptor, Metric, MetricAttributes, MetricDefinition, MetricMetadata, MetricName, Numeric,
+    NumericAttributes, NumericEntry, SerializedEntry,
 };
-use std::io::Write as _;
 
 use burn::train::renderer::{
     EvaluationName, EvaluationProgress, MetricState, MetricsRenderer, MetricsRendererEvaluation,
@@ -144,81 +142,26 @@ impl<S: Stat> Numeric for StatMetric<S> {
     }
 }
 
-/// Prints one line of metric values every `every` generator steps; the renderer used when
-/// standard output is not a terminal (burn-train's own prints a bare progress line per item).
-pub struct PlainRenderer {
-    every: usize,
-    names: HashMap<MetricId, String>,
-    values: Vec<(String, f64)>,
-    last_printed: usize,
-}
+/// The renderer used when standard output is not a terminal: it draws nothing. burn-train's own
+/// prints a bare progress line per item; the run's plain lines (step, speed, time left and the
+/// values of each `metrics.jsonl` row) come from [`RunFiles`](super::RunFiles) instead, so they
+/// show the same interval means the file holds.
+#[derive(Debug, Default)]
+pub struct PlainRenderer;
 
 impl PlainRenderer {
-    /// A renderer printing every `every` steps.
-    pub fn new(every: usize) -> Self {
-        Self {
-            every: every.max(1),
-            names: HashMap::new(),
-            values: Vec::new(),
-            last_printed: 0,
-        }
-    }
-
     /// Whether burn-train's terminal dashboard can be used (standard output is a terminal).
     pub fn terminal_available() -> bool {
         std::io::stdout().is_terminal()
     }
-
-    fn store(&mut self, state: MetricState) {
-        if let MetricState::Numeric(entry, value) = state {
-            let name = self
-                .names
-                .get(&entry.metric_id)
-                .cloned()
-                .unwrap_or_else(|| "?".into());
-            // A statistic the phase did not produce arrives with weight 0: keep the last value,
-            // and show nothing until there is one.
-            let empty = matches!(value, NumericEntry::Aggregated { count: 0, .. });
-            match self.values.iter_mut().find(|(n, _)| *n == name) {
-                Some(slot) if !empty => slot.1 = value.current(),
-                Some(_) => {}
-                None if !empty => self.values.push((name, value.current())),
-                None => {}
-            }
-        }
-    }
 }
 
 impl MetricsRendererTraining for PlainRenderer {
-    fn update_train(&mut self, state: MetricState) {
-        self.store(state);
-    }
+    fn update_train(&mut self, _state: MetricState) {}
 
     fn update_valid(&mut self, _state: MetricState) {}
 
-    fn render_train(&mut self, item: TrainingProgress, _indicators: Vec<ProgressType>) {
-        let step = item.iteration.unwrap_or(0);
-        if self.last_printed == 0 && step > self.every {
-            // A resumed run: start counting from its first step.
-            self.last_printed = step - step % self.every;
-        }
-        if step >= self.last_printed + self.every {
-            self.last_printed = step - step % self.every;
-            let values: Vec<String> = self
-                .values
-                .iter()
-                .map(|(n, v)| format!("{n} {v:.4}"))
-                .collect();
-            // A closed stdout (`burn-gan train ... | head -1`) must not stop training.
-            let _ = writeln!(
-                std::io::stdout(),
-                "step {step} (checkpoint interval {}/{}): {}",
-                item.global_progress.items_processed,
-                item.global_progress.items_total,
-                values.join(", ")
-            );
-        }
-    }
+    fn render_train(&mut self, _item: TrainingProgress, _indicators: Vec<ProgressType>) {}
 
     fn render_valid(&mut self, _item: TrainingProgress, _indicators: Vec<ProgressType>) {}
 }
@@ -232,9 +175,7 @@ impl MetricsRendererEvaluation for PlainRenderer {
 impl MetricsRenderer for PlainRenderer {
     fn manual_close(&mut self) {}
 
-    fn register_metric(&mut self, definition: MetricDefinition) {
-        self.names.insert(definition.metric_id, definition.name);
-    }
+    fn register_metric(&mut self, _definition: MetricDefinition) {}
 }
 
 /// burn-train's metric logger for a GAN run: it keeps nothing. A run's statistics are in

@@ -44,7 +44,7 @@ pub mod step;
 pub mod strategy;
 
 pub use checkpoint::{checkpoints, latest_checkpoint, write_atomically, AtomicRecorder};
-pub use files::RunFiles;
+pub use files::{ProgressLines, RunFiles};
 pub use loader::{normal_noise, truncated_normal_noise, GanLoader, SecondStream};
 pub use metrics::PlainRenderer;
 pub use optim::{gan_optimizers, GanOptimizer, OptimizerConfig};

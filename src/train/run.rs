@@ -19,7 +19,7 @@ use burn::train::{InferenceStep, Learner, SupervisedTraining, TrainStep, Trainin
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{existing_checkpoint_file, AtomicRecorder};
-use super::files::RunFiles;
+use super::files::{ProgressLines, RunFiles};
 use super::loader::{normal_noise, validation_batch, FixedLoader, GanLoader, SecondStream};
 use super::metrics::{DFake, DReal, LossD, LossG, PlainRenderer, StatMetric};
 use super::optim::{GanOptimizer, OptimizerConfig};
@@ -536,6 +536,9 @@ where
     if config.eval_every > 0 {
         files = files.with_evaluation(&data, latent_dim, config, device)?;
     }
+    if !PlainRenderer::terminal_available() {
+        files = files.with_progress_lines(ProgressLines::new(start.unwrap_or(0), schedule.steps));
+    }
     let files = Arc::new(files);
     super::checkpoint::remove_checkpoints_after(run, resume.unwrap_or(0))?;
     if let Some(step) = start {
@@ -579,7 +582,7 @@ where
         .num_epochs(schedule.num_epochs())
         .with_training_strategy(TrainingStrategy::Custom(Arc::new(strategy)));
     if !PlainRenderer::terminal_available() {
-        training = training.renderer(PlainRenderer::new(config.log_every));
+        training = training.renderer(PlainRenderer);
     }
     if let Some(n) = resume {
         training = training.checkpoint(n);

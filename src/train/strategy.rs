@@ -393,13 +393,12 @@ where
         let mut epoch = starting_epoch;
         'epochs: while step < s.steps {
             let end = ((step / s.checkpoint_every + 1) * s.checkpoint_every).min(s.steps);
-            let phases_in_epoch: usize = (step..end)
-                .map(|i| run_phases(&learner.model(), &s, i).1.len())
-                .sum();
+            // The dashboard counts generator steps (every phase of step i reports i + 1),
+            // as the step numbers of metrics.jsonl do, not the phases within them.
+            let first_in_epoch = step;
             let mut loader_iter = train.iter();
             let mut last: Option<GanBatch<B>> = None;
             let mut running = Running::default();
-            let mut done_in_epoch = 0;
             while step < end {
                 // ANCHOR: phase_loop
                 let model = learner.model();
@@ -438,10 +437,9 @@ where
                         break 'epochs;
                     }
                     running.add(&stats);
-                    done_in_epoch += 1;
                     processor.process_train(LearnerEvent::ProcessedItem(TrainingItem::new(
                         output.item,
-                        Progress::new(done_in_epoch, phases_in_epoch),
+                        Progress::new(step + 1 - first_in_epoch, end - first_in_epoch),
                         Progress::new(epoch, num_epochs),
                         Some(step + 1),
                         Some(learner.lr_current()),
