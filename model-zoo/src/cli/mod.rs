@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 mod export;
 mod guard;
 mod reconstruct;
+mod runs;
 mod sample;
 mod settings;
 mod train;
@@ -58,6 +59,8 @@ enum Command {
     Bench(crate::benchmark::BenchArgs),
     /// Plot metrics a run logged (metrics.jsonl) over its steps, one panel per metric.
     Plot(PlotArgs),
+    /// List the run folders under a folder (default runs/): model, data, step, status, last losses and FID.
+    Runs(runs::RunsArgs),
     /// List the models.
     Models,
     /// Print the compiled backend and versions.
@@ -156,6 +159,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::TrainClassifier(args)) => crate::evaluate::train_classifier(args),
         Some(Command::Bench(args)) => crate::benchmark::bench(args),
         Some(Command::Plot(args)) => plot(args),
+        Some(Command::Runs(args)) => runs::runs(args),
         Some(Command::Models) => {
             for (_, p) in presets() {
                 println!("{:<16} {}", p.name, p.description);
