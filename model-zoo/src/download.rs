@@ -114,16 +114,26 @@ pub fn sha256_of(path: &Path) -> std::io::Result<String> {
 fn describe(e: &ureq::Error) -> String {
     match e {
         ureq::Error::HostNotFound => "host not found (offline, or no DNS)".into(),
+        // getaddrinfo's failures arrive as plain I/O errors.
+        ureq::Error::Io(io)
+            if ["lookup address", "name resolution", "Name or service"]
+                .iter()
+                .any(|m| io.to_string().contains(m)) =>
+        {
+            format!("host not found (offline, or no DNS): {io}")
+        }
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             "connection refused".into()
         }
+        ureq::Error::Io(io) => io.to_string(),
         ureq::Error::Timeout(what) => format!("timed out ({what})"),
         other => other.to_string(),
     }
 }
 
 impl Downloader {
-    /// A client that honours `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` and draws a progress line on
+    /// A client that uses the proxy of `ALL_PROXY`, `HTTPS_PROXY` or `HTTP_PROXY` (the first set)
+    /// except for the hosts in `NO_PROXY`, and draws a progress line on
     /// standard error when `progress` is set and standard error is a terminal.
     pub fn new(progress: bool) -> Self {
         Self::with_proxy(ureq::Proxy::try_from_env(), progress)

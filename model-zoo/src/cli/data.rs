@@ -70,9 +70,11 @@ fn get(args: GetArgs) -> CliResult<()> {
             name: f.name.to_string(),
             sha256: f.sha256.to_string(),
         };
-        let outcome = downloader
-            .get(&file, &dir)
-            .map_err(|e| invalid(format!("{e}; {}", by_hand(set, &base, &dir))))?;
+        let outcome = downloader.get(&file, &dir).map_err(|e| {
+            // A folder this run created and left empty would only look like a download.
+            let _ = std::fs::remove_dir(&dir);
+            invalid(format!("{e}; {}", by_hand(set, &base, &dir)))
+        })?;
         match outcome {
             Outcome::AlreadyThere => println!("  {} already there, SHA-256 checked", f.name),
             Outcome::Downloaded {
