@@ -68,11 +68,11 @@ pub enum DownloadError {
 pub enum Outcome {
     /// The file was already there with the right SHA-256.
     AlreadyThere,
-    /// The file was downloaded (`resumed_from` bytes of it were already in `.part`).
+    /// The file was downloaded; its last transfer continued a broken one at `resumed_from`.
     Downloaded {
         /// Its size.
         bytes: u64,
-        /// Bytes kept from an earlier, broken transfer.
+        /// Where the transfer that completed the file started (0: it sent the whole file).
         resumed_from: u64,
     },
 }
@@ -169,11 +169,12 @@ impl Downloader {
             return Ok(Outcome::AlreadyThere);
         }
         let part = dir.join(format!("{}.part", file.name));
-        let resumed_from = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        let mut resumed_from = 0;
         let mut last_error = None;
         for _ in 0..self.attempts {
             match self.transfer(file, &part) {
-                Ok(()) => {
+                Ok(offset) => {
+                    resumed_from = offset;
                     last_error = None;
                     break;
                 }
@@ -208,9 +209,9 @@ impl Downloader {
         })
     }
 
-    /// One request: appends to `part` from its current length. On failure, also says whether
-    /// bytes arrived (worth another try).
-    fn transfer(&self, file: &FileToGet, part: &Path) -> Result<(), (DownloadError, bool)> {
+    /// One request: appends to `part` from its current length and returns where it started. On
+    /// failure, also says whether bytes arrived (worth another try).
+    fn transfer(&self, file: &FileToGet, part: &Path) -> Result<u64, (DownloadError, bool)> {
         let url = &file.url;
         let network = |message: String| DownloadError::Network {
             url: url.clone(),
@@ -252,7 +253,7 @@ impl Downloader {
                 (have, total)
             }
             // The range starts at the end: `.part` already holds the whole file (the checksum says).
-            416 if have > 0 => return Ok(()),
+            416 if have > 0 => return Ok(have),
             _ => {
                 return Err((
                     DownloadError::Status {
@@ -311,7 +312,7 @@ impl Downloader {
                 network(format!("the connection closed after {done} of {t} bytes")),
                 done > offset,
             )),
-            _ => Ok(()),
+            _ => Ok(offset),
         }
     }
 }
