@@ -22,10 +22,10 @@ use crate::cli::{invalid, with_trained, CliResult};
 
 #[derive(Args)]
 pub struct EvalArgs {
-    /// Real images: an IDX file, an image folder, or a folder of MNIST-format files (suffix @a..b selects images).
+    /// Real images: a named set (fashion-mnist, mnist, kmnist; NAME:test is the held-out split), an IDX file, an image folder, or a folder of MNIST-format files (suffix @a..b selects images).
     #[arg(long)]
     real: String,
-    /// Generated images: an IDX file, an image folder, or a run folder (samples are drawn from its latest checkpoint).
+    /// Generated images: a run folder (samples are drawn from its latest checkpoint), an IDX file, an image folder or a named set.
     #[arg(long)]
     fake: String,
     /// Metrics, comma-separated: fid, kid, is, pr, parzen.
@@ -369,10 +369,10 @@ fn print_table(r: &EvalReport) {
 
 #[derive(Args)]
 pub struct TrainClassifierArgs {
-    /// Labelled training images: an IDX images file with its labels file beside it (suffix @a..b selects images).
+    /// Labelled training images: a named set (fashion-mnist, mnist) or an IDX images file with its labels file beside it (suffix @a..b selects images).
     #[arg(long)]
     data: String,
-    /// Held-out labelled images for the reported accuracy (default: the last --holdout images of --data).
+    /// Held-out labelled images for the reported accuracy, e.g. fashion-mnist:test (default: the last --holdout images of --data).
     #[arg(long)]
     test: Option<String>,
     /// Images held out of --data when --test is not given.

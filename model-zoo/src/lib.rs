@@ -18,6 +18,7 @@ pub mod bench;
 pub mod blocks;
 pub mod conditional;
 pub mod dcgan;
+pub mod download;
 pub mod gan;
 pub mod progan;
 pub mod registry;

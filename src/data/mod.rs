@@ -6,10 +6,12 @@
 //! generator); toy points keep their coordinates and have shape `[2, 1, 1]`.
 //!
 //! [`DataSpec::parse`] turns what a user types after `--data` into a source, and
-//! [`DataSpec::load`] reads it.
+//! [`DataSpec::load`] reads it. Named sets (`mnist`, `fashion-mnist`, `kmnist`) are found in a
+//! cache folder that `burn-gan data get` fills ([`named`]).
 
 pub mod idx;
 pub mod image_folder;
+pub mod named;
 pub mod shapes;
 pub mod toy;
 
@@ -98,14 +100,26 @@ pub enum DataSpec {
 }
 
 impl DataSpec {
-    /// Interprets `--data`: a toy set name (`ring8`, `grid25`), an IDX images file, a folder
-    /// holding MNIST-format files (the training split is used), or an image folder.
+    /// Interprets `--data`: a toy set name (`ring8`, `grid25`), a named set (`fashion-mnist`,
+    /// `mnist:test`; see [`named`]), an IDX images file, a folder holding MNIST-format files (the
+    /// training split is used), or an image folder. Names come before paths: a folder called
+    /// `mnist` is `./mnist`.
     pub fn parse(spec: &str) -> Result<Self> {
         if let Some(toy) = Toy::from_name(spec) {
             return Ok(Self::Toy(toy));
         }
         if spec == "shapes" {
             return Ok(Self::Shapes);
+        }
+        if let Some(named) = named::parse(spec) {
+            let (set, split) = named?;
+            return set.resolve(split).map(Self::Idx).map_err(|e| {
+                if Path::new(spec).exists() {
+                    Error::Invalid(format!("{e}; for the folder `{spec}` here, write ./{spec}"))
+                } else {
+                    e
+                }
+            });
         }
         let path = Path::new(spec);
         if path.is_file() {
@@ -118,8 +132,9 @@ impl DataSpec {
             });
         }
         Err(Error::Invalid(format!(
-            "--data `{spec}`: no such file or folder, and not a built-in set; use {}, shapes or a path to an IDX file or image folder",
-            Toy::NAMES.join(", ")
+            "--data `{spec}`: no such file or folder, and not a built-in set; use {}, shapes, {} or a path to an IDX file or image folder",
+            Toy::NAMES.join(", "),
+            named::names().join(", ")
         )))
     }
 

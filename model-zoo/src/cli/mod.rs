@@ -8,6 +8,7 @@ use burn_gan::Error;
 use burn_gan_zoo::registry::{presets, ModelSpec};
 use clap::{Args, Parser, Subcommand};
 
+mod data;
 mod export;
 mod guard;
 mod reconstruct;
@@ -61,6 +62,8 @@ enum Command {
     Plot(PlotArgs),
     /// List the run folders under a folder (default runs/): model, data, step, status, last losses and FID.
     Runs(runs::RunsArgs),
+    /// Named datasets (fashion-mnist, mnist, kmnist): `data get NAME` downloads one, `data list` shows where they are.
+    Data(data::DataArgs),
     /// List the models.
     Models,
     /// Print the compiled backend and versions.
@@ -160,6 +163,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Bench(args)) => crate::benchmark::bench(args),
         Some(Command::Plot(args)) => plot(args),
         Some(Command::Runs(args)) => runs::runs(args),
+        Some(Command::Data(args)) => data::data(args),
         Some(Command::Models) => {
             for (_, p) in presets() {
                 println!("{:<16} {}", p.name, p.description);
@@ -220,6 +224,12 @@ pub(crate) fn background_flag(value: Option<&str>) -> CliResult<[u8; 3]> {
 }
 
 pub(crate) fn data_name(spec: &str) -> String {
+    // Neither a range nor a named set's split (`mnist:test@0..100`) names the run.
+    let spec = spec.rsplit_once('@').map_or(spec, |(s, _)| s);
+    let spec = match burn_gan::data::named::parse(spec) {
+        Some(Ok((set, _))) => set.name,
+        _ => spec,
+    };
     let p = Path::new(spec.trim_end_matches('/'));
     let stem = p.file_name().and_then(|n| n.to_str()).unwrap_or(spec);
     stem.split('-').next().unwrap_or(stem).to_string()

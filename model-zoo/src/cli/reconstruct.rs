@@ -21,7 +21,7 @@ pub(crate) struct ReconstructArgs {
     /// Run folder of a model with an encoder (vae, vaegan).
     #[arg(long)]
     run: PathBuf,
-    /// Images to reconstruct (default: the run's training data); a suffix @a..b selects images, e.g. the held-out t10k file.
+    /// Images to reconstruct (default: the run's training data); a suffix @a..b selects images, e.g. the held-out split fashion-mnist:test.
     #[arg(long)]
     data: Option<String>,
     /// Images in the picture.
@@ -46,7 +46,7 @@ pub(crate) struct AttributeArgs {
     /// Run folder of a model with an encoder (vae, vaegan).
     #[arg(long)]
     run: PathBuf,
-    /// Labelled images (default: the run's training data).
+    /// Labelled images (default: the run's training data): a named set (mnist, fashion-mnist:test), an IDX file or an image folder.
     #[arg(long)]
     data: Option<String>,
     /// The class of the images to change.

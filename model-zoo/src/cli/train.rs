@@ -32,7 +32,7 @@ pub(crate) struct TrainArgs {
     /// Set a model or training setting by its name in config.json, e.g. --set loss=hinge, --set training.batch_size=32 (repeatable; the value is JSON or a word).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
-    /// Data: ring8, grid25, an IDX images file, a folder of MNIST-format files, or an image folder; a suffix @start..end selects samples (e.g. @0..50000).
+    /// Data: ring8, grid25, shapes, a named set (fashion-mnist, mnist, kmnist; `burn-gan data get NAME` downloads it; NAME:test is the held-out split), an IDX images file, a folder of MNIST-format files, or an image folder; a suffix @start..end selects samples (e.g. @0..50000).
     #[arg(long)]
     data: Option<String>,
     /// Generator steps.
@@ -65,7 +65,7 @@ pub(crate) struct TrainArgs {
     /// Semi-supervised models: the number of labelled training samples (class-balanced, drawn with the run seed; default 100).
     #[arg(long)]
     labelled: Option<usize>,
-    /// Classifier models (sgan): held-out labelled images to measure accuracy on after training (e.g. the t10k files).
+    /// Classifier models (sgan): held-out labelled images to measure accuracy on after training (e.g. mnist:test, or a t10k IDX file).
     #[arg(long)]
     test_data: Option<String>,
     /// Run seed (weights, batch order, noise).
