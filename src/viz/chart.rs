@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -204,6 +205,14 @@ fn draw_panel<DB: DrawingBackend>(
         let pad = (hi - lo) * 0.05;
         (lo - pad, hi + pad)
     });
+    // The plotting area, in output pixels, less the label areas, margins and title below.
+    let (w, h) = area.dim_in_pixel();
+    let plot = (
+        f64::from(w / k).max(200.0) - 110.0,
+        f64::from(h / k).max(120.0) - 92.0,
+    );
+    let names: Vec<&str> = panel.series.iter().map(|s| s.name.as_str()).collect();
+    let (corner, y1) = legend_place(&curves, &names, (x0, x1), (y0, y1), plot);
     let mut chart = ChartBuilder::on(area)
         .caption(&panel.title, font(18, k))
         .margin(10 * k)
@@ -217,8 +226,8 @@ fn draw_panel<DB: DrawingBackend>(
         .y_desc(&panel.y_label)
         .x_labels(10)
         .y_labels(6)
-        .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick(*v))
+        .x_label_formatter(&|v| tick(*v, tick_decimals((x0, x1), 10)))
+        .y_label_formatter(&|v| tick(*v, tick_decimals((y0, y1), 6)))
         .label_style(font(13, k))
         .axis_desc_style(font(14, k))
         .bold_line_style(RGBColor(225, 225, 225).stroke_width(k))
@@ -245,7 +254,7 @@ fn draw_panel<DB: DrawingBackend>(
     if !curves.iter().all(Vec::is_empty) {
         chart
             .configure_series_labels()
-            .position(quietest_corner(&curves, (x0, x1), (y0, y1)))
+            .position(corner)
             .margin(8 * k)
             .legend_area_size(28 * k)
             .label_font(font(13, k))
@@ -256,45 +265,85 @@ fn draw_panel<DB: DrawingBackend>(
     Ok(())
 }
 
-/// The corner of the plot (upper right first) where the fewest points lie, for the legend.
-fn quietest_corner(
+/// Where the legend of `names` goes: the first corner (upper right, upper left, lower right,
+/// lower left) that no curve passes through, or else the upper right with the y range raised
+/// to leave it room. `plot` is the plotting area's size in output pixels.
+fn legend_place(
     curves: &[Vec<(f64, f64)>],
+    names: &[&str],
     (x0, x1): (f64, f64),
     (y0, y1): (f64, f64),
-) -> SeriesLabelPosition {
-    let (xw, yh) = ((x1 - x0) * 0.4, (y1 - y0) * 0.35);
-    let corners = [
-        (SeriesLabelPosition::UpperRight, x1 - xw..=x1, y1 - yh..=y1),
-        (SeriesLabelPosition::UpperLeft, x0..=x0 + xw, y1 - yh..=y1),
-        (SeriesLabelPosition::LowerRight, x1 - xw..=x1, y0..=y0 + yh),
-        (SeriesLabelPosition::LowerLeft, x0..=x0 + xw, y0..=y0 + yh),
-    ];
-    let crowd = |xs: &std::ops::RangeInclusive<f64>, ys: &std::ops::RangeInclusive<f64>| {
-        curves
-            .iter()
-            .flatten()
-            .filter(|(x, y)| xs.contains(x) && ys.contains(y))
-            .count()
+    plot: (f64, f64),
+) -> (SeriesLabelPosition, f64) {
+    // The legend's box as fractions of the plot, from its 13-pixel text and 28-pixel samples.
+    let longest = names.iter().map(|n| n.chars().count()).max().unwrap_or(0) as f64;
+    let fx = ((52.0 + 7.5 * longest) / plot.0).min(1.0);
+    let fy = ((20.0 + 18.0 * names.len() as f64) / plot.1).min(0.5);
+    // The curves at their points and at 8 places along each segment, as fractions of the plot.
+    let at = |x: f64, y: f64| ((x - x0) / (x1 - x0), (y - y0) / (y1 - y0));
+    let traced: Vec<(f64, f64)> = curves
+        .iter()
+        .flat_map(|c| {
+            let along = c.windows(2).flat_map(|w| {
+                (0..8).map(move |i| {
+                    let t = f64::from(i) / 8.0;
+                    (
+                        w[0].0 + t * (w[1].0 - w[0].0),
+                        w[0].1 + t * (w[1].1 - w[0].1),
+                    )
+                })
+            });
+            along.chain(c.last().copied())
+        })
+        .map(|(x, y)| at(x, y))
+        .collect();
+    let free = |right: bool, upper: bool| {
+        !traced.iter().any(|&(u, v)| {
+            let inside_x = if right { u >= 1.0 - fx } else { u <= fx };
+            let inside_y = if upper { v >= 1.0 - fy } else { v <= fy };
+            inside_x && inside_y
+        })
     };
-    corners
-        .into_iter()
-        .min_by_key(|(_, xs, ys)| crowd(xs, ys))
-        .map(|(corner, _, _)| corner)
-        .expect("four corners")
+    let corners = [
+        (SeriesLabelPosition::UpperRight, true, true),
+        (SeriesLabelPosition::UpperLeft, false, true),
+        (SeriesLabelPosition::LowerRight, true, false),
+        (SeriesLabelPosition::LowerLeft, false, false),
+    ];
+    match corners.into_iter().find(|&(_, r, u)| free(r, u)) {
+        Some((corner, _, _)) => (corner, y1),
+        None => (SeriesLabelPosition::UpperRight, y0 + (y1 - y0) / (1.0 - fy)),
+    }
 }
 
-/// A tick label: the value without trailing zeros (plotters places ticks on round values, but
-/// prints `500.0` and, after floating-point steps, `0.30000000000000004`).
-fn tick(v: f64) -> String {
+/// The decimals of the tick labels of an axis over `(lo, hi)` with at most `labels` ticks: as
+/// few as show every tick plotters places there exactly, so that the labels of an axis agree
+/// (`0.8`, `1.0`, `1.2`, where plotters prints `1.0` after `0.8` and `0.30000000000000004`).
+fn tick_decimals((lo, hi): (f64, f64), labels: usize) -> usize {
+    let ticks = RangedCoordf64::from(lo..hi).key_points(labels);
+    let exact = |d: i32| {
+        let m = 10f64.powi(d);
+        ticks
+            .iter()
+            .all(|v| ((v * m).round() / m - v).abs() <= 1e-9 * (hi - lo))
+    };
+    (0..=8).find(|&d| exact(d)).unwrap_or(8) as usize
+}
+
+/// A tick label with `decimals` decimals, in scientific notation for very large or small values.
+fn tick(v: f64, decimals: usize) -> String {
     let a = v.abs();
     if a != 0.0 && !(1e-4..1e7).contains(&a) {
         return format!("{v:.1e}");
     }
-    let text = format!("{v:.6}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    match text {
-        "-0" => "0".into(),
-        t => t.into(),
+    let text = format!("{v:.decimals$}");
+    match text
+        .trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
+        true => text.trim_start_matches('-').into(),
+        false => text,
     }
 }
 
@@ -351,8 +400,8 @@ impl<'a> Figure for Scatter<'a> {
             .y_desc("x₂")
             .x_labels(9)
             .y_labels(9)
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
+            .x_label_formatter(&|v| tick(*v, tick_decimals((-e, e), 9)))
+            .y_label_formatter(&|v| tick(*v, tick_decimals((-e, e), 9)))
             .label_style(font(13, k))
             .axis_desc_style(font(14, k))
             .bold_line_style(RGBColor(232, 232, 232).stroke_width(k))
@@ -367,12 +416,13 @@ impl<'a> Figure for Scatter<'a> {
                 .filter(move |(x, y)| x.abs() <= e && y.abs() <= e)
         };
         let [r, g, b] = PALETTE[3];
-        let fake_style = RGBColor(r, g, b).mix(0.7).filled();
-        let real_style = RGBColor(70, 70, 70).mix(0.45).filled();
-        let radius = 2 * k + k / 2;
-        for (points, style, name) in [
-            (self.fake, fake_style, "generated"),
-            (self.real, real_style, "real"),
+        // Generated points large and under, real ones small, dark and half transparent over
+        // them: both show where they overlap.
+        let fake_style = RGBColor(r, g, b).mix(0.6).filled();
+        let real_style = RGBColor(40, 40, 40).mix(0.35).filled();
+        for (points, style, radius, name) in [
+            (self.fake, fake_style, 3 * k, "generated"),
+            (self.real, real_style, 3 * k / 2, "real"),
         ] {
             chart
                 .draw_series(inside(points).map(|p| Circle::new(p, radius, style)))?
@@ -416,12 +466,20 @@ mod tests {
     }
 
     #[test]
-    fn tick_labels_are_round() {
-        let labels: Vec<String> = [0.0, -0.0, 500.0, 0.30000000000000004, -2.5, 1e-6, 3e9]
+    fn tick_labels_are_round_and_agree_on_their_decimals() {
+        assert_eq!(tick_decimals((50.0, 3000.0), 10), 0);
+        assert_eq!(tick_decimals((0.79, 1.53), 6), 1);
+        assert_eq!(tick_decimals((0.0, 0.3), 6), 1);
+        assert_eq!(tick_decimals((0.0, 0.25), 6), 2);
+        let labels: Vec<String> = [0.8, 1.0, 0.30000000000000004, -0.0, -2.5, 1e-6, 3e9]
             .into_iter()
-            .map(tick)
+            .map(|v| tick(v, 1))
             .collect();
-        assert_eq!(labels, ["0", "0", "500", "0.3", "-2.5", "1.0e-6", "3.0e9"]);
+        assert_eq!(
+            labels,
+            ["0.8", "1.0", "0.3", "0.0", "-2.5", "1.0e-6", "3.0e9"]
+        );
+        assert_eq!(tick(1500.0, 0), "1500");
     }
 
     #[test]
