@@ -14,7 +14,7 @@
 //! - [`nn`]: shared layers and initialisers.
 //! - [`train`]: training through burn-train's `Learner`: alternating discriminator/generator
 //!   phases, one optimizer per network, atomic checkpoints, resume, metrics.
-//! - [`viz`]: image grids, scatter plots and loss curves written as PNG.
+//! - [`viz`]: image grids, and scatter plots and training curves drawn with plotters (PNG, SVG).
 #![warn(missing_docs)]
 
 pub mod data;

@@ -984,6 +984,100 @@ fn wgan_gp_trains_and_logs_its_penalty_and_bad_objectives_are_refused() {
 /// are logged, `sample --class K` writes a grid; conditional models without labels, `--class`
 /// out of range or on an unconditional run, and conditional-only flags elsewhere get one error
 /// line each.
+/// `plot` overlays runs with a legend naming each, as PNG or SVG by `--out`, prints the path it
+/// wrote, sets its text in a real font, and refuses a file that is not a metrics log.
+#[test]
+fn plot_overlays_runs_in_png_or_svg_and_refuses_a_bad_metrics_log() {
+    let dir = scratch("plot");
+    let log = |name: &str, lines: &dyn Fn(usize) -> String| {
+        let run = dir.join(name);
+        std::fs::create_dir_all(&run).unwrap();
+        let text: String = (1..=30).map(|i| lines(i * 50) + "\n").collect();
+        std::fs::write(run.join("metrics.jsonl"), text).unwrap();
+        run
+    };
+    let gan = log("gan-a", &|s| {
+        let t = s as f64 / 1500.0;
+        format!(
+            "{{\"step\":{s},\"loss_d\":{},\"loss_g\":{},\"d_real\":{},\"d_fake\":{}}}",
+            1.4 - 0.2 * t,
+            0.7 + 0.3 * t,
+            0.5 + 0.1 * t,
+            0.5 - 0.1 * t
+        )
+    });
+    let wgan = log("wgan-b", &|s| {
+        format!("{{\"step\":{s},\"loss_d\":-0.5,\"loss_g\":0.3,\"w_distance\":0.4}}")
+    });
+
+    // Two runs overlaid, as SVG: the legend names both, the text stays text.
+    let svg = dir.join("compare.svg");
+    let out = burn_gan(&[
+        "plot",
+        "--run",
+        path(&gan),
+        "--run",
+        path(&wgan),
+        "--out",
+        path(&svg),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(path(&svg)));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    for needle in [
+        "<svg",
+        "Losses",
+        "Discriminator outputs",
+        "gan-a – loss_d",
+        "wgan-b – loss_d",
+        "gan-a – d_real: D(x)",
+    ] {
+        assert!(text.contains(needle), "no {needle:?} in {}", svg.display());
+    }
+
+    // One run, the default PNG in its folder: two panels, titles drawn in dark pixels.
+    let out = burn_gan(&["plot", "--run", path(&gan)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = gan.join("plot.png");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(path(&png)));
+    let img = image::open(&png).unwrap().to_rgb8();
+    assert_eq!((img.width(), img.height()), (900, 600));
+    for top in [0, 300] {
+        let dark = (0..900)
+            .flat_map(|x| (top..top + 34).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0.iter().all(|&c| c < 128))
+            .count();
+        assert!(dark > 60, "{dark} dark pixels where the title at {top} is");
+    }
+
+    // A metrics log that is not one, and an output format that is not a plot's.
+    let bad = dir.join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(
+        bad.join("metrics.jsonl"),
+        "loss_d 1.5\n{\"loss\": [1, 2]}\n",
+    )
+    .unwrap();
+    let err = error_line(&["plot", "--run", path(&bad)]);
+    assert!(
+        err.contains("metrics.jsonl") && err.contains("not a metrics log"),
+        "{err}"
+    );
+    let gif = dir.join("plot.gif");
+    let err = error_line(&["plot", "--run", path(&gan), "--out", path(&gif)]);
+    assert!(err.contains(".gif") && err.contains(".svg"), "{err}");
+    let err = error_line(&["plot", "--run", path(&gan), "--metrics", "fid+loss_d"]);
+    assert!(err.contains("fid") && err.contains("d_fake"), "{err}");
+}
+
 #[test]
 fn conditional_models_train_sample_a_class_and_refuse_bad_input() {
     let dir = scratch("conditional");

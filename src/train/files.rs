@@ -18,7 +18,7 @@ use crate::metrics::{
 };
 use crate::{viz, Error, Result};
 
-use super::run::{argmax, intra_class_fid, metric_points, TrainingConfig};
+use super::run::{argmax, intra_class_fid, TrainingConfig, TRAINING_PANELS};
 
 /// Writes `metrics.jsonl`, sample grids and `losses.png` into a run folder.
 pub struct RunFiles<B: Backend> {
@@ -339,16 +339,9 @@ impl<B: Backend> RunFiles<B> {
         let Some(text) = self.logged_metrics()? else {
             return Ok(());
         };
-        let points = metric_points(&text, "fid");
-        viz::line_plot(
-            &[viz::Series {
-                name: "fid",
-                points,
-            }],
-            "step",
-            "FID during training",
-            &self.run.join("eval.png"),
-        )
+        let mut panel = viz::training_panel(&["fid"], &[("run", &text)]);
+        panel.title = "FID during training".into();
+        viz::line_plot(&panel, "step", &self.run.join("eval.png"))
     }
 
     /// The text of `metrics.jsonl`, `None` before its first line.
@@ -412,33 +405,22 @@ impl<B: Backend> RunFiles<B> {
         }
     }
 
-    /// Redraws `losses.png` from `metrics.jsonl`.
+    /// Redraws `losses.png` from `metrics.jsonl`: the losses, and under them the mean
+    /// discriminator outputs `D(x)`, `D(G(z))` where the run logs them.
     pub fn plot_losses(&self) -> Result<()> {
         // Nothing logged yet (a checkpoint before the first log line): nothing to draw.
         let Some(text) = self.logged_metrics()? else {
             return Ok(());
         };
-        let rows: Vec<serde_json::Value> = text
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
+        let panels: Vec<viz::Panel> = TRAINING_PANELS
+            .iter()
+            .map(|metrics| viz::training_panel(metrics, &[("run", &text)]))
+            .filter(|p| !p.series.is_empty())
             .collect();
-        let series: Vec<viz::Series> = ["loss_d", "loss_g", "d_real", "d_fake"]
-            .into_iter()
-            .map(|name| viz::Series {
-                name,
-                points: rows
-                    .iter()
-                    .filter_map(|r| Some((r["step"].as_f64()?, r[name].as_f64()?)))
-                    .collect(),
-            })
-            .filter(|s| !s.points.is_empty())
-            .collect();
-        viz::line_plot(
-            &series,
-            "step",
-            "training curves",
-            &self.run.join("losses.png"),
-        )
+        if panels.is_empty() {
+            return Ok(());
+        }
+        viz::stacked_plots(&panels, "step", &self.run.join("losses.png"))
     }
 }
 

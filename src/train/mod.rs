@@ -51,7 +51,7 @@ pub use optim::{gan_optimizers, GanOptimizer, OptimizerConfig};
 pub use resume::{resumable_checkpoint, Resumable};
 pub use run::{
     fit, fit_two_domains, fit_with, load_weights, metric_names, metric_points, toy_coverage,
-    FitOptions, TrainingConfig,
+    FitOptions, TrainingConfig, TRAINING_PANELS,
 };
 pub use schedule::{LrDecay, LrScale, LrSchedule};
 pub use step::{

@@ -288,6 +288,11 @@ pub fn intra_class_fid(
     Ok(Some(total / classes as f64))
 }
 
+/// The groups of metrics that `losses.png` and `burn-gan plot` draw by default, one panel each:
+/// the losses, and the mean discriminator outputs `D(x)` and `D(G(z))`, which are probabilities
+/// (for the families whose discriminators output logits) and do not share the losses' scale.
+pub const TRAINING_PANELS: [&[&str]; 2] = [&["loss_d", "loss_g"], &["d_real", "d_fake"]];
+
 /// The `(step, value)` points of metric `key` in the text of a `metrics.jsonl` (lines without it,
 /// or that are not JSON, are skipped).
 pub fn metric_points(text: &str, key: &str) -> Vec<(f64, f64)> {

@@ -72,13 +72,15 @@ enum Command {
 
 #[derive(Args)]
 struct PlotArgs {
-    /// Run folder.
+    /// Run folder; repeat it to overlay runs (e.g. --run runs/gan-ring8 --run runs/wgan-ring8).
+    #[arg(long, required = true)]
+    run: Vec<PathBuf>,
+    /// Metrics (keys of metrics.jsonl): one panel per comma-separated group, `+` joins metrics
+    /// in a panel (e.g. loss_d+loss_g,w_distance,fid). Default: the losses, and D(x), D(G(z))
+    /// where logged.
     #[arg(long)]
-    run: PathBuf,
-    /// Metrics, comma-separated, one panel each (e.g. w_distance,fid; any key of metrics.jsonl).
-    #[arg(long, default_value = "loss_d,loss_g")]
-    metrics: String,
-    /// Output PNG (default: <run>/plot.png).
+    metrics: Option<String>,
+    /// Output, PNG or SVG by its extension (default: <first run>/plot.png).
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -235,37 +237,100 @@ pub(crate) fn data_name(spec: &str) -> String {
     stem.split('-').next().unwrap_or(stem).to_string()
 }
 
-/// `burn-gan plot`: the metrics a run logged, over its steps, stacked on one x axis.
+/// `burn-gan plot`: the metrics runs logged, over their steps: one panel per group of metrics,
+/// stacked on one x axis, the runs overlaid.
 fn plot(args: PlotArgs) -> CliResult<()> {
-    let path = args.run.join("metrics.jsonl");
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        invalid(format!(
-            "{}: {e}; point --run at a run folder that has logged metrics",
-            path.display()
-        ))
-    })?;
-    let mut panels = Vec::new();
-    for name in args
-        .metrics
-        .split(',')
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-    {
-        let points = burn_gan::train::metric_points(&text, name);
-        if points.is_empty() {
+    let mut logs = Vec::new();
+    for run in &args.run {
+        let path = run.join("metrics.jsonl");
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            invalid(format!(
+                "{}: {e}; point --run at a run folder that has logged metrics",
+                path.display()
+            ))
+        })?;
+        let names = burn_gan::train::metric_names(&text);
+        if names
+            .iter()
+            .all(|n| burn_gan::train::metric_points(&text, n).is_empty())
+        {
             return Err(invalid(format!(
-                "--metrics {name}: {} logs no `{name}`; it has {}",
-                path.display(),
-                burn_gan::train::metric_names(&text).join(", ")
+                "{}: no line is a JSON object with a `step` and a number; it is not a metrics log of `burn-gan train`",
+                path.display()
             )));
         }
-        panels.push((name, vec![burn_gan::viz::Series { name, points }]));
+        logs.push((run_name(run, &args.run), path, text, names));
     }
-    if panels.is_empty() {
-        return Err(invalid("--metrics: name at least one metric, e.g. fid"));
-    }
-    let out = args.out.unwrap_or_else(|| args.run.join("plot.png"));
+    let runs: Vec<(&str, &str)> = logs
+        .iter()
+        .map(|(name, _, text, _)| (name.as_str(), text.as_str()))
+        .collect();
+    let panels: Vec<burn_gan::viz::Panel> = match &args.metrics {
+        None => {
+            let panels: Vec<_> = burn_gan::train::TRAINING_PANELS
+                .iter()
+                .map(|metrics| burn_gan::viz::training_panel(metrics, &runs))
+                .filter(|p| !p.series.is_empty())
+                .collect();
+            if panels.is_empty() {
+                let (_, path, _, names) = &logs[0];
+                return Err(invalid(format!(
+                    "{} logs no losses; name metrics with --metrics, it has {}",
+                    path.display(),
+                    names.join(", ")
+                )));
+            }
+            panels
+        }
+        Some(spec) => {
+            let groups: Vec<Vec<&str>> = spec
+                .split(',')
+                .map(|g| {
+                    g.split('+')
+                        .map(str::trim)
+                        .filter(|m| !m.is_empty())
+                        .collect()
+                })
+                .filter(|g: &Vec<&str>| !g.is_empty())
+                .collect();
+            if groups.is_empty() {
+                return Err(invalid("--metrics: name at least one metric, e.g. fid"));
+            }
+            for name in groups.iter().flatten() {
+                let logged = |text: &str| !burn_gan::train::metric_points(text, name).is_empty();
+                if !runs.iter().any(|(_, text)| logged(text)) {
+                    let (_, path, _, names) = &logs[0];
+                    return Err(invalid(format!(
+                        "--metrics {name}: {} logs no `{name}`; it has {}",
+                        path.display(),
+                        names.join(", ")
+                    )));
+                }
+            }
+            groups
+                .iter()
+                .map(|metrics| burn_gan::viz::training_panel(metrics, &runs))
+                .collect()
+        }
+    };
+    let out = args.out.unwrap_or_else(|| args.run[0].join("plot.png"));
     burn_gan::viz::stacked_plots(&panels, "step", &out)?;
-    println!("{}", out.display());
+    println!("wrote {}", out.display());
     Ok(())
+}
+
+/// The legend name of `run`: its folder's name, or the path as given where two runs share it.
+fn run_name(run: &Path, all: &[PathBuf]) -> String {
+    let name = |p: &Path| {
+        let trimmed = Path::new(p.to_str().map_or("", |s| s.trim_end_matches('/')));
+        trimmed
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| p.display().to_string())
+    };
+    let own = name(run);
+    match all.iter().filter(|r| name(r) == own).count() {
+        1 => own,
+        _ => run.display().to_string(),
+    }
 }

@@ -518,7 +518,11 @@ fn report<M: Adversarial<Backend>>(
     match data.kind {
         SampleKind::Points => {
             let path = out.join("scatter.png");
-            files.draw(trained, "real (grey) vs generated (red)", &path)?;
+            let title = format!(
+                "{} on {} after {} steps",
+                rc.model_name, rc.data, rc.training.steps
+            );
+            files.draw(trained, &title, &path)?;
             if let Ok(DataSpec::Toy(toy)) = DataSpec::parse(&rc.data) {
                 report_coverage(trained, toy, &device);
             }

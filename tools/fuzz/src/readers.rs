@@ -318,13 +318,11 @@ fn read_metrics(input: &Input) -> Result<(), String> {
         1 => names.into_iter().take(3).collect(),
         _ => vec!["fid".to_string()],
     };
-    let mut panels = Vec::new();
-    for name in &picked {
-        let points = burn_gan::train::metric_points(&text, name);
-        if !points.is_empty() {
-            panels.push((name.as_str(), vec![burn_gan::viz::Series { name, points }]));
-        }
-    }
+    let panels: Vec<burn_gan::viz::Panel> = picked
+        .iter()
+        .map(|name| burn_gan::viz::training_panel(&[name.as_str()], &[("run", &text)]))
+        .filter(|p| !p.series.is_empty())
+        .collect();
     if panels.is_empty() {
         return Err(format!("{}: no metric to plot", path.display()));
     }
