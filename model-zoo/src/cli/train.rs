@@ -33,79 +33,110 @@ pub(crate) struct TrainArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
     /// Data: ring8, grid25, shapes, a named set (fashion-mnist, mnist, kmnist; `burn-gan data get NAME` downloads it; NAME:test is the held-out split), an IDX images file, a folder of MNIST-format files, or an image folder; a suffix @start..end selects samples (e.g. @0..50000).
-    #[arg(long)]
+    #[arg(long, help_heading = "Data")]
     data: Option<String>,
     /// Generator steps.
-    #[arg(long, conflicts_with = "epochs")]
+    #[arg(
+        long,
+        help_heading = "Training (defaults: the model's, as config.json records them)",
+        conflicts_with = "epochs"
+    )]
     pub(crate) steps: Option<usize>,
     /// Passes of the discriminator over the data (instead of --steps).
-    #[arg(long)]
+    #[arg(
+        long,
+        help_heading = "Training (defaults: the model's, as config.json records them)"
+    )]
     epochs: Option<usize>,
     /// Batch size.
-    #[arg(long)]
+    #[arg(
+        long,
+        help_heading = "Training (defaults: the model's, as config.json records them)"
+    )]
     batch: Option<usize>,
     /// Discriminator steps per generator step (k).
-    #[arg(long)]
+    #[arg(
+        long,
+        help_heading = "Training (defaults: the model's, as config.json records them)"
+    )]
     d_steps: Option<usize>,
     /// Generator optimizer: adam, rmsprop or sgd.
-    #[arg(long)]
+    #[arg(
+        long,
+        help_heading = "Training (defaults: the model's, as config.json records them)"
+    )]
     optimizer_g: Option<String>,
     /// Discriminator optimizer: adam, rmsprop or sgd.
-    #[arg(long)]
+    #[arg(
+        long,
+        help_heading = "Training (defaults: the model's, as config.json records them)"
+    )]
     optimizer_d: Option<String>,
     /// Generator learning rate.
-    #[arg(long)]
+    #[arg(
+        long,
+        help_heading = "Training (defaults: the model's, as config.json records them)"
+    )]
     lr_g: Option<f64>,
     /// Discriminator learning rate.
-    #[arg(long)]
+    #[arg(
+        long,
+        help_heading = "Training (defaults: the model's, as config.json records them)"
+    )]
     lr_d: Option<f64>,
     /// Learning-rate schedule: constant or linear (decay to zero at the last step).
-    #[arg(long)]
+    #[arg(
+        long,
+        help_heading = "Training (defaults: the model's, as config.json records them)"
+    )]
     lr_decay: Option<String>,
     /// Semi-supervised models: the number of labelled training samples (class-balanced, drawn with the run seed; default 100).
-    #[arg(long)]
+    #[arg(long, help_heading = "Data")]
     labelled: Option<usize>,
     /// Classifier models (sgan): held-out labelled images to measure accuracy on after training (e.g. mnist:test, or a t10k IDX file).
-    #[arg(long)]
+    #[arg(long, help_heading = "Data")]
     test_data: Option<String>,
     /// Run seed (weights, batch order, noise).
-    #[arg(long)]
+    #[arg(
+        long,
+        help_heading = "Training (defaults: the model's, as config.json records them)"
+    )]
     seed: Option<u64>,
     /// Run folder (default runs/<model>-<data>, or -2, -3, ... when that exists).
-    #[arg(long)]
+    #[arg(long, help_heading = "Run folder, checkpoints and logging")]
     pub(crate) out: Option<PathBuf>,
     /// Continue the run in --out from its latest checkpoint (with its config.json; only --steps may change).
-    #[arg(long)]
+    #[arg(long, help_heading = "Run folder, checkpoints and logging")]
     pub(crate) resume: bool,
     /// Generator steps between checkpoints.
-    #[arg(long)]
+    #[arg(long, help_heading = "Run folder, checkpoints and logging")]
     checkpoint_every: Option<usize>,
-    /// Checkpoints to keep.
-    #[arg(long)]
+    /// Checkpoints to keep [default: 3].
+    #[arg(long, help_heading = "Run folder, checkpoints and logging")]
     keep_checkpoints: Option<usize>,
     /// Generator steps per metrics.jsonl line.
-    #[arg(long)]
+    #[arg(long, help_heading = "Run folder, checkpoints and logging")]
     log_every: Option<usize>,
     /// Generator steps between sample grids.
-    #[arg(long)]
+    #[arg(long, help_heading = "Run folder, checkpoints and logging")]
     sample_every: Option<usize>,
     /// Generator steps between evaluations (FID and KID against the training images, in metrics.jsonl and eval.png).
-    #[arg(long)]
+    #[arg(long, help_heading = "Run folder, checkpoints and logging")]
     eval_every: Option<usize>,
     /// Feature network of those evaluations: inception, fashion or mnist.
-    #[arg(long)]
+    #[arg(long, help_heading = "Run folder, checkpoints and logging")]
     eval_features: Option<String>,
-    /// Images on each side of an evaluation.
-    #[arg(long)]
+    /// Images on each side of an evaluation [default: 2000].
+    #[arg(long, help_heading = "Run folder, checkpoints and logging")]
     eval_samples: Option<usize>,
     /// Resize and centre-crop image-folder images to this side; IDX images are padded to it instead (e.g. 32 for progan on MNIST).
-    #[arg(long)]
+    #[arg(long, help_heading = "Data")]
     image_size: Option<u32>,
     /// Channels for image-folder images: 1 (gray) or 3 (RGB).
-    #[arg(long)]
+    #[arg(long, help_heading = "Data")]
     channels: Option<usize>,
     /// The colour transparent pixels of image-folder images (emoji, icons) are composited onto: white (default), black, gray or a hex colour such as ff8800.
-    #[arg(long)]
+    #[arg(long, help_heading = "Data")]
     background: Option<String>,
     #[command(flatten)]
     settings: ModelFlags,
