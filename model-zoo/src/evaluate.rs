@@ -389,7 +389,7 @@ pub struct TrainClassifierArgs {
     seed: u64,
 }
 
-fn labelled(spec: &str) -> CliResult<LabelledPixels> {
+pub(crate) fn labelled(spec: &str) -> CliResult<LabelledPixels> {
     let (path, range) = split_range(spec)?;
     let mut samples = DataSpec::parse(path)?.load(&ImageFolderOptions {
         size: None,

@@ -21,6 +21,7 @@ macro_rules! eprintln {
 }
 
 mod benchmark;
+mod classify;
 mod cli;
 mod evaluate;
 

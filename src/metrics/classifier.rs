@@ -173,6 +173,25 @@ pub struct LabelledPixels {
 }
 
 impl LabelledPixels {
+    /// The images at `index`, in that order.
+    pub fn select(&self, index: &[usize]) -> Self {
+        let mut pixels = Vec::with_capacity(index.len() * 784);
+        for &i in index {
+            pixels.extend_from_slice(&self.pixels[i * 784..(i + 1) * 784]);
+        }
+        Self {
+            pixels,
+            labels: index.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
+
+    /// These images followed by `other`'s.
+    pub fn concat(mut self, other: &Self) -> Self {
+        self.pixels.extend_from_slice(&other.pixels);
+        self.labels.extend_from_slice(&other.labels);
+        self
+    }
+
     /// Number of images.
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -215,10 +234,18 @@ pub struct ClassifierTraining {
     /// Seed of the initialisation and the batch order.
     #[config(default = 0)]
     pub seed: u64,
+    /// Optimizer steps to train for, whatever the size of the set (the learning rate decays
+    /// over them); `None`: `epochs` passes. A fixed budget makes classifiers trained on sets of
+    /// different sizes comparable (the recipe of [`cas`](super::cas)).
+    #[config(default = "None")]
+    pub steps: Option<usize>,
 }
 
-/// Trains a classifier with Adam and cross-entropy; `progress` is called after every epoch with
-/// (epoch, mean training loss).
+/// Trains a classifier with Adam and cross-entropy; `progress` is called after every pass over
+/// the data with (pass, mean training loss).
+///
+/// # Panics
+/// If `train` is empty.
 pub fn train_classifier<B: AutodiffBackend>(
     train: &LabelledPixels,
     settings: &ClassifierTraining,
@@ -231,12 +258,14 @@ pub fn train_classifier<B: AutodiffBackend>(
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let mut rng = StdRng::seed_from_u64(settings.seed);
     let mut order: Vec<usize> = (0..train.len()).collect();
-    let steps = settings.epochs * train.len().div_ceil(settings.batch_size);
+    let per_epoch = train.len().div_ceil(settings.batch_size);
+    let steps = settings.steps.unwrap_or(settings.epochs * per_epoch);
     let mut step = 0;
-    for epoch in 0..settings.epochs {
+    let mut epoch = 0;
+    while step < steps {
         order.shuffle(&mut rng);
         let (mut total, mut batches) = (0.0, 0);
-        for index in order.chunks(settings.batch_size) {
+        for index in order.chunks(settings.batch_size).take(steps - step) {
             let (x, y) = train.batch::<B>(index, device);
             let loss = loss_fn.forward(model.forward(x), y);
             total += loss.clone().into_scalar().elem::<f64>();
@@ -246,7 +275,8 @@ pub fn train_classifier<B: AutodiffBackend>(
             model = optim.step(lr, model, grads);
             step += 1;
         }
-        progress(epoch + 1, total / batches as f64);
+        epoch += 1;
+        progress(epoch, total / batches as f64);
     }
     model
 }
@@ -257,14 +287,29 @@ pub fn accuracy<B: Backend>(
     data: &LabelledPixels,
     device: &B::Device,
 ) -> f64 {
-    let index: Vec<usize> = (0..data.len()).collect();
-    let mut correct = 0usize;
-    for chunk in index.chunks(500) {
-        let (x, y) = data.batch::<B>(chunk, device);
-        let predicted = model.forward(x).argmax(1).reshape([chunk.len()]);
-        correct += predicted.equal(y).int().sum().into_scalar().elem::<i64>() as usize;
-    }
+    let predicted = predict(model, data, device);
+    let correct = predicted
+        .iter()
+        .zip(&data.labels)
+        .filter(|(p, l)| p == l)
+        .count();
     correct as f64 / data.len().max(1) as f64
+}
+
+/// The class the classifier gives each image of `data`.
+pub fn predict<B: Backend>(
+    model: &Classifier<B>,
+    data: &LabelledPixels,
+    device: &B::Device,
+) -> Vec<usize> {
+    let index: Vec<usize> = (0..data.len()).collect();
+    let mut predicted = Vec::with_capacity(data.len());
+    for chunk in index.chunks(500) {
+        let (x, _) = data.batch::<B>(chunk, device);
+        let classes = model.forward(x).argmax(1).reshape([chunk.len()]);
+        predicted.extend(classes.into_data().iter::<i64>().map(|c| c as usize));
+    }
+    predicted
 }
 
 #[cfg(test)]

@@ -9,9 +9,12 @@
 //! - [`precision_recall`]: k-nearest-neighbour precision and recall (Kynkäänniemi et al. 2019).
 //! - [`parzen`]: Parzen-window log-likelihood with Goodfellow et al. 2014's protocol.
 //! - [`image_quality`]: PSNR and SSIM.
+//! - [`cas`]: the Classification Accuracy Score of a class-conditional generator and the
+//!   augmentation of small labelled sets with its images.
 //!
 //! Everything here takes features or pixels as plain slices; extracting features is the job of a
 //! network (Inception, or a domain classifier) and of the caller's batching.
+pub mod cas;
 pub mod classifier;
 pub mod evaluate;
 pub mod frechet;

@@ -56,6 +56,10 @@ enum Command {
     Eval(crate::evaluate::EvalArgs),
     /// Train a domain classifier (features for domain FID/KID, softmax for IS).
     TrainClassifier(crate::evaluate::TrainClassifierArgs),
+    /// Classification Accuracy Score of a class-conditional run: a classifier trained on its images only, tested on real held-out ones, next to one trained on real images.
+    Cas(crate::classify::CasArgs),
+    /// Do a class-conditional run's images help a classifier trained on a small real subset? Tables in the run folder (augment.md, augment.jsonl).
+    Augment(crate::classify::AugmentArgs),
     /// Measure training and sampling speed and peak memory on the compiled backend.
     Bench(crate::benchmark::BenchArgs),
     /// Plot metrics a run logged (metrics.jsonl) over its steps, one panel per metric.
@@ -162,6 +166,8 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Attribute(args)) => reconstruct::attribute(args),
         Some(Command::Eval(args)) => crate::evaluate::eval(args),
         Some(Command::TrainClassifier(args)) => crate::evaluate::train_classifier(args),
+        Some(Command::Cas(args)) => crate::classify::cas(args),
+        Some(Command::Augment(args)) => crate::classify::augment(args),
         Some(Command::Bench(args)) => crate::benchmark::bench(args),
         Some(Command::Plot(args)) => plot(args),
         Some(Command::Runs(args)) => runs::runs(args),
