@@ -202,6 +202,16 @@ fn preset(name: &str) -> Option<&'static Preset> {
     presets().find(|(_, p)| p.name == name).map(|(_, p)| p)
 }
 
+/// The preset called `name`, or the line that lists the valid names.
+pub fn find_preset(name: &str) -> Result<&'static Preset, String> {
+    preset(name).ok_or_else(|| {
+        format!(
+            "unknown model `{name}`; available: {} (see `burn-gan models`)",
+            names()
+        )
+    })
+}
+
 /// `config` with the fields it lacks filled from `F`'s stored defaults, as `F::Config`.
 fn decode<F: Family>(config: &serde_json::Value) -> Result<F::Config, String> {
     let mut config = config.clone();
@@ -303,13 +313,7 @@ impl ModelSpec {
 
     /// The configuration of model `name` for `data`, or a message saying why they do not fit.
     pub fn for_data(name: &str, data: &Samples) -> Result<Self, String> {
-        let preset = preset(name).ok_or_else(|| {
-            format!(
-                "unknown model `{name}`; available: {} (see `burn-gan models`)",
-                names()
-            )
-        })?;
-        (preset.build)(data)
+        (find_preset(name)?.build)(data)
     }
 
     /// The image size a preset wants from an image folder when the user gave none.

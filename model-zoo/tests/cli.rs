@@ -99,7 +99,7 @@ fn train_sample_and_interpolate_a_short_image_run() {
         "metrics.jsonl",
         "losses.png",
         "samples.png",
-        "checkpoint/model-1.mpk",
+        "checkpoint/model-3.mpk",
         "eval.png",
     ] {
         assert!(run.join(f).is_file(), "{f} missing");
@@ -216,7 +216,8 @@ fn train_sample_and_interpolate_a_short_image_run() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(run.join("checkpoint/model-2.mpk").is_file());
+    // Checkpoints are named by the generator step they were taken after.
+    assert!(run.join("checkpoint/model-6.mpk").is_file());
 
     // A checkpoint of another model in the run folder.
     let toy = dir.join("toy");
@@ -239,8 +240,8 @@ fn train_sample_and_interpolate_a_short_image_run() {
     );
     // `sample` names it and takes the newest checkpoint that loads; with none, one error line.
     std::fs::copy(
-        toy.join("checkpoint/model-1.mpk"),
-        run.join("checkpoint/model-2.mpk"),
+        toy.join("checkpoint/model-2.mpk"),
+        run.join("checkpoint/model-6.mpk"),
     )
     .unwrap();
     let out = burn_gan(&["sample", "--run", path(&run), "--out", path(&grid)]);
@@ -248,18 +249,18 @@ fn train_sample_and_interpolate_a_short_image_run() {
     assert!(out.status.success(), "{stderr}");
     assert!(
         stderr.starts_with("warning:")
-            && stderr.contains("model-2.mpk")
+            && stderr.contains("model-6.mpk")
             && stderr.contains("another model"),
         "{stderr}"
     );
     std::fs::copy(
-        toy.join("checkpoint/model-1.mpk"),
-        run.join("checkpoint/model-1.mpk"),
+        toy.join("checkpoint/model-2.mpk"),
+        run.join("checkpoint/model-3.mpk"),
     )
     .unwrap();
     let err = error_line(&["sample", "--run", path(&run), "--out", path(&grid)]);
     assert!(
-        err.contains("model-2.mpk") && err.contains("another model"),
+        err.contains("model-6.mpk") && err.contains("another model"),
         "{err}"
     );
 }
@@ -1689,7 +1690,7 @@ fn a_run_folder_is_held_by_one_train_and_a_closed_stdout_does_not_stop_it() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(frequent.join("checkpoint/model-3.mpk").is_file());
+    assert!(frequent.join("checkpoint/model-30.mpk").is_file());
     // Each plain progress line counts generator steps and shows the values of the
     // metrics.jsonl row of its step (the interval means, not the last batch's).
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -1901,8 +1902,8 @@ fn resume_skips_a_corrupt_newest_checkpoint_and_says_so() {
         String::from_utf8_lossy(&out.stderr)
     );
     let ckpt = |part: &str, n: usize| run.join(format!("checkpoint/{part}-{n}.mpk"));
-    std::fs::write(ckpt("optim", 3), b"not an optimizer record").unwrap();
-    let bytes = std::fs::read(ckpt("model", 2)).unwrap();
+    std::fs::write(ckpt("optim", 30), b"not an optimizer record").unwrap();
+    let bytes = std::fs::read(ckpt("model", 20)).unwrap();
     let out = burn_gan(&["train", "--resume", "--out", path(&run), "--steps", "40"]);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{stderr}");
@@ -1912,7 +1913,7 @@ fn resume_skips_a_corrupt_newest_checkpoint_and_says_so() {
         .collect();
     assert_eq!(warnings.len(), 1, "{stderr}");
     assert!(
-        warnings[0].contains("optim-3.mpk") && warnings[0].contains("step 20"),
+        warnings[0].contains("optim-30.mpk") && warnings[0].contains("step 20"),
         "{stderr}"
     );
     // Trained on from step 20: the log has steps 5..40 once each.
@@ -1928,7 +1929,7 @@ fn resume_skips_a_corrupt_newest_checkpoint_and_says_so() {
     assert_eq!(steps, (1..=8).map(|i| i * 5).collect::<Vec<_>>());
 
     // `sample` takes the newest checkpoint whose weights load, too.
-    std::fs::write(ckpt("model", 4), &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::write(ckpt("model", 40), &bytes[..bytes.len() / 2]).unwrap();
     let png = dir.join("s.png");
     let out = burn_gan(&[
         "sample",
@@ -1942,13 +1943,13 @@ fn resume_skips_a_corrupt_newest_checkpoint_and_says_so() {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("warning:") && stderr.contains("model-4.mpk"),
+        stderr.contains("warning:") && stderr.contains("model-40.mpk"),
         "{stderr}"
     );
     assert!(png.is_file());
 
     // Every set broken: one line naming the newest file.
-    for n in [2, 3, 4] {
+    for n in [20, 30, 40] {
         let file = ckpt("model", n);
         if file.is_file() {
             std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
@@ -1956,7 +1957,7 @@ fn resume_skips_a_corrupt_newest_checkpoint_and_says_so() {
     }
     let err = error_line(&["train", "--resume", "--out", path(&run), "--steps", "50"]);
     assert!(
-        err.contains("model-4.mpk") && err.contains("corrupt"),
+        err.contains("model-40.mpk") && err.contains("corrupt"),
         "{err}"
     );
 }

@@ -102,7 +102,7 @@ fn a_full_disk_keeps_the_earlier_checkpoints_and_the_run_resumes() {
             && err.contains("--resume --out"),
         "{err}"
     );
-    assert_eq!(burn_gan::train::latest_checkpoint(&run), Some(2));
+    assert_eq!(burn_gan::train::latest_checkpoint(&run), Some(8));
     let names: Vec<String> = std::fs::read_dir(run.join("checkpoint"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())

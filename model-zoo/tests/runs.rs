@@ -75,6 +75,8 @@ fn runs_lists_each_run_with_its_progress_losses_and_fid() {
     let metrics = std::fs::read_to_string(dir.join("a/metrics.jsonl")).unwrap();
     let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
     assert_eq!(rows[0]["step"], 4);
+    // The newest checkpoint, named by the step it was taken after.
+    assert_eq!(rows[0]["checkpoint"], 4);
     assert_eq!(rows[0]["loss_d"], last["loss_d"]);
     assert_eq!(rows[0]["status"], "done");
     assert!(rows[1]["fid"].as_f64().unwrap().is_finite());

@@ -331,7 +331,7 @@ fn killed_and_resumed_runs_end_as_uninterrupted_ones() {
     let found = differences(&a, &b, &["scatter.png"], true);
     assert_eq!(
         found,
-        ["metrics.jsonl", "scatter.png", "model-20", "optim-20"],
+        ["metrics.jsonl", "scatter.png", "model-200", "optim-200"],
         "a run of another seed"
     );
 }

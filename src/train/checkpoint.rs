@@ -1,4 +1,4 @@
-//! Crash-safe checkpoints.
+//! Crash-safe checkpoints, named by the generator step they were taken at.
 //!
 //! burn 0.21's file recorders delete the old file and then write the new one in place, so a kill
 //! mid-write loses the checkpoint. [`AtomicRecorder`] serialises the record in memory (burn's
@@ -13,8 +13,17 @@
 //! The learner writes three files per checkpoint (`model-N`, `optim-N`, `scheduler-N` under
 //! `<run>/checkpoint/`), each from its own thread; [`latest_checkpoint`] only returns an `N` for
 //! which all three exist, so a kill between them falls back to the previous complete checkpoint.
-//! Checkpoint numbers only grow, so no set is ever written over another: a set is whole or
-//! missing a file.
+//!
+//! `N` is the generator step the checkpoint was taken after (`model-500.mpk`, as
+//! stylegan2-ada's `network-snapshot-000500.pkl`): the training loop hands burn-train's
+//! `LearningCheckpointer` the step as the number its `FileCheckpointer` names the files with, and
+//! [`KeepNewestCheckpoints`] (burn-train's `KeepLastNCheckpoints` deletes number `N - keep`,
+//! which assumes consecutive numbers) keeps the newest sets. Steps only grow, so no set is ever
+//! written over another: a set is whole or missing a file. Run folders written before, whose
+//! checkpoints are numbered by interval (`model-1.mpk` for the first `checkpoint_every` steps),
+//! still load: resume reads the step a checkpoint was taken after from its learning-rate
+//! schedule, not from its number, and an interval's number is never above its step, so the
+//! newest file is still the one with the largest number.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -24,6 +33,8 @@ use burn::record::{
     RecorderError,
 };
 use burn::tensor::backend::Backend;
+use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
+use burn::train::metric::store::EventStoreClient;
 use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -177,7 +188,11 @@ pub fn checkpoint_dir(run: &Path) -> PathBuf {
     run.join("checkpoint")
 }
 
-/// The file of one part (`model`, `optim`, `scheduler`) of checkpoint `n`.
+/// The parts of a checkpoint, one file each.
+const PARTS: [&str; 3] = ["model", "optim", "scheduler"];
+
+/// The file of one part (`model`, `optim`, `scheduler`) of checkpoint `n` (the generator step
+/// it was taken after; the interval's number in run folders written before).
 pub fn checkpoint_file(run: &Path, part: &str, n: usize) -> PathBuf {
     checkpoint_dir(run).join(format!("{part}-{n}.{EXTENSION}"))
 }
@@ -198,25 +213,76 @@ pub fn latest_checkpoint(run: &Path) -> Option<usize> {
 
 /// The checkpoints of `run` whose three files all exist, newest first.
 pub fn checkpoints(run: &Path) -> Vec<usize> {
+    let mut found = numbers_on_disk(run);
+    found.retain(|&n| {
+        PARTS
+            .iter()
+            .all(|part| checkpoint_file(run, part, n).is_file())
+    });
+    found.reverse();
+    found
+}
+
+/// The numbers of the checkpoints of `run` of which any part exists, oldest first.
+fn numbers_on_disk(run: &Path) -> Vec<usize> {
     let Ok(entries) = std::fs::read_dir(checkpoint_dir(run)) else {
         return Vec::new();
     };
     let mut found: Vec<usize> = entries
         .filter_map(|e| {
             let name = e.ok()?.file_name().into_string().ok()?;
-            name.strip_prefix("model-")?
-                .strip_suffix(".mpk")?
-                .parse::<usize>()
-                .ok()
-        })
-        .filter(|&n| {
-            ["optim", "scheduler"]
-                .iter()
-                .all(|part| checkpoint_file(run, part, n).is_file())
+            let (part, number) = name.strip_suffix(".mpk")?.rsplit_once('-')?;
+            PARTS
+                .contains(&part)
+                .then_some(number.parse::<usize>().ok()?)
         })
         .collect();
-    found.sort_unstable_by(|a, b| b.cmp(a));
+    found.sort_unstable();
+    found.dedup();
     found
+}
+
+/// burn-train's checkpointing strategy for checkpoints numbered by generator step: saves every
+/// checkpoint it is asked for and deletes the oldest sets beyond the newest `keep`, counting the
+/// sets already in the run folder (those of the run being resumed).
+#[derive(Debug)]
+pub struct KeepNewestCheckpoints {
+    keep: usize,
+    kept: Vec<usize>,
+}
+
+impl KeepNewestCheckpoints {
+    /// Keeps the newest `keep` checkpoints of `run`, those on disk now included.
+    pub fn new(keep: usize, run: &Path) -> Self {
+        Self {
+            keep: keep.max(1),
+            kept: numbers_on_disk(run),
+        }
+    }
+}
+
+impl CheckpointingStrategy for KeepNewestCheckpoints {
+    fn checkpointing(
+        &mut self,
+        number: usize,
+        _store: &EventStoreClient,
+    ) -> Vec<CheckpointingAction> {
+        self.saving(number)
+    }
+}
+
+impl KeepNewestCheckpoints {
+    /// What to do when checkpoint `number` is taken: save it, and delete the oldest beyond
+    /// the newest `keep`.
+    fn saving(&mut self, number: usize) -> Vec<CheckpointingAction> {
+        self.kept.retain(|&n| n != number);
+        self.kept.push(number);
+        self.kept.sort_unstable();
+        let excess = self.kept.len().saturating_sub(self.keep);
+        std::iter::once(CheckpointingAction::Save)
+            .chain(self.kept.drain(..excess).map(CheckpointingAction::Delete))
+            .collect()
+    }
 }
 
 /// Removes the checkpoint files of `run` numbered above `n` and any temporary file: what a run
@@ -234,7 +300,7 @@ pub fn remove_checkpoints_after(run: &Path, n: usize) -> crate::Result<()> {
             .strip_suffix(".mpk")
             .or_else(|| name.strip_suffix(".mpk.tmp"))
             .and_then(|stem| stem.rsplit_once('-'))
-            .filter(|(part, _)| ["model", "optim", "scheduler"].contains(part))
+            .filter(|(part, _)| PARTS.contains(part))
             .and_then(|(_, number)| number.parse::<usize>().ok());
         let stale = name.ends_with(".tmp") || number.is_some_and(|k| k > n);
         if stale && number.is_some() {
@@ -314,6 +380,29 @@ mod tests {
         std::fs::write(&file, &bytes[..bytes.len() - TRAILER]).unwrap();
         assert!(load().is_ok());
         assert_eq!(verified(b"short".to_vec()).unwrap(), b"short");
+    }
+
+    /// The newest `keep` sets stay, those found on disk counted: step numbers are not
+    /// consecutive, and a resumed run's older sets go first.
+    #[test]
+    fn keep_newest_deletes_the_oldest_step_numbers() {
+        use CheckpointingAction::{Delete, Save};
+        let run = scratch("keep");
+        for n in [100, 200] {
+            for part in PARTS {
+                write_atomically(&checkpoint_file(&run, part, n), b"x").unwrap();
+            }
+        }
+        write_atomically(&checkpoint_file(&run, "model", 50), b"x").unwrap();
+        let mut keep = KeepNewestCheckpoints::new(2, &run);
+        assert_eq!(keep.saving(250), [Save, Delete(50), Delete(100)]);
+        assert_eq!(keep.saving(300), [Save, Delete(200)]);
+        assert_eq!(keep.saving(300), [Save]);
+        let mut fresh = KeepNewestCheckpoints::new(3, &run.join("nothing"));
+        for n in [7, 14, 21] {
+            assert_eq!(fresh.saving(n), [Save]);
+        }
+        assert_eq!(fresh.saving(28), [Save, Delete(7)]);
     }
 
     #[test]

@@ -446,7 +446,7 @@ impl<B: Backend, M: Adversarial<B>> Hooks<M> for RunFiles<B> {
         self.draw(model, &format!("step {step}"), &path)
     }
 
-    fn on_checkpoint(&self, _checkpoint: usize, _step: usize) -> Result<()> {
+    fn on_checkpoint(&self, _step: usize) -> Result<()> {
         self.plot_losses()
     }
 

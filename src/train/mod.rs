@@ -20,7 +20,8 @@
 //!   [`PlainRenderer`] lines when output is not a terminal) shows the loss of each network,
 //!   `D(x)` and `D(G(z))`.
 //! - A learner epoch is one checkpoint interval; burn-train's checkpointer writes the model,
-//!   every network's optimizer and the scheduler through [`AtomicRecorder`], and resume restores them.
+//!   every network's optimizer and the scheduler through [`AtomicRecorder`], in files named by
+//!   the generator step ([`KeepNewestCheckpoints`] keeps the newest), and resume restores them.
 //!   Batches and noise derive from the run seed and the global batch index ([`GanLoader`]), so a
 //!   resumed run is bit-identical to an uninterrupted one.
 //! - [`fit`] wires this together for a run folder; [`RunFiles`] writes `metrics.jsonl`, sample
@@ -43,7 +44,9 @@ pub mod schedule;
 pub mod step;
 pub mod strategy;
 
-pub use checkpoint::{checkpoints, latest_checkpoint, write_atomically, AtomicRecorder};
+pub use checkpoint::{
+    checkpoints, latest_checkpoint, write_atomically, AtomicRecorder, KeepNewestCheckpoints,
+};
 pub use files::{ProgressLines, RunFiles};
 pub use loader::{normal_noise, truncated_normal_noise, GanLoader, SecondStream};
 pub use metrics::PlainRenderer;

@@ -1,10 +1,10 @@
 //! One call that trains a model into a run folder: [`fit`].
 //!
 //! A run folder holds `config.json` (written by the caller), `checkpoint/` (model, both
-//! optimizers and the scheduler every `checkpoint_every` steps, the last `keep_checkpoints`
-//! kept), `metrics.jsonl` (mean statistics every `log_every` steps), `samples/` (a grid of images,
-//! or a scatter plot for 2-D data, from fixed noise every `sample_every` steps), `losses.png`,
-//! and burn-train's own logs (`experiment.log`, `train/`, `valid/`).
+//! optimizers and the scheduler every `checkpoint_every` steps, named by the generator step, the
+//! last `keep_checkpoints` kept), `metrics.jsonl` (mean statistics every `log_every` steps),
+//! `samples/` (a grid of images, or a scatter plot for 2-D data, from fixed noise every
+//! `sample_every` steps) and `losses.png`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,12 +13,11 @@ use std::sync::{Arc, Mutex};
 use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
 use burn::record::Recorder;
 use burn::tensor::{backend::AutodiffBackend, backend::Backend, Tensor, TensorData};
-use burn::train::checkpoint::KeepLastNCheckpoints;
 use burn::train::metric::IterationSpeedMetric;
 use burn::train::{InferenceStep, Learner, SupervisedTraining, TrainStep, TrainingStrategy};
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::{existing_checkpoint_file, AtomicRecorder};
+use super::checkpoint::{existing_checkpoint_file, AtomicRecorder, KeepNewestCheckpoints};
 use super::files::{ProgressLines, RunFiles};
 use super::loader::{normal_noise, validation_batch, FixedLoader, GanLoader, SecondStream};
 use super::metrics::{DFake, DReal, LossD, LossG, PlainRenderer, StatMetric};
@@ -352,8 +351,8 @@ pub fn load_weights<B: Backend, M: Module<B>>(
 }
 
 /// Trains `model` on `data` into the run folder `run` and returns the trained model (in
-/// inference mode). With `resume = Some(n)`, training restarts from checkpoint `n`: weights,
-/// optimizer state, batch order and noise continue exactly where the uninterrupted run would be.
+/// inference mode). With `resume = Some(n)`, training restarts from checkpoint `n` (its step):
+/// weights, optimizer state, batch order and noise continue where the uninterrupted run would be.
 pub fn fit<B, M>(
     model: M,
     data: Arc<Samples>,
@@ -476,7 +475,7 @@ where
             let step = verify_checkpoint(&model, &optimizer, config, run, n, device)?;
             if step >= schedule.steps {
                 return Err(Error::Invalid(format!(
-                    "the run already reached step {step} (checkpoint {n}); pass a larger --steps to train further"
+                    "the run already reached step {step}; pass a larger --steps to train further"
                 )));
             }
             Some(step)
@@ -583,7 +582,7 @@ where
         .with_metric_logger(super::metrics::NoMetricFiles)
         .with_application_logger(None)
         .with_file_checkpointer(AtomicRecorder::default())
-        .with_checkpointing_strategy(KeepLastNCheckpoints::new(config.keep_checkpoints))
+        .with_checkpointing_strategy(KeepNewestCheckpoints::new(config.keep_checkpoints, run))
         .num_epochs(schedule.num_epochs())
         .with_training_strategy(TrainingStrategy::Custom(Arc::new(strategy)));
     if !PlainRenderer::terminal_available() {

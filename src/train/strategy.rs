@@ -10,7 +10,9 @@
 //! step ([`Adversarial::phases`] with the step's [`StepInfo`]), so it may change with training
 //! progress; the loader's cursor at any step is a function of the tables of the steps before
 //! it, so resume stays exact. A learner "epoch" is one checkpoint interval of
-//! `checkpoint_every` generator steps, so burn-train's checkpointing and resume work unchanged.
+//! `checkpoint_every` generator steps, and the number burn-train's checkpointer files a
+//! checkpoint under is the generator step it was taken after (`checkpoint/model-500.mpk`), so
+//! burn-train's checkpointing and resume (`SupervisedTraining::checkpoint(step)`) work unchanged.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -37,8 +39,8 @@ pub trait Hooks<M>: Send + Sync {
     fn on_log(&self, step: usize, means: &[(&'static str, f64)]) -> Result<()>;
     /// Every `sample_every` steps, with the current model in inference mode.
     fn on_sample(&self, step: usize, model: &M) -> Result<()>;
-    /// After checkpoint `checkpoint` (taken at generator step `step`) was handed to the writer.
-    fn on_checkpoint(&self, checkpoint: usize, step: usize) -> Result<()>;
+    /// After the checkpoint of generator step `step` was handed to the writer.
+    fn on_checkpoint(&self, step: usize) -> Result<()>;
     /// Every `eval_every` steps (when not 0), with the current model in inference mode.
     fn on_eval(&self, _step: usize, _model: &M) -> Result<()> {
         Ok(())
@@ -52,7 +54,8 @@ pub struct Schedule {
     pub steps: usize,
     /// Discriminator phases per generator step.
     pub d_steps: usize,
-    /// Generator steps per checkpoint (the learner's epoch).
+    /// Generator steps per checkpoint (the learner's epoch; its checkpoint is numbered by the
+    /// step).
     pub checkpoint_every: usize,
     /// Generator steps per `metrics.jsonl` line.
     pub log_every: usize,
@@ -373,9 +376,8 @@ where
         let mut processor = components.event_processor;
         let mut checkpointer = components.checkpointer;
         let interrupter = components.interrupter;
-        let mut step = self
-            .start
-            .unwrap_or((starting_epoch - 1) * s.checkpoint_every);
+        // burn-train starts at the epoch after the checkpoint it restored, whose number is a step.
+        let mut step = self.start.unwrap_or(starting_epoch - 1);
         let cursor = self.loader.cursor();
         cursor.store(
             fresh_batches_before(&learner.model(), &s, step),
@@ -388,10 +390,10 @@ where
         };
 
         // A learner epoch is the run up to the next multiple of `checkpoint_every` and its
-        // checkpoint, numbered on from the resumed one: after a stop between two multiples the
-        // numbers run one ahead of `step / checkpoint_every`, and no set is written over another.
-        let mut epoch = starting_epoch;
+        // checkpoint, numbered by the step it ends at: a stop between two multiples checkpoints
+        // its own step, so no set is written over another.
         'epochs: while step < s.steps {
+            let epoch = step / s.checkpoint_every + 1;
             let end = ((step / s.checkpoint_every + 1) * s.checkpoint_every).min(s.steps);
             // The dashboard counts generator steps (every phase of step i reports i + 1),
             // as the step numbers of metrics.jsonl do, not the phases within them.
@@ -477,9 +479,9 @@ where
                         break 'epochs;
                     }
                     if let Some(checkpointer) = &mut checkpointer {
-                        checkpointer.checkpoint(&learner, epoch, &components.event_store);
+                        checkpointer.checkpoint(&learner, step, &components.event_store);
                     }
-                    match self.hooks.on_checkpoint(epoch, step) {
+                    match self.hooks.on_checkpoint(step) {
                         Ok(()) => fail(Error::Stopped { step }),
                         Err(e) => fail(e),
                     }
@@ -506,9 +508,9 @@ where
             processor.process_valid(LearnerEvent::EndEpoch(epoch));
 
             if let Some(checkpointer) = &mut checkpointer {
-                checkpointer.checkpoint(&learner, epoch, &components.event_store);
+                checkpointer.checkpoint(&learner, step, &components.event_store);
             }
-            if let Err(e) = self.hooks.on_checkpoint(epoch, step) {
+            if let Err(e) = self.hooks.on_checkpoint(step) {
                 fail(e);
                 break;
             }
@@ -517,7 +519,6 @@ where
                 fail(Error::Stopped { step });
                 break;
             }
-            epoch += 1;
         }
         // A checkpoint the writer thread could not write (a full disk, an unwritable folder)
         // stops training through the interrupter: say so.

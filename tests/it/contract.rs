@@ -240,7 +240,7 @@ fn three_networks_train_through_fit_and_misconfigurations_are_refused() {
         data.clone(),
         &c,
         &run,
-        Some(1),
+        Some(30),
         &device,
     )
     .unwrap();
@@ -399,8 +399,8 @@ fn a_phase_every_n_steps_runs_on_its_steps_and_resumes_exactly() {
         10
     );
 
-    // Uninterrupted: 12 steps, checkpoints every 4. Killed after checkpoint 2 (step 8, where the
-    // cursor is mid-way between lazy phases): the run folder as it was then (checkpoint 2 and
+    // Uninterrupted: 12 steps, checkpoints every 4. Killed after the checkpoint of step 8 (where
+    // the cursor is mid-way between lazy phases): the run folder as it was then (that checkpoint and
     // the metrics logged so far, plus lines of the interrupted interval), then resumed to 12.
     let data = Arc::new(Toy::Ring8.samples(512, 0));
     let mut c = config(12);
@@ -410,11 +410,11 @@ fn a_phase_every_n_steps_runs_on_its_steps_and_resumes_exactly() {
     let parts = crate::common::scratch("contract-lazy-parts");
     std::fs::create_dir_all(parts.join("checkpoint")).unwrap();
     for part in ["model", "optim", "scheduler"] {
-        let name = format!("checkpoint/{part}-2.mpk");
+        let name = format!("checkpoint/{part}-8.mpk");
         std::fs::copy(whole.join(&name), parts.join(&name)).unwrap();
     }
     std::fs::copy(whole.join("metrics.jsonl"), parts.join("metrics.jsonl")).unwrap();
-    let b = fit(lazy(&device), data, &c, &parts, Some(2), &device).unwrap();
+    let b = fit(lazy(&device), data, &c, &parts, Some(8), &device).unwrap();
     assert_eq!(values(a.d.out.weight.val()), values(b.d.out.weight.val()));
     assert_eq!(values(a.g.weight.val()), values(b.g.weight.val()));
     let log_a = std::fs::read_to_string(whole.join("metrics.jsonl")).unwrap();

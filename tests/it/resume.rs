@@ -22,6 +22,26 @@ fn config(steps: usize) -> TrainingConfig {
     }
 }
 
+/// The names of the files in `run`'s checkpoint folder, sorted.
+fn checkpoint_files(run: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(run.join("checkpoint"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The files of the checkpoints of `steps`, sorted as [`checkpoint_files`] sorts them.
+fn step_files(steps: &[usize]) -> Vec<String> {
+    let mut names: Vec<String> = ["model", "optim", "scheduler"]
+        .iter()
+        .flat_map(|part| steps.iter().map(move |s| format!("{part}-{s}.mpk")))
+        .collect();
+    names.sort();
+    names
+}
+
 fn model() -> burn_gan_zoo::gan::Gan<AutodiffBackend> {
     let device = burn_gan_backends::device();
     AutodiffBackend::seed(&device, 9);
@@ -39,15 +59,16 @@ fn resumed_training_is_identical_to_uninterrupted_training() {
 
     let split = crate::common::scratch("resume-split");
     fit(model(), data.clone(), &config(25), &split, None, &device).unwrap();
-    assert_eq!(latest_checkpoint(&split), Some(1));
+    // Checkpoints are named by the generator step they were taken after.
+    assert_eq!(latest_checkpoint(&split), Some(25));
     // A fresh model: everything must come from the checkpoint.
     let device2 = burn_gan_backends::device();
     AutodiffBackend::seed(&device2, 12345);
     let fresh = GanConfig::toy().init::<AutodiffBackend>(&device2);
-    let b = fit(fresh, data, &config(50), &split, Some(1), &device).unwrap();
+    let b = fit(fresh, data, &config(50), &split, Some(25), &device).unwrap();
 
     assert_eq!(crate::common::params(&a), crate::common::params(&b));
-    assert_eq!(latest_checkpoint(&split), Some(2));
+    assert_eq!(latest_checkpoint(&split), Some(50));
     // The metrics of the resumed run continue the first part's without gaps or repeats.
     let steps: Vec<u64> = crate::common::metrics(&split)
         .iter()
@@ -105,7 +126,7 @@ fn progan_resumed_inside_a_fade_in_is_identical() {
         (1, 0.25),
         "the split is inside the fade-in"
     );
-    let b = fit(init(777), data, &config(10), &split, Some(1), &device).unwrap();
+    let b = fit(init(777), data, &config(10), &split, Some(5), &device).unwrap();
     assert_eq!(crate::common::params(&a), crate::common::params(&b));
     assert_eq!(a.stage(), b.stage());
     let levels: Vec<f64> = crate::common::metrics(&split)
@@ -199,8 +220,9 @@ fn a_run_stopped_between_checkpoints_resumes_exactly() {
     };
     let b = fit_with(model(), data, &config(50), &split, options, &device).unwrap();
     assert_eq!(crate::common::params(&a), crate::common::params(&b));
-    // Checkpoint 4 is the regular one of step 25, numbered on from the stops'.
-    assert_eq!(latest_checkpoint(&split), Some(5));
+    // The regular checkpoints of steps 25 and 50 follow the stops' of steps 1 to 3, and the
+    // newest three are kept.
+    assert_eq!(checkpoint_files(&split), step_files(&[3, 25, 50]));
     // The log lines after the first full interval are the uninterrupted run's.
     let after = |dir| {
         crate::common::metrics(dir)
@@ -209,4 +231,48 @@ fn a_run_stopped_between_checkpoints_resumes_exactly() {
             .collect::<Vec<_>>()
     };
     assert_eq!(after(&split), after(&whole));
+}
+
+/// Checkpoints are named by the generator step they were taken after and the newest
+/// `keep_checkpoints` stay; a run folder written before step names, its checkpoints numbered by
+/// interval, still resumes bit for bit and goes on with step names, its old sets pruned first.
+#[test]
+fn checkpoints_are_named_by_step_and_interval_named_folders_still_resume() {
+    let _serial = crate::common::serial();
+    let device = burn_gan_backends::device();
+    let data = Arc::new(Toy::Ring8.samples(1000, 0));
+    let short = |steps| TrainingConfig {
+        checkpoint_every: 4,
+        keep_checkpoints: 2,
+        log_every: 2,
+        sample_every: 12,
+        ..config(steps)
+    };
+    let whole = crate::common::scratch("named-whole");
+    let a = fit(model(), data.clone(), &short(18), &whole, None, &device).unwrap();
+    // Steps 4, 8, 12, 16 and the last, 18: the newest two are kept.
+    assert_eq!(checkpoint_files(&whole), step_files(&[16, 18]));
+
+    let split = crate::common::scratch("named-split");
+    fit(model(), data.clone(), &short(10), &split, None, &device).unwrap();
+    assert_eq!(checkpoint_files(&split), step_files(&[8, 10]));
+    // As the program before step names numbered them: intervals 2 (step 8) and 3 (step 10).
+    let dir = split.join("checkpoint");
+    for (step, interval) in [(8, 2), (10, 3)] {
+        for part in ["model", "optim", "scheduler"] {
+            std::fs::rename(
+                dir.join(format!("{part}-{step}.mpk")),
+                dir.join(format!("{part}-{interval}.mpk")),
+            )
+            .unwrap();
+        }
+    }
+    assert_eq!(latest_checkpoint(&split), Some(3));
+    let b = fit(model(), data, &short(18), &split, Some(3), &device).unwrap();
+    assert_eq!(crate::common::params(&a), crate::common::params(&b));
+    assert_eq!(checkpoint_files(&split), step_files(&[16, 18]));
+    assert_eq!(
+        crate::common::metrics(&split),
+        crate::common::metrics(&whole)
+    );
 }

@@ -5,12 +5,13 @@ use std::process::ExitCode;
 
 use burn_gan::data::{parse_background, DataSpec, ImageFolderOptions, Samples};
 use burn_gan::Error;
-use burn_gan_zoo::registry::{presets, ModelSpec};
+use burn_gan_zoo::registry::ModelSpec;
 use clap::{Args, Parser, Subcommand};
 
 mod data;
 mod export;
 mod guard;
+mod models;
 mod reconstruct;
 mod runs;
 mod sample;
@@ -68,8 +69,8 @@ enum Command {
     Runs(runs::RunsArgs),
     /// Named datasets (fashion-mnist, mnist, kmnist): `data get NAME` downloads one, `data list` shows where they are.
     Data(data::DataArgs),
-    /// List the models.
-    Models,
+    /// List the models; `models NAME` prints one's full default configuration (model and training, as config.json records them), for `train --config`.
+    Models(models::ModelsArgs),
     /// Print the compiled backend and versions.
     Info,
 }
@@ -172,12 +173,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Plot(args)) => plot(args),
         Some(Command::Runs(args)) => runs::runs(args),
         Some(Command::Data(args)) => data::data(args),
-        Some(Command::Models) => {
-            for (_, p) in presets() {
-                println!("{:<16} {}", p.name, p.description);
-            }
-            Ok(())
-        }
+        Some(Command::Models(args)) => models::models(args),
         Some(Command::Info) => {
             println!("burn-gan {}", env!("CARGO_PKG_VERSION"));
             println!(

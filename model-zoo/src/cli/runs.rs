@@ -28,7 +28,8 @@ struct RunSummary {
     /// The last step in metrics.jsonl.
     step: Option<u64>,
     steps: usize,
-    /// The newest checkpoint's number (checkpoints are numbered by interval).
+    /// The newest checkpoint's number: the generator step it was taken after (in run folders
+    /// written before checkpoints were named by step, its interval's number).
     checkpoint: Option<usize>,
     /// "training" (a `train` holds the folder), "done", or "stopped".
     status: &'static str,
