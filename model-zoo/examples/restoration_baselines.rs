@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 
 use burn_gan::data::{idx, Samples};
+use burn_gan::metrics::image_quality::gradient_energy;
 use burn_gan::restore::baselines::Wiener;
 use burn_gan::restore::degrade::upsample_nearest;
 use burn_gan::restore::{baselines, evaluate, held_out, paired, photo_tiles};
@@ -50,6 +51,14 @@ fn main() -> burn_gan::Result<()> {
         ),
     ] {
         let mut cells = Vec::new();
+        // The strip shows the first Fashion-MNIST test image and the most detailed photo tile
+        // (the largest gradient energy: the first tile is a smooth corner of the astronaut).
+        let shown = match data.shape[1] < 64 {
+            true => 0,
+            false => (0..data.len())
+                .max_by(|&a, &b| energy(data, a).total_cmp(&energy(data, b)))
+                .unwrap_or(0),
+        };
         for task in Task::ALL {
             let pairs = paired(data, task, &config, SEED)?;
             let (_, test) = held_out(&pairs, 0..FASHION_TEST.min(pairs.len()))?;
@@ -63,7 +72,7 @@ fn main() -> burn_gan::Result<()> {
                     s.sharpness
                 );
             }
-            cells.extend(strip_row(&test, task, &config)?);
+            cells.extend(strip_row(&test, shown, task, &config)?);
         }
         let [c, h, w] = data.shape;
         let zoom = if h < 64 { 3 } else { 1 };
@@ -89,14 +98,23 @@ fn tune_wiener(train: &Samples, config: &DegradationConfig) -> burn_gan::Result<
     Ok(())
 }
 
-/// One row of the strip for the first test pair: the input (shown at full size), each baseline
+fn energy(data: &Samples, i: usize) -> f64 {
+    gradient_energy(data.sample(i), data.shape)
+}
+
+/// One row of the strip for test pair `index`: the input (shown at full size), each baseline
 /// other than the input itself, blanks, and the ground truth; 4 cells, `[-1, 1]`, zoomed 3 times
 /// for 28x28 images.
-fn strip_row(test: &Samples, task: Task, config: &DegradationConfig) -> burn_gan::Result<Vec<f32>> {
+fn strip_row(
+    test: &Samples,
+    index: usize,
+    task: Task,
+    config: &DegradationConfig,
+) -> burn_gan::Result<Vec<f32>> {
     let [c, h, _] = test.shape;
     let zoom = if h < 64 { 3 } else { 1 };
     let input = test.paired.as_ref().expect("paired");
-    let input = Image::from_sample(input.sample(0), input.shape);
+    let input = Image::from_sample(input.sample(index), input.shape);
     let shown = upsample_nearest(&input.channels(c), task.factor());
     let mut cells = vec![shown];
     for b in baselines(task, config, c) {
@@ -107,7 +125,7 @@ fn strip_row(test: &Samples, task: Task, config: &DegradationConfig) -> burn_gan
     while cells.len() < 3 {
         cells.push(Image::new(vec![0.0; test.sample_len()], test.shape));
     }
-    cells.push(Image::from_sample(test.sample(0), test.shape));
+    cells.push(Image::from_sample(test.sample(index), test.shape));
     Ok(cells
         .iter()
         .flat_map(|cell| upsample_nearest(cell, zoom).to_sample())

@@ -280,7 +280,7 @@ pub fn baselines(
 
 /// The Wiener filter's balance in [`baselines`]: the best of 0.001, 0.003, 0.01, 0.03, 0.1 by
 /// PSNR on 200 Fashion-MNIST training images at the default blur (σ 1.5, noise 0.01).
-pub const WIENER_BALANCE: f64 = 0.01;
+pub const WIENER_BALANCE: f64 = 0.003;
 
 /// The mean scores of a restorer over a set of pairs.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
