@@ -118,7 +118,7 @@ impl Restorer for Median {
     }
 }
 
-/// Non-local means (see [`nl_means`]).
+/// Non-local means (see [`nl_means()`]).
 pub struct NlMeans {
     /// Patch side.
     pub patch_size: usize,
@@ -160,7 +160,7 @@ impl Restorer for NlMeans {
     }
 }
 
-/// Wiener deconvolution with the known blur (see [`wiener`]).
+/// Wiener deconvolution with the known blur (see [`wiener()`]).
 pub struct Wiener {
     /// The PSF, `size x size` row-major.
     pub psf: Vec<f64>,

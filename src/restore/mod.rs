@@ -1,8 +1,8 @@
 //! Image restoration data and baselines: the foundation of image-to-image GANs.
 //!
 //! A restoration task corrupts a clean image in a known way and asks for the clean image back
-//! (the restoration GAN of Wang's EE367 report, which the lecture's "Application use-case"
-//! section follows: super-resolution, denoising, deblurring, inpainting). This module makes the
+//! (the restoration GAN of a Stanford EE367 report, winter 2017, which the lecture's "Application
+//! use-case" section follows: super-resolution, denoising, deblurring, inpainting). This module makes the
 //! pairs and runs the classical answers the GAN is compared with:
 //!
 //! - [`Task`] and [`DegradationConfig`]: which corruption, with what parameters.
@@ -10,9 +10,9 @@
 //!   deterministic from a seed and the image's index. [`held_out`] keeps a test range apart.
 //! - [`degrade`]: the corruptions themselves (Pillow's bicubic, box down-sampling, Gaussian and
 //!   salt-and-pepper noise, Gaussian blur, box masks).
-//! - [`baselines`]: the [`Restorer`] interface and the classical restorers (nearest and bicubic
-//!   up-sampling, median filter, non-local means, Wiener deconvolution, diffusion fill), and
-//!   [`evaluate`], which scores any restorer on held-out pairs.
+//! - [`baselines`](mod@baselines): the [`Restorer`] interface and the classical restorers
+//!   (nearest and bicubic up-sampling, median filter, non-local means, Wiener deconvolution,
+//!   diffusion fill), and [`evaluate`], which scores any restorer on held-out pairs.
 //!
 //! Pixel code here works on plain `[c, h, w]` arrays ([`Image`]) on the `[0, 1]` scale, the scale
 //! of the degradation parameters and of PSNR with MAX = 1; [`Samples`] keep the crate's `[-1, 1]`.
