@@ -321,8 +321,8 @@ pub fn corrupt(clean: &Image, task: Task, config: &DegradationConfig, rng: &mut 
 }
 // ANCHOR_END: corrupt
 
-/// The stream tag of restoration corruptions in [`mix_seed`].
-const STREAM: u64 = 0x7265_7374_6f72_65;
+/// The stream tag of restoration corruptions in [`mix_seed`] ("restore" in ASCII).
+const STREAM: u64 = 0x0072_6573_746f_7265;
 
 /// Pairs for `task`: the images of `clean` as targets (unchanged), with the corrupted input of
 /// each in `paired` (`[-1, 1]` like the targets; see the module documentation for the shapes).
