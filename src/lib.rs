@@ -12,6 +12,8 @@
 //! - [`metrics`]: FID (Inception, float64, stable matrix square root), KID, IS, precision/recall,
 //!   Parzen-window log-likelihood, PSNR/SSIM.
 //! - [`nn`]: shared layers and initialisers.
+//! - [`restore`]: image restoration pairs (super-resolution, denoising, deblurring, inpainting)
+//!   and the classical baselines image-to-image GANs are compared with.
 //! - [`train`]: training through burn-train's `Learner`: alternating discriminator/generator
 //!   phases, one optimizer per network, atomic checkpoints, resume, metrics.
 //! - [`viz`]: image grids, and scatter plots and training curves drawn with plotters (PNG, SVG).
@@ -22,6 +24,7 @@ mod error;
 pub mod loss;
 pub mod metrics;
 pub mod nn;
+pub mod restore;
 pub mod train;
 pub mod viz;
 

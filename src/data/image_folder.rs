@@ -128,7 +128,7 @@ fn to_values(img: &DynamicImage, channels: usize, out: &mut Vec<f32>) {
 /// gigabytes; the decoder refuses it before allocating its pixels.
 pub const MAX_DECODED_BYTES: u64 = 128 << 20;
 
-fn decode(path: &Path) -> Result<DynamicImage> {
+pub(crate) fn decode(path: &Path) -> Result<DynamicImage> {
     let cannot =
         |e: &dyn std::fmt::Display| Error::format(path, format!("cannot decode the image ({e})"));
     let mut reader = image::ImageReader::open(path).map_err(|e| cannot(&e))?;

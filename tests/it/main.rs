@@ -8,5 +8,6 @@ mod dcgan_fashion;
 mod divergence;
 mod inception;
 mod metrics;
+mod restoration;
 mod resume;
 mod ring8;
