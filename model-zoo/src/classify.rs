@@ -97,6 +97,12 @@ fn setup(run_dir: &Path, args: &LabelledData) -> CliResult<Setup> {
         )));
     }
     let data = args.data.clone().unwrap_or_else(|| rc.data.clone());
+    if rc.data.ends_with(":test") && args.test.is_none() {
+        return Err(invalid(format!(
+            "{run} trained on the test split {}: give other held-out labelled images with --test",
+            rc.data
+        )));
+    }
     let test = match &args.test {
         Some(test) => test.clone(),
         None => default_test(&rc).ok_or_else(|| {
@@ -141,8 +147,28 @@ fn generate(
                 rc.model_name
             )));
         }
+        if !model.labelled_classes() {
+            return Err(invalid(format!(
+                "{}: {} learns its categories without labels (InfoGAN), so its category k is not the data's class k; CAS needs a run trained on labels (cgan, acgan)",
+                run.display(),
+                rc.model_name
+            )));
+        }
+        if rc.data_kind != SampleKind::Image || rc.data_shape != [1, 28, 28] {
+            return Err(invalid(format!(
+                "{}: the run generates {:?} samples; the domain classifier takes 1x28x28 images (MNIST-like data)",
+                run.display(),
+                rc.data_shape
+            )));
+        }
         check_classes(setup, run, classes)?;
         let counts = class_counts(&setup.real.labels, classes);
+        if let Some(missing) = counts.iter().position(|&c| c == 0) {
+            return Err(invalid(format!(
+                "--data has no images of class {missing}, one of the {classes} classes {} generates; give data with every class",
+                run.display()
+            )));
+        }
         let fewest = counts.iter().copied().min().unwrap_or(0);
         if reference && per_class > fewest {
             return Err(invalid(format!(
@@ -281,6 +307,13 @@ pub fn augment(args: AugmentArgs) -> CliResult<()> {
         seeds: (0..args.seeds).collect(),
         classifier: recipe(0).with_steps(Some(args.data.steps)),
     };
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = options.subsets.iter().find(|s| !seen.insert(s.label())) {
+        return Err(invalid(format!(
+            "--subsets names {} twice; give each subset once",
+            twice.label()
+        )));
+    }
     let mut setup = setup(&args.run[0], &args.data)?;
     // Every subset must fit the real data before anything is generated.
     let data_classes = setup.real.labels.iter().max().map_or(0, |&l| l + 1);

@@ -252,6 +252,7 @@ pub fn train_classifier<B: AutodiffBackend>(
     device: &B::Device,
     mut progress: impl FnMut(usize, f64),
 ) -> Classifier<B> {
+    assert!(!train.is_empty(), "train_classifier needs training images");
     B::seed(device, settings.seed);
     let mut model = ClassifierConfig::new().init::<B>(device);
     let mut optim = AdamConfig::new().init();

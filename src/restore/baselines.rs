@@ -55,7 +55,7 @@ impl Restorer for Nearest {
     }
 
     fn restore(&self, input: &Image) -> Result<Image> {
-        Ok(upsample_nearest(input, self.factor))
+        Ok(upsample_nearest(input, self.factor).clamped())
     }
 }
 

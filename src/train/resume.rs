@@ -1,7 +1,8 @@
 //! Which checkpoint a run resumes from, and at which step: each set is read back before
-//! burn-train loads it (its loader panics on a bad file), newest first. The step is not the
-//! checkpoint's number times the interval (a run stopped by Ctrl-C checkpoints where it stands):
-//! it is the step whose phases the learning-rate schedule has counted.
+//! burn-train loads it (its loader panics on a bad file), newest first. The step is read from the
+//! set itself, not from its number (the generator step in new folders, the interval in folders
+//! written before checkpoints were named by step): it is the step whose phases the
+//! learning-rate schedule has counted.
 
 use std::path::Path;
 

@@ -156,6 +156,8 @@ pub(crate) trait Generate {
     fn latent(&self) -> usize;
     /// Classes of a conditional model (0: unconditional).
     fn class_count(&self) -> usize;
+    /// Whether the classes are the data's labels (CGAN, ACGAN), not a learned code (InfoGAN).
+    fn labelled_classes(&self) -> bool;
     /// Continuous codes at the end of `z` (InfoGAN).
     fn code_count(&self) -> usize;
     /// Samples from the sampling generator (the weight average when there is one); `labels`
@@ -172,6 +174,9 @@ impl<M: Adversarial<Backend>> Generate for M {
     }
     fn class_count(&self) -> usize {
         Adversarial::classes(self).map_or(0, |c| c.num_classes())
+    }
+    fn labelled_classes(&self) -> bool {
+        Adversarial::classes(self).is_some_and(|c| c.supervised_classes())
     }
     fn code_count(&self) -> usize {
         self.latent_codes().map_or(0, |c| c.continuous_codes())
