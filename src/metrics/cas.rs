@@ -138,10 +138,7 @@ fn draw_counts(pool: &LabelledPixels, counts: &[usize], seed: u64) -> Result<Lab
                 members.len()
             )));
         }
-        let mut rng = StdRng::seed_from_u64(
-            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                ^ (1 + class as u64).wrapping_mul(0xD1B5_4A32_D192_ED03),
-        );
+        let mut rng = StdRng::seed_from_u64(seed.wrapping_add(1 + class as u64));
         members.shuffle(&mut rng);
         picked.extend_from_slice(&members[..want]);
     }
