@@ -164,6 +164,9 @@ pub(crate) trait Generate {
     /// The means of the codes of images `x` (`[n, c, h, w]`), `[n * latent]`, for a model with
     /// an encoder (VAE/GAN, the VAE); `None` for one without.
     fn encode_means(&self, x: Tensor<Backend, 4>) -> Option<Vec<f32>>;
+    /// The outputs of an image-to-image model for inputs `x` (`[n, c', h', w']`), with their
+    /// shape `[n, c, h, w]`; `None` for a model that takes no input image.
+    fn translate(&self, x: Tensor<Backend, 4>) -> Option<(Vec<f32>, [usize; 4])>;
 }
 
 impl<M: Adversarial<Backend>> Generate for M {
@@ -187,6 +190,22 @@ impl<M: Adversarial<Backend>> Generate for M {
             .convert::<f32>()
             .to_vec()
             .expect("f32 samples")
+    }
+    fn translate(&self, x: Tensor<Backend, 4>) -> Option<(Vec<f32>, [usize; 4])> {
+        if !self.takes_input() {
+            return None;
+        }
+        let z = Tensor::zeros([x.dims()[0], self.latent_dim()], &x.device());
+        let y = self.sample(Condition {
+            z,
+            labels: None,
+            input: Some(x),
+        });
+        let dims = y.dims();
+        Some((
+            y.into_data().convert::<f32>().to_vec().expect("f32 images"),
+            dims,
+        ))
     }
     fn encode_means(&self, x: Tensor<Backend, 4>) -> Option<Vec<f32>> {
         let (mean, _) = self.encoder()?.encode(x);
