@@ -89,6 +89,15 @@ fn read_input(path: &Path, config: &RestoreConfig) -> CliResult<Image> {
             ),
         ));
     }
+    if config.task == Task::Inpaint && !color.has_alpha() {
+        return Err(Error::format(
+            path,
+            format!(
+                "{channels} channel{} without transparency; inpainting needs an alpha channel that marks the holes (transparent pixels are restored)",
+                if channels == 1 { "" } else { "s" }
+            ),
+        ));
+    }
     let min = config.min_input_side();
     if w.min(h) < min {
         return Err(Error::format(
@@ -115,15 +124,6 @@ fn read_input(path: &Path, config: &RestoreConfig) -> CliResult<Image> {
     };
     let image = match config.task {
         Task::Inpaint => {
-            if !color.has_alpha() {
-                return Err(Error::format(
-                    path,
-                    format!(
-                        "{} channels without transparency; inpainting needs an alpha channel that marks the holes (transparent pixels are restored)",
-                        channels
-                    ),
-                ));
-            }
             let alpha = img.to_rgba8().into_raw();
             let mask: Vec<f32> = alpha
                 .iter()
