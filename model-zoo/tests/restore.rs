@@ -327,3 +327,30 @@ fn train_refuses_an_unknown_task_and_images_too_small_for_it() {
     assert!(err.contains("--task"), "{err}");
     assert!(!out.join("config.json").exists());
 }
+
+#[test]
+fn bench_measures_the_restoration_gan() {
+    let out = ok(&[
+        "bench",
+        "--models",
+        "restore-sr2",
+        "--json",
+        "--seconds",
+        "0",
+        "--batch",
+        "2",
+        "--sample-batch",
+        "2",
+        "--warmup",
+        "0",
+        "--min-iters",
+        "1",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let row = &report["restore-sr2"];
+    assert_eq!(row["image"], serde_json::json!([1, 28, 28]), "{report}");
+    assert!(
+        row["train_images_per_s"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+}
