@@ -255,6 +255,15 @@ fn sr2_and_inpaint_train_and_restore_images_of_another_size() {
     ]);
     assert!(err.contains("broken.png"), "{err}");
     assert!(!nothing.exists());
+    // Sampling from noise is refused: a restoration run restores inputs.
+    let err = error_line(&[
+        "sample",
+        "--run",
+        path(&sr2),
+        "--out",
+        path(&dir.join("s.png")),
+    ]);
+    assert!(err.contains("burn-gan restore"), "{err}");
     // A run that is not a restoration run.
     let toy = dir.join("toy");
     ok(&[

@@ -22,7 +22,7 @@ mod train;
 pub(crate) use burn_gan_zoo::run_config::{read_run_config, RunConfig};
 pub(crate) use export::Draw;
 pub(crate) use reconstruct::reconstructions;
-pub(crate) use sample::{cycled_labels, with_trained};
+pub(crate) use sample::{cycled_labels, generates_from_noise, with_trained};
 
 #[derive(Parser)]
 #[command(name = "burn-gan", version = version(), about = "Generative adversarial networks on burn", long_about = None)]
