@@ -149,6 +149,57 @@ fn sr2_and_inpaint_train_and_restore_images_of_another_size() {
     ]);
     assert_eq!(image::image_dimensions(&one).unwrap(), (32, 24));
 
+    // Tiles with margins give the pixels of the whole image (up to rounding).
+    let big = dir.join("big.png");
+    gray_png(&big, 40, 36);
+    let (whole, tiled) = (dir.join("whole.png"), dir.join("tiled.png"));
+    ok(&[
+        "restore",
+        "--run",
+        path(&sr2),
+        "--input",
+        path(&big),
+        "--out",
+        path(&whole),
+    ]);
+    ok(&[
+        "restore",
+        "--run",
+        path(&sr2),
+        "--input",
+        path(&big),
+        "--out",
+        path(&tiled),
+        "--tile",
+        "12",
+    ]);
+    let (a, b) = (
+        image::open(&whole).unwrap().to_luma8(),
+        image::open(&tiled).unwrap().to_luma8(),
+    );
+    assert_eq!(a.dimensions(), (80, 72));
+    let worst = a
+        .pixels()
+        .zip(b.pixels())
+        .map(|(p, q)| p.0[0].abs_diff(q.0[0]))
+        .max();
+    assert!(
+        worst <= Some(1),
+        "tiles differ from the whole image by {worst:?}"
+    );
+    let err = error_line(&[
+        "restore",
+        "--run",
+        path(&sr2),
+        "--input",
+        path(&big),
+        "--out",
+        path(&tiled),
+        "--tile",
+        "3",
+    ]);
+    assert!(err.contains("--tile 3"), "{err}");
+
     // Inpainting: the holes are transparent pixels; the output keeps the size.
     let inpaint = dir.join("inpaint");
     train("inpaint", &data, &inpaint);

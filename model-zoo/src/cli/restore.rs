@@ -1,6 +1,7 @@
 //! `burn-gan restore`: a trained restoration network applied to the user's own images, of any
 //! size. The generator is fully convolutional and keeps the input's size (times the
-//! super-resolution factor), so every image goes through whole, with no padding or tiling.
+//! super-resolution factor), so no padding is needed; large images go through in overlapping
+//! tiles whose margins cover the receptive field, which gives the same pixels with less memory.
 //!
 //! Inpainting inputs mark their holes with transparency: pixels whose alpha is below one half
 //! are unknown. Every input is read and checked before any is restored, so a folder with one bad
@@ -16,6 +17,7 @@ use burn_gan_backends::Backend;
 use burn_gan_zoo::restore::{RestoreConfig, RestoreFamily};
 use clap::Args;
 
+use super::sample::Generate;
 use super::{invalid, read_run_config, with_trained, CliResult};
 
 #[derive(Args)]
@@ -29,6 +31,9 @@ pub(crate) struct RestoreArgs {
     /// Output: a PNG for one image, or a folder that receives NAME.png per input image.
     #[arg(long)]
     out: PathBuf,
+    /// Restore in tiles of at most this many input pixels a side (with overlapping margins, so the result is the same as in one piece; smaller tiles take less memory).
+    #[arg(long, default_value_t = 256)]
+    tile: usize,
     /// The task expected of the run (sr2, sr4, denoise, deblur, inpaint); refused when the run was trained for another.
     #[arg(long)]
     task: Option<String>,
@@ -207,17 +212,18 @@ pub(crate) fn restore(args: RestoreArgs) -> CliResult<()> {
         }
         std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
     }
+    if args.tile < config.min_input_side() {
+        return Err(invalid(format!(
+            "--tile {}: tiles need sides of at least {} input pixels (the {} network's receptive field)",
+            args.tile,
+            config.min_input_side(),
+            config.task
+        )));
+    }
     with_trained(&args.run, false, &mut |model, _| {
-        let device = burn_gan_backends::device();
         for ((image, out), file) in images.iter().zip(&outputs).zip(&files) {
-            let [c, h, w] = image.shape;
-            let x = Tensor::<Backend, 4>::from_data(
-                TensorData::new(image.to_sample(), [1, c, h, w]),
-                &device,
-            );
-            let (values, [_, oc, oh, ow]) = model
-                .translate(x)
-                .expect("a restoration model takes an input image");
+            let [_, h, w] = image.shape;
+            let (values, [oc, oh, ow]) = restore_tiled(model, image, &config, args.tile);
             write_png(&values, [oc, oh, ow], out)?;
             println!(
                 "{} ({w}x{h}) -> {} ({ow}x{oh})",
@@ -228,6 +234,57 @@ pub(crate) fn restore(args: RestoreArgs) -> CliResult<()> {
         Ok(())
     })
 }
+
+// ANCHOR: tiles
+/// `image` (`[c', h, w]`, `[-1, 1]`) restored in tiles of at most `tile x tile` input pixels,
+/// each read with a margin wider than the generator's receptive field (and the bicubic
+/// up-sampling's 2 taps), so that every kept output pixel is the one the whole image would give.
+/// Returns the values and `[c, h * factor, w * factor]`.
+fn restore_tiled(
+    model: &dyn Generate,
+    image: &Image,
+    config: &RestoreConfig,
+    tile: usize,
+) -> (Vec<f32>, [usize; 3]) {
+    let [ci, h, w] = image.shape;
+    let (f, c) = (config.task.factor(), config.channels);
+    let margin = (config.receptive_field() / 2).div_ceil(f) + 2;
+    let device = burn_gan_backends::device();
+    let values = image.to_sample();
+    let mut out = vec![0.0f32; c * h * f * w * f];
+    let (oh, ow) = (h * f, w * f);
+    for y0 in (0..h).step_by(tile) {
+        for x0 in (0..w).step_by(tile) {
+            let (y1, x1) = ((y0 + tile).min(h), (x0 + tile).min(w));
+            let (ry0, rx0) = (y0.saturating_sub(margin), x0.saturating_sub(margin));
+            let (ry1, rx1) = ((y1 + margin).min(h), (x1 + margin).min(w));
+            let (th, tw) = (ry1 - ry0, rx1 - rx0);
+            let mut crop = Vec::with_capacity(ci * th * tw);
+            for ch in 0..ci {
+                for y in ry0..ry1 {
+                    let row = ch * h * w + y * w;
+                    crop.extend_from_slice(&values[row + rx0..row + rx1]);
+                }
+            }
+            let x =
+                Tensor::<Backend, 4>::from_data(TensorData::new(crop, [1, ci, th, tw]), &device);
+            let (restored, _) = model
+                .translate(x)
+                .expect("a restoration model takes an input image");
+            let (rh, rw) = (th * f, tw * f);
+            for ch in 0..c {
+                for y in y0 * f..y1 * f {
+                    let src = ch * rh * rw + (y - ry0 * f) * rw;
+                    let dst = ch * oh * ow + y * ow;
+                    out[dst + x0 * f..dst + x1 * f]
+                        .copy_from_slice(&restored[src + (x0 - rx0) * f..src + (x1 - rx0) * f]);
+                }
+            }
+        }
+    }
+    (out, [c, oh, ow])
+}
+// ANCHOR_END: tiles
 
 fn message(e: Error) -> String {
     match e {
