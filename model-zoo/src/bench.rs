@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use burn::module::AutodiffModule;
 use burn::optim::Optimizer;
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 use burn_gan::train::{
     normal_noise, step_batches, train_step, Adversarial, Condition, GanBatch, GanOptimizer, Phase,
@@ -33,7 +33,9 @@ use crate::dcgan::{DcganConfig, DcganFamily};
 use crate::gan::{GanConfig, GanFamily};
 use crate::progan::{ProganConfig, ProganFamily};
 use crate::registry::{Family, FamilyVisitor, ModelSpec};
+use crate::restore::{RestoreConfig, RestoreFamily};
 use crate::vaegan::{VaeganConfig, VaeganFamily};
+use burn_gan::restore::Task;
 
 /// The models `burn-gan bench` knows, with the image shape each one generates.
 pub const BENCH_MODELS: &[&str] = &[
@@ -44,6 +46,7 @@ pub const BENCH_MODELS: &[&str] = &[
     "vaegan28",
     "vae28",
     "progan32",
+    "restore-sr2",
 ];
 
 /// How long and how large each measurement is.
@@ -165,6 +168,11 @@ pub fn bench_model<B: AutodiffBackend>(
             ),
             [3, 32, 32],
         ),
+        // Super-resolution x2 of 28x28 images: the inputs are random 14x14 images.
+        "restore-sr2" => (
+            ModelSpec::of::<RestoreFamily>(&RestoreConfig::new(1)),
+            [1, 28, 28],
+        ),
         _ => {
             return Err(format!(
                 "unknown benchmark model `{name}`; available: {}",
@@ -178,6 +186,7 @@ pub fn bench_model<B: AutodiffBackend>(
     struct Bench<'a, B: AutodiffBackend> {
         name: &'a str,
         data: [usize; 3],
+        input: Option<[usize; 3]>,
         training: TrainingConfig,
         options: &'a BenchOptions,
         device: &'a B::Device,
@@ -190,15 +199,19 @@ pub fn bench_model<B: AutodiffBackend>(
                 self.name,
                 model,
                 self.data,
+                self.input,
                 &self.training,
                 self.options,
                 self.device,
             )
         }
     }
+    // An image-to-image model's inputs: the degraded shape of its task.
+    let input = (name == "restore-sr2").then(|| Task::Sr2.input_shape(data));
     spec.visit(Bench::<B> {
         name,
         data,
+        input,
         training,
         options,
         device,
@@ -209,6 +222,7 @@ fn run<B, M>(
     name: &str,
     model: M,
     image: [usize; 3],
+    input_shape: Option<[usize; 3]>,
     training: &TrainingConfig,
     options: &BenchOptions,
     device: &B::Device,
@@ -219,6 +233,7 @@ where
     M::InnerModule: Adversarial<B::InnerBackend>,
 {
     let mut optim = GanOptimizer::<M, B>::new(&model.networks(), &training.optimizers)?;
+
     let params = model.num_params();
     let latent = model.latent_dim();
     let mut rng = StdRng::seed_from_u64(7);
@@ -252,12 +267,14 @@ where
                 device,
             );
             let z = normal_noise(n, latent, index as u64, device);
+            // An image-to-image model's inputs: random images of the task's input shape.
+            let input = input_shape.map(|s| random_images::<B>(n, s, rng, device));
             GanBatch {
                 phase: Phase::DISCRIMINATOR,
                 step: StepInfo::default(),
                 real,
                 labels: None,
-                input: None,
+                input,
                 second: None,
                 z,
                 seed: index as u64,
@@ -289,7 +306,10 @@ where
     let generator = model.take().expect("model").valid();
     // What the trained model generates (a progressively grown one: its reached resolution).
     let sample_shape = {
-        let x = generator.sample(Condition::noise(normal_noise(1, latent, 0, device)));
+        let mut condition = Condition::noise(normal_noise(1, latent, 0, device));
+        condition.input =
+            input_shape.map(|s| random_images::<B::InnerBackend>(1, s, &mut rng, device));
+        let x = generator.sample(condition);
         let [_, c, h, w] = x.dims();
         [c, h, w]
     };
@@ -298,7 +318,10 @@ where
     let sample = time(options, || {
         seed += 1;
         let z = normal_noise(options.sample_batch, latent, seed, device);
-        let images = generator.sample(Condition::noise(z)).into_data();
+        let mut condition = Condition::noise(z);
+        condition.input = input_shape
+            .map(|s| random_images::<B::InnerBackend>(options.sample_batch, s, &mut rng, device));
+        let images = generator.sample(condition).into_data();
         assert_eq!(
             images.num_elements(),
             options.sample_batch * sample_shape.iter().product::<usize>()
@@ -319,6 +342,19 @@ where
         sample,
         sample_peak_rss_mib,
     })
+}
+
+/// `n` images of `shape` with values uniform in `[-1, 1)`.
+fn random_images<B: Backend>(
+    n: usize,
+    [c, h, w]: [usize; 3],
+    rng: &mut StdRng,
+    device: &B::Device,
+) -> Tensor<B, 4> {
+    let values: Vec<f32> = (0..n * c * h * w)
+        .map(|_| rng.random_range(-1.0f32..1.0))
+        .collect();
+    Tensor::from_data(TensorData::new(values, [n, c, h, w]), device)
 }
 
 /// Runs `f` `warmup` times untimed, then times it until both `min_iters` and `seconds` are

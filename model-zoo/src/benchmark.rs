@@ -10,7 +10,7 @@ use crate::cli::{invalid, CliResult};
 
 #[derive(Args)]
 pub(crate) struct BenchArgs {
-    /// Models to measure, comma-separated (dcgan28, dcgan32, dcgan64, gan-mnist, vaegan28, vae28, progan32).
+    /// Models to measure, comma-separated (dcgan28, dcgan32, dcgan64, gan-mnist, vaegan28, vae28, progan32, restore-sr2).
     #[arg(long, default_value = "dcgan28,dcgan64")]
     models: String,
     /// Training batch size.
@@ -85,7 +85,7 @@ pub(crate) fn bench(args: BenchArgs) -> CliResult<()> {
             header["cpu"].as_str().unwrap_or("?"),
         );
         println!(
-            "{:<10} {:<9} {:>6} {:>12} {:>9} {:>9} {:>13} {:>9} {:>9}",
+            "{:<11} {:<9} {:>6} {:>12} {:>9} {:>9} {:>13} {:>9} {:>9}",
             "model",
             "image",
             "batch",
@@ -120,7 +120,7 @@ pub(crate) fn bench(args: BenchArgs) -> CliResult<()> {
 fn print_row(r: &ModelBench) {
     let rss = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));
     println!(
-        "{:<10} {:<9} {:>6} {:>12.1} {:>9.1} {:>9} {:>13.1} {:>9} {:>9}",
+        "{:<11} {:<9} {:>6} {:>12.1} {:>9.1} {:>9} {:>13.1} {:>9} {:>9}",
         r.model,
         format!("{}x{}x{}", r.image[0], r.image[1], r.image[2]),
         r.batch,

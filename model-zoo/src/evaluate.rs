@@ -88,6 +88,7 @@ fn load_set(
     if p.join("config.json").is_file() {
         let n = n.unwrap_or(10_000);
         return with_trained(p, raw_generator, &mut |model, rc| {
+            crate::cli::generates_from_noise(model, p, rc)?;
             if rc.data_kind != SampleKind::Image {
                 return Err(invalid(format!(
                     "{}: the run generates 2-D points, not images",

@@ -22,6 +22,7 @@ pub mod download;
 pub mod gan;
 pub mod progan;
 pub mod registry;
+pub mod restore;
 pub mod run_config;
 pub mod sgan;
 pub mod vaegan;

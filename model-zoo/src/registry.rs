@@ -56,6 +56,13 @@ pub trait Family: 'static {
     /// Checks that a configuration fits the data it is about to train on (sample shape,
     /// classes, labels): a configuration from a file or changed by `--set` may not.
     fn check_data(config: &Self::Config, data: &Samples) -> Result<(), String>;
+    /// The training data made from the loaded data: the identity for most families; a family
+    /// that trains on pairs derived from clean images (restoration: a degraded input per image)
+    /// builds them here, deterministically from the run's `seed`, so a resumed run trains on the
+    /// same pairs. Called after [`check_data`](Family::check_data).
+    fn prepare_data(_config: &Self::Config, data: Samples, _seed: u64) -> Result<Samples, String> {
+        Ok(data)
+    }
     /// The training defaults of a configuration on this kind of data.
     fn default_training(config: &Self::Config, kind: SampleKind) -> TrainingConfig;
     /// The values of the fields a `config.json` written before they existed lacks.
@@ -143,6 +150,7 @@ families! {
     crate::sgan::SganFamily,
     crate::vaegan::VaeganFamily,
     crate::progan::ProganFamily,
+    crate::restore::RestoreFamily,
 }
 // ANCHOR_END: registry
 
@@ -378,6 +386,18 @@ impl ModelSpec {
             }
         }
         self.visit(Fits(data))?
+    }
+
+    /// The training data the family makes from the loaded data (see [`Family::prepare_data`]).
+    pub fn prepare_data(&self, data: Samples, seed: u64) -> Result<Samples, String> {
+        struct Prepare(Samples, u64);
+        impl FamilyVisitor for Prepare {
+            type Output = Result<Samples, String>;
+            fn visit<F: Family>(self, config: F::Config) -> Result<Samples, String> {
+                F::prepare_data(&config, self.0, self.1)
+            }
+        }
+        self.visit(Prepare(data, seed))?
     }
 
     /// Whether the family's configuration has a field `key`.

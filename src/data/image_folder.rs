@@ -128,7 +128,9 @@ fn to_values(img: &DynamicImage, channels: usize, out: &mut Vec<f32>) {
 /// gigabytes; the decoder refuses it before allocating its pixels.
 pub const MAX_DECODED_BYTES: u64 = 128 << 20;
 
-pub(crate) fn decode(path: &Path) -> Result<DynamicImage> {
+/// Decodes the image file `path` (any format the `image` crate reads), refusing one that would
+/// take more than [`MAX_DECODED_BYTES`]; errors name the file.
+pub fn decode(path: &Path) -> Result<DynamicImage> {
     let cannot =
         |e: &dyn std::fmt::Display| Error::format(path, format!("cannot decode the image ({e})"));
     let mut reader = image::ImageReader::open(path).map_err(|e| cannot(&e))?;

@@ -13,6 +13,7 @@ mod export;
 mod guard;
 mod models;
 mod reconstruct;
+mod restore;
 mod runs;
 mod sample;
 mod settings;
@@ -21,7 +22,7 @@ mod train;
 pub(crate) use burn_gan_zoo::run_config::{read_run_config, RunConfig};
 pub(crate) use export::Draw;
 pub(crate) use reconstruct::reconstructions;
-pub(crate) use sample::{cycled_labels, with_trained};
+pub(crate) use sample::{cycled_labels, generates_from_noise, with_trained};
 
 #[derive(Parser)]
 #[command(name = "burn-gan", version = version(), about = "Generative adversarial networks on burn", long_about = None)]
@@ -53,6 +54,8 @@ enum Command {
     Reconstruct(reconstruct::ReconstructArgs),
     /// Add a visual attribute vector (the mean code of one class minus another's) to encoded images (vae, vaegan).
     Attribute(reconstruct::AttributeArgs),
+    /// Restore your own images (any size) with a trained restoration run: super-resolution, denoising, deblurring, inpainting.
+    Restore(restore::RestoreArgs),
     /// Evaluate generated images against real ones: FID, KID, IS, precision/recall, Parzen.
     Eval(crate::evaluate::EvalArgs),
     /// Train a domain classifier (features for domain FID/KID, softmax for IS).
@@ -165,6 +168,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Interpolate(args)) => sample::interpolate(args),
         Some(Command::Reconstruct(args)) => reconstruct::reconstruct(args),
         Some(Command::Attribute(args)) => reconstruct::attribute(args),
+        Some(Command::Restore(args)) => restore::restore(args),
         Some(Command::Eval(args)) => crate::evaluate::eval(args),
         Some(Command::TrainClassifier(args)) => crate::evaluate::train_classifier(args),
         Some(Command::Cas(args)) => crate::classify::cas(args),

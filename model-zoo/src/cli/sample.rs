@@ -166,6 +166,28 @@ pub(crate) trait Generate {
     /// The means of the codes of images `x` (`[n, c, h, w]`), `[n * latent]`, for a model with
     /// an encoder (VAE/GAN, the VAE); `None` for one without.
     fn encode_means(&self, x: Tensor<Backend, 4>) -> Option<Vec<f32>>;
+    /// The outputs of an image-to-image model for inputs `x` (`[n, c', h', w']`), with their
+    /// shape `[n, c, h, w]`; `None` for a model that takes no input image.
+    fn translate(&self, x: Tensor<Backend, 4>) -> Option<(Vec<f32>, [usize; 4])>;
+    /// Whether the model generates only from an input image (image-to-image models).
+    fn needs_input(&self) -> bool;
+}
+
+/// One line refusing to generate from noise with an image-to-image model of `run`.
+pub(crate) fn generates_from_noise(
+    model: &dyn Generate,
+    run: &Path,
+    rc: &RunConfig,
+) -> CliResult<()> {
+    match model.needs_input() {
+        false => Ok(()),
+        true => Err(invalid(format!(
+            "{} holds a `{}` run, which restores input images rather than generating from noise; use `burn-gan restore --run {} --input IMAGES --out DIR`",
+            run.display(),
+            rc.model_name,
+            run.display()
+        ))),
+    }
 }
 
 impl<M: Adversarial<Backend>> Generate for M {
@@ -192,6 +214,25 @@ impl<M: Adversarial<Backend>> Generate for M {
             .convert::<f32>()
             .to_vec()
             .expect("f32 samples")
+    }
+    fn needs_input(&self) -> bool {
+        self.takes_input()
+    }
+    fn translate(&self, x: Tensor<Backend, 4>) -> Option<(Vec<f32>, [usize; 4])> {
+        if !self.takes_input() {
+            return None;
+        }
+        let z = Tensor::zeros([x.dims()[0], self.latent_dim()], &x.device());
+        let y = self.sample(Condition {
+            z,
+            labels: None,
+            input: Some(x),
+        });
+        let dims = y.dims();
+        Some((
+            y.into_data().convert::<f32>().to_vec().expect("f32 images"),
+            dims,
+        ))
     }
     fn encode_means(&self, x: Tensor<Backend, 4>) -> Option<Vec<f32>> {
         let (mean, _) = self.encoder()?.encode(x);
@@ -237,6 +278,7 @@ pub(crate) fn sample(args: SampleArgs) -> CliResult<()> {
         ));
     }
     with_trained(&args.run, args.raw_generator, &mut |model, rc| {
+        generates_from_noise(model, &args.run, rc)?;
         let classes = model.class_count();
         match args.class {
             Some(_) if classes == 0 => {
@@ -356,6 +398,7 @@ pub(crate) fn interpolate(args: InterpolateArgs) -> CliResult<()> {
     let device = burn_gan_backends::device();
     let out = args.out.clone().unwrap_or_else(|| args.run.clone());
     with_trained(&args.run, false, &mut |model, rc| {
+        generates_from_noise(model, &args.run, rc)?;
         if rc.data_kind != SampleKind::Image {
             return Err(invalid(format!(
                 "{}: interpolation strips are drawn for image models; this run generates 2-D points (use `sample`)",

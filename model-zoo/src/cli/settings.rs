@@ -81,6 +81,9 @@ pub(crate) struct ModelFlags {
     /// Semi-supervised models: the networks, dcgan (default) or mlp (Salimans et al.'s MNIST setup: weight-normalised MLPs with Gaussian noise, unsupervised terms weighted 1/2, batch 100, Adam 3e-3) (`networks`).
     #[arg(long)]
     networks: Option<String>,
+    /// Restoration models: the task whose pairs `train` makes from the clean data, sr2, sr4, denoise, deblur or inpaint (`task`).
+    #[arg(long)]
+    task: Option<String>,
 }
 
 fn on_off(flag: &str, v: &str) -> CliResult<bool> {
@@ -215,6 +218,13 @@ impl ModelFlags {
                 .parse()
                 .map_err(|e: String| invalid(format!("--networks: {e}")))?;
             push("--networks", "networks", json(networks));
+        }
+        if let Some(v) = &self.task {
+            let task = burn_gan::restore::Task::from_name(v).map_err(|e| match e {
+                Error::Invalid(m) => invalid(format!("--task: {m}")),
+                e => e,
+            })?;
+            push("--task", "task", json(task));
         }
         Ok(out)
     }

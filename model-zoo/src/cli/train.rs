@@ -399,6 +399,12 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
         new_run(&args)?
     };
     run_config.training.validate()?;
+    // A family may train on data it derives from the loaded set (restoration pairs), from the
+    // run's seed alone, so a resumed run derives the same.
+    let data = run_config
+        .model
+        .prepare_data(data, run_config.training.seed)
+        .map_err(|e| invalid(format!("model `{}`: {e}", run_config.model_name)))?;
     // Without --out, a new run never meets an earlier one: runs/<model>-<data>, then -2, -3, ...
     let out = args.out.clone().unwrap_or_else(|| {
         let base = format!("{}-{}", run_config.model_name, data_name(&run_config.data));

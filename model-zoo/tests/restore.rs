@@ -1,0 +1,416 @@
+//! `burn-gan train restore` and `burn-gan restore`: short restoration runs on a tiny synthetic
+//! IDX set (super-resolution x2 and inpainting), the trained networks applied to PNGs of another
+//! size, and one clear error line per bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("burn-gan-restore-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn burn_gan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_burn-gan"))
+        .args(args)
+        .output()
+        .expect("the burn-gan binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = burn_gan(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Runs `args`, expects failure, and returns the single error line.
+fn error_line(args: &[&str]) -> String {
+    let out = burn_gan(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        !out.status.success(),
+        "{args:?} succeeded; stderr: {stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{args:?} should print one line:\n{stderr}");
+    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    lines[0].to_string()
+}
+
+/// An uncompressed IDX file of `n` gray `side x side` images (smooth gradients with a square).
+fn write_idx(path: &Path, n: usize, side: usize) {
+    let mut bytes = vec![0, 0, 8, 3];
+    for d in [n, side, side] {
+        bytes.extend_from_slice(&(d as u32).to_be_bytes());
+    }
+    for i in 0..n {
+        for y in 0..side {
+            for x in 0..side {
+                let square = (x / 7 + y / 7 + i) % 2 == 0;
+                bytes.push(((x * 5 + y * 3 + i * 11) % 128 + if square { 100 } else { 0 }) as u8);
+            }
+        }
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn train(task: &str, data: &Path, out: &Path) {
+    ok(&[
+        "train",
+        "restore",
+        "--task",
+        task,
+        "--data",
+        path(data),
+        "--steps",
+        "2",
+        "--batch",
+        "4",
+        "--set",
+        "features=8",
+        "--set",
+        "blocks=2",
+        "--seed",
+        "3",
+        "--out",
+        path(out),
+    ]);
+}
+
+fn gray_png(path: &Path, w: u32, h: u32) {
+    image::GrayImage::from_fn(w, h, |x, y| image::Luma([((x * 9 + y * 5) % 256) as u8]))
+        .save(path)
+        .unwrap();
+}
+
+#[test]
+fn sr2_and_inpaint_train_and_restore_images_of_another_size() {
+    let dir = scratch("tasks");
+    let data = dir.join("train-images-idx3-ubyte");
+    write_idx(&data, 16, 28);
+
+    // Super-resolution x2: the task and its degradation are recorded in config.json.
+    let sr2 = dir.join("sr2");
+    train("sr2", &data, &sr2);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sr2.join("config.json")).unwrap()).unwrap();
+    let model = &config["model"];
+    assert_eq!(model["family"], "restore", "{config}");
+    assert_eq!(model["config"]["task"], "sr2", "{config}");
+    assert_eq!(model["config"]["degradation"]["downsample"], "bicubic");
+    assert_eq!(model["config"]["adversarial_weight"], 0.1);
+
+    // A folder of two PNGs of another size: each restored at twice its sides.
+    let inputs = dir.join("small");
+    std::fs::create_dir_all(&inputs).unwrap();
+    gray_png(&inputs.join("a.png"), 16, 12);
+    gray_png(&inputs.join("b.png"), 14, 14);
+    let restored = dir.join("restored");
+    ok(&[
+        "restore",
+        "--run",
+        path(&sr2),
+        "--input",
+        path(&inputs),
+        "--out",
+        path(&restored),
+    ]);
+    assert_eq!(
+        image::image_dimensions(restored.join("a.png")).unwrap(),
+        (32, 24)
+    );
+    assert_eq!(
+        image::image_dimensions(restored.join("b.png")).unwrap(),
+        (28, 28)
+    );
+    // One file to one file, with the task named.
+    let one = dir.join("one.png");
+    ok(&[
+        "restore",
+        "--run",
+        path(&sr2),
+        "--input",
+        path(&inputs.join("a.png")),
+        "--out",
+        path(&one),
+        "--task",
+        "sr2",
+    ]);
+    assert_eq!(image::image_dimensions(&one).unwrap(), (32, 24));
+
+    // Tiles with margins give the pixels of the whole image (up to rounding).
+    let big = dir.join("big.png");
+    gray_png(&big, 40, 36);
+    let (whole, tiled) = (dir.join("whole.png"), dir.join("tiled.png"));
+    ok(&[
+        "restore",
+        "--run",
+        path(&sr2),
+        "--input",
+        path(&big),
+        "--out",
+        path(&whole),
+    ]);
+    ok(&[
+        "restore",
+        "--run",
+        path(&sr2),
+        "--input",
+        path(&big),
+        "--out",
+        path(&tiled),
+        "--tile",
+        "12",
+    ]);
+    let (a, b) = (
+        image::open(&whole).unwrap().to_luma8(),
+        image::open(&tiled).unwrap().to_luma8(),
+    );
+    assert_eq!(a.dimensions(), (80, 72));
+    let worst = a
+        .pixels()
+        .zip(b.pixels())
+        .map(|(p, q)| p.0[0].abs_diff(q.0[0]))
+        .max();
+    assert!(
+        worst <= Some(1),
+        "tiles differ from the whole image by {worst:?}"
+    );
+    let err = error_line(&[
+        "restore",
+        "--run",
+        path(&sr2),
+        "--input",
+        path(&big),
+        "--out",
+        path(&tiled),
+        "--tile",
+        "3",
+    ]);
+    assert!(err.contains("--tile 3"), "{err}");
+
+    // Inpainting: the holes are transparent pixels; the output keeps the size.
+    let inpaint = dir.join("inpaint");
+    train("inpaint", &data, &inpaint);
+    let holed = dir.join("holed.png");
+    image::GrayAlphaImage::from_fn(30, 26, |x, y| {
+        let hole = (10..20).contains(&x) && (8..16).contains(&y);
+        image::LumaA([((x * 7) % 256) as u8, if hole { 0 } else { 255 }])
+    })
+    .save(&holed)
+    .unwrap();
+    let filled = dir.join("filled.png");
+    ok(&[
+        "restore",
+        "--run",
+        path(&inpaint),
+        "--input",
+        path(&holed),
+        "--out",
+        path(&filled),
+    ]);
+    assert_eq!(image::image_dimensions(&filled).unwrap(), (30, 26));
+
+    // Bad inputs: one line each.
+    let tiny = dir.join("tiny.png");
+    gray_png(&tiny, 4, 6);
+    let err = error_line(&[
+        "restore",
+        "--run",
+        path(&sr2),
+        "--input",
+        path(&tiny),
+        "--out",
+        path(&dir.join("t.png")),
+    ]);
+    assert!(
+        err.contains("tiny.png") && err.contains("too small"),
+        "{err}"
+    );
+    let rgb = dir.join("rgb.png");
+    image::RgbImage::from_pixel(20, 20, image::Rgb([10, 200, 30]))
+        .save(&rgb)
+        .unwrap();
+    let err = error_line(&[
+        "restore",
+        "--run",
+        path(&sr2),
+        "--input",
+        path(&rgb),
+        "--out",
+        path(&dir.join("r.png")),
+    ]);
+    assert!(
+        err.contains("rgb.png") && err.contains("RGB image"),
+        "{err}"
+    );
+    let err = error_line(&[
+        "restore",
+        "--run",
+        path(&inpaint),
+        "--input",
+        path(&inputs.join("a.png")),
+        "--out",
+        path(&dir.join("i.png")),
+    ]);
+    assert!(err.contains("a.png") && err.contains("alpha"), "{err}");
+    let err = error_line(&[
+        "restore",
+        "--run",
+        path(&sr2),
+        "--input",
+        path(&tiny),
+        "--out",
+        path(&dir.join("t.png")),
+        "--task",
+        "denoise",
+    ]);
+    assert!(err.contains("trained for sr2"), "{err}");
+    let err = error_line(&[
+        "restore",
+        "--run",
+        path(&sr2),
+        "--input",
+        path(&tiny),
+        "--out",
+        path(&dir.join("t.png")),
+        "--task",
+        "sr3",
+    ]);
+    assert!(err.contains("sr2, sr4, denoise, deblur, inpaint"), "{err}");
+    // A folder with one bad image names it and writes nothing.
+    let mixed = dir.join("mixed");
+    std::fs::create_dir_all(&mixed).unwrap();
+    gray_png(&mixed.join("good.png"), 16, 16);
+    std::fs::write(mixed.join("broken.png"), b"not a png").unwrap();
+    let nothing = dir.join("nothing");
+    let err = error_line(&[
+        "restore",
+        "--run",
+        path(&sr2),
+        "--input",
+        path(&mixed),
+        "--out",
+        path(&nothing),
+    ]);
+    assert!(err.contains("broken.png"), "{err}");
+    assert!(!nothing.exists());
+    // Sampling from noise is refused: a restoration run restores inputs.
+    let err = error_line(&[
+        "sample",
+        "--run",
+        path(&sr2),
+        "--out",
+        path(&dir.join("s.png")),
+    ]);
+    assert!(err.contains("burn-gan restore"), "{err}");
+    // A run that is not a restoration run.
+    let toy = dir.join("toy");
+    ok(&[
+        "train",
+        "gan",
+        "--data",
+        "ring8",
+        "--steps",
+        "1",
+        "--batch",
+        "16",
+        "--out",
+        path(&toy),
+    ]);
+    let err = error_line(&[
+        "restore",
+        "--run",
+        path(&toy),
+        "--input",
+        path(&inputs),
+        "--out",
+        path(&nothing),
+    ]);
+    assert!(err.contains("not a restoration model"), "{err}");
+}
+
+#[test]
+fn train_refuses_an_unknown_task_and_images_too_small_for_it() {
+    let dir = scratch("bad");
+    let data = dir.join("train-images-idx3-ubyte");
+    write_idx(&data, 4, 12);
+    let out = dir.join("run");
+    let err = error_line(&[
+        "train",
+        "restore",
+        "--task",
+        "sr3",
+        "--data",
+        path(&data),
+        "--steps",
+        "1",
+        "--out",
+        path(&out),
+    ]);
+    assert!(err.contains("sr2, sr4, denoise, deblur, inpaint"), "{err}");
+    let err = error_line(&[
+        "train",
+        "restore",
+        "--task",
+        "sr4",
+        "--data",
+        path(&data),
+        "--steps",
+        "1",
+        "--out",
+        path(&out),
+    ]);
+    assert!(err.contains("sr4") && err.contains("too small"), "{err}");
+    // A model without the setting refuses --task.
+    let err = error_line(&[
+        "train",
+        "gan",
+        "--task",
+        "sr2",
+        "--steps",
+        "1",
+        "--out",
+        path(&out),
+    ]);
+    assert!(err.contains("--task"), "{err}");
+    assert!(!out.join("config.json").exists());
+}
+
+#[test]
+fn bench_measures_the_restoration_gan() {
+    let out = ok(&[
+        "bench",
+        "--models",
+        "restore-sr2",
+        "--json",
+        "--seconds",
+        "0",
+        "--batch",
+        "2",
+        "--sample-batch",
+        "2",
+        "--warmup",
+        "0",
+        "--min-iters",
+        "1",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let row = &report["restore-sr2"];
+    assert_eq!(row["image"], serde_json::json!([1, 28, 28]), "{report}");
+    assert!(
+        row["train_images_per_s"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+}
