@@ -414,7 +414,17 @@ pub fn augment_table(rows: &[AugmentRow]) -> String {
     out.push('\n');
     out.push_str(&rule);
     out.push('\n');
-    let cell = |(m, s): (f64, f64)| format!("{m:.4} ± {s:.4}");
+    // One seed has no spread to show.
+    let seeds = rows
+        .iter()
+        .map(|r| r.seed)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let spread = |s: f64| match seeds {
+        1 => String::new(),
+        _ => format!(" ± {s:.4}"),
+    };
+    let cell = |(m, s): (f64, f64)| format!("{m:.4}{}", spread(s));
     for subset in subsets {
         let alone: Vec<&AugmentRow> = rows
             .iter()
@@ -441,8 +451,9 @@ pub fn augment_table(rows: &[AugmentRow]) -> String {
             }
             let (gm, gs) = mean_std(&gain);
             out.push_str(&format!(
-                " {} | {gm:+.4} ± {gs:.4} |",
-                cell(mean_std(&mixed))
+                " {} | {gm:+.4}{} |",
+                cell(mean_std(&mixed)),
+                spread(gs)
             ));
         }
         out.push('\n');
@@ -536,6 +547,11 @@ mod tests {
                 "| 1% | 600 | 2 | 0.8500 ± 0.0707 | 0.8700 ± 0.0141 | +0.0200 ± 0.0566 |"
             ),
             "{table}"
+        );
+        let one = augment_table(&[row(0, None, 0.80), row(0, Some("cgan"), 0.86)]);
+        assert!(
+            one.contains("| 1% | 600 | 1 | 0.8000 | 0.8600 | +0.0600 |"),
+            "{one}"
         );
     }
 }
