@@ -1,35 +1,10 @@
 //! `burn-gan models`: the list of presets, and `models NAME`, a preset's full default
 //! configuration in the schema of a run's `config.json`, which `train --config` trains from.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+use common::{error_line, ok, scratch};
 
 use serde_json::Value;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("burn-gan-models-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn burn_gan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_burn-gan"))
-        .args(args)
-        .output()
-        .expect("the burn-gan binary runs")
-}
-
-/// The standard output of `args`, which must succeed.
-fn ok(args: &[&str]) -> String {
-    let out = burn_gan(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// The configuration `models NAME --json ...` prints.
 fn config(args: &[&str]) -> Value {
@@ -38,17 +13,6 @@ fn config(args: &[&str]) -> Value {
     all.push("--json");
     let text = ok(&all);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{all:?}: {e}\n{text}"))
-}
-
-/// Runs `args`, expects failure, and returns the single error line.
-fn error_line(args: &[&str]) -> String {
-    let out = burn_gan(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!out.status.success(), "{args:?} succeeded");
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "{args:?} printed:\n{stderr}");
-    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
-    lines[0].to_string()
 }
 
 /// `models NAME` prints the model's configuration and its training defaults for the data the

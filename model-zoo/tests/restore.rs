@@ -2,47 +2,10 @@
 //! IDX set (super-resolution x2 and inpainting), the trained networks applied to PNGs of another
 //! size, and one clear error line per bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{error_line, ok, scratch};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("burn-gan-restore-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn burn_gan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_burn-gan"))
-        .args(args)
-        .output()
-        .expect("the burn-gan binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = burn_gan(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-/// Runs `args`, expects failure, and returns the single error line.
-fn error_line(args: &[&str]) -> String {
-    let out = burn_gan(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(
-        !out.status.success(),
-        "{args:?} succeeded; stderr: {stderr}"
-    );
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "{args:?} should print one line:\n{stderr}");
-    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    lines[0].to_string()
-}
+use std::path::Path;
 
 /// An uncompressed IDX file of `n` gray `side x side` images (smooth gradients with a square).
 fn write_idx(path: &Path, n: usize, side: usize) {
