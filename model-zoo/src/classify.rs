@@ -90,12 +90,7 @@ fn setup(run_dir: &Path, args: &LabelledData) -> CliResult<Setup> {
     }
     let rc = read_run_config(run_dir)?;
     let run = run_dir.display();
-    if rc.data_kind != SampleKind::Image || rc.data_shape != [1, 28, 28] {
-        return Err(invalid(format!(
-            "{run}: the run generates {:?} samples; the domain classifier takes 1x28x28 images (MNIST-like data)",
-            rc.data_shape
-        )));
-    }
+    check_shape(run_dir, &rc)?;
     let data = args.data.clone().unwrap_or_else(|| rc.data.clone());
     if rc.data.ends_with(":test") && args.test.is_none() {
         return Err(invalid(format!(
@@ -154,13 +149,7 @@ fn generate(
                 rc.model_name
             )));
         }
-        if rc.data_kind != SampleKind::Image || rc.data_shape != [1, 28, 28] {
-            return Err(invalid(format!(
-                "{}: the run generates {:?} samples; the domain classifier takes 1x28x28 images (MNIST-like data)",
-                run.display(),
-                rc.data_shape
-            )));
-        }
+        check_shape(run, rc)?;
         check_classes(setup, run, classes)?;
         let counts = class_counts(&setup.real.labels, classes);
         if let Some(missing) = counts.iter().position(|&c| c == 0) {
@@ -197,6 +186,18 @@ fn generate(
         let pixels = PixelSet::from_unit_range(&values, [1, 28, 28], "").pixels;
         Ok((LabelledPixels { pixels, labels }, classes))
     })
+}
+
+/// The domain classifier takes 1x28x28 images: a run that generates others cannot be scored.
+fn check_shape(run: &Path, rc: &RunConfig) -> CliResult<()> {
+    if rc.data_kind != SampleKind::Image || rc.data_shape != [1, 28, 28] {
+        return Err(invalid(format!(
+            "{}: the run generates {:?} samples; the domain classifier takes 1x28x28 images (MNIST-like data)",
+            run.display(),
+            rc.data_shape
+        )));
+    }
+    Ok(())
 }
 
 fn check_classes(setup: &Setup, run: &Path, classes: usize) -> CliResult<()> {
