@@ -86,6 +86,39 @@ pub fn device() -> burn::tensor::Device<Backend> {
     Default::default()
 }
 
+/// The first `n` devices of the selected backend, for data-parallel training (`--devices N`).
+///
+/// GPU backends (`cuda`, `wgpu`) name their first `n` GPUs of the default device's kind, and
+/// refuse more than they see. The CPU backends (`flex`, `ndarray`) have one device: `n` copies
+/// of it run `n` replicas on the same cores (the arithmetic of `n` devices, for checking a
+/// multi-device setup on a laptop; no faster than one).
+pub fn devices(n: usize) -> Result<Vec<burn::tensor::Device<Backend>>, String> {
+    use burn::tensor::backend::{Backend as _, Device as _, DeviceId};
+    if n == 0 {
+        return Err("--devices must be at least 1".into());
+    }
+    let first = device();
+    if matches!(NAME, "flex" | "ndarray") {
+        return Ok(vec![first; n]);
+    }
+    let id = first.to_id();
+    let seen = Backend::device_count(id.type_id);
+    if n > seen {
+        return Err(format!(
+            "--devices {n}: the {NAME} backend sees {seen} device{}; use --devices {seen} or fewer",
+            if seen == 1 { "" } else { "s" }
+        ));
+    }
+    Ok((0..n)
+        .map(|i| {
+            burn::tensor::Device::<Backend>::from_id(DeviceId::new(
+                id.type_id,
+                id.index_id + i as u16,
+            ))
+        })
+        .collect())
+}
+
 /// Stack size of the compute threads: the main thread's usual 8 MiB, since [`on_compute_thread`]
 /// moves whole commands onto them.
 const COMPUTE_STACK: usize = 8 << 20;

@@ -38,6 +38,29 @@ pub struct RunConfig {
     /// Held-out labelled images a classifier model (sgan) is tested on after training.
     #[serde(default)]
     pub test_data: Option<String>,
+    /// Where the phases compute: devices and micro-batches (`--devices`, `--accumulate`).
+    #[serde(default)]
+    pub parallel: Parallelism,
+}
+
+/// How a run splits each phase's batch (see `burn_gan::train::parallel`): over `devices`
+/// devices of the backend, each computing its share in `accumulate` micro-batches. The global
+/// batch stays `training.batch_size`, so both may change when a run resumes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parallelism {
+    /// Devices (`--devices`).
+    pub devices: usize,
+    /// Micro-batches per device and phase (`--accumulate`).
+    pub accumulate: usize,
+}
+
+impl Default for Parallelism {
+    fn default() -> Self {
+        Self {
+            devices: 1,
+            accumulate: 1,
+        }
+    }
 }
 
 /// Reads the configuration of the run folder `run` (its `config.json`), or the configuration

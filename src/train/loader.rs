@@ -78,6 +78,7 @@ pub(crate) mod stream {
     pub const PHASE: u64 = 3;
     pub const VALID: u64 = 4;
     pub const LABELLED: u64 = 5;
+    pub const SHARE: u64 = 6;
 }
 
 /// Loads training batches in a reproducible order (see the module docs).

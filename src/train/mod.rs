@@ -38,6 +38,7 @@ mod msgpack;
 mod objective;
 pub mod optim;
 mod output;
+pub mod parallel;
 mod resume;
 pub mod run;
 pub mod schedule;
@@ -51,10 +52,11 @@ pub use files::{ProgressLines, RunFiles};
 pub use loader::{normal_noise, truncated_normal_noise, GanLoader, SecondStream};
 pub use metrics::PlainRenderer;
 pub use optim::{gan_optimizers, GanOptimizer, OptimizerConfig};
+pub use parallel::DataParallel;
 pub use resume::{resumable_checkpoint, Resumable};
 pub use run::{
-    fit, fit_two_domains, fit_with, load_weights, metric_names, metric_points, toy_coverage,
-    FitOptions, TrainingConfig, TRAINING_PANELS,
+    fit, fit_on, fit_two_domains, fit_with, load_weights, metric_names, metric_points,
+    toy_coverage, FitOptions, TrainingConfig, TRAINING_PANELS,
 };
 pub use schedule::{LrDecay, LrScale, LrSchedule};
 pub use step::{

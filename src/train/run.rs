@@ -22,6 +22,7 @@ use super::files::{ProgressLines, RunFiles};
 use super::loader::{normal_noise, validation_batch, FixedLoader, GanLoader, SecondStream};
 use super::metrics::{DFake, DReal, LossD, LossG, PlainRenderer, StatMetric};
 use super::optim::{GanOptimizer, OptimizerConfig};
+use super::parallel::DataParallel;
 use super::resume::verify_checkpoint;
 use super::schedule::{LrDecay, LrSchedule};
 use super::step::{check_model, Adversarial, Condition, GanBatch, GanOutput, NetworkId};
@@ -442,12 +443,46 @@ where
     M::InnerModule: Adversarial<B::InnerBackend>
         + InferenceStep<Input = GanBatch<B::InnerBackend>, Output = GanOutput<B::InnerBackend>>,
 {
+    let parallel = DataParallel::single(device.clone());
+    fit_on(model, data, config, run, options, &parallel)
+}
+
+/// [`fit_with`] on several devices, or in micro-batches: every phase's batch is split over
+/// `parallel` and its gradients averaged through burn-train's multi-device engine
+/// ([`super::parallel`]). `model` must be on `parallel`'s main device.
+pub fn fit_on<B, M>(
+    model: M,
+    data: Arc<Samples>,
+    config: &TrainingConfig,
+    run: &Path,
+    options: FitOptions,
+    parallel: &DataParallel<B::Device>,
+) -> Result<M::InnerModule>
+where
+    B: AutodiffBackend,
+    M: Adversarial<B>
+        + AutodiffModule<B>
+        + TrainStep<Input = GanBatch<B>, Output = GanOutput<B>>
+        + 'static,
+    M::InnerModule: Adversarial<B::InnerBackend>
+        + InferenceStep<Input = GanBatch<B::InnerBackend>, Output = GanOutput<B::InnerBackend>>,
+{
     let FitOptions {
         resume,
         domain_b,
         stop,
     } = options;
     config.validate()?;
+    let device = parallel.main();
+    if config.batch_size < parallel.shares() {
+        return Err(Error::Invalid(format!(
+            "--batch {} cannot be split over {} devices x {} micro-batches; use a batch of at least {}",
+            config.batch_size,
+            parallel.devices.len(),
+            parallel.accumulate,
+            parallel.shares()
+        )));
+    }
     if data.len() < config.batch_size {
         return Err(Error::Invalid(format!(
             "the dataset {} holds {} samples, fewer than one batch of {}; lower --batch",
@@ -565,6 +600,7 @@ where
     let mut strategy = strategy
         .with_lr_scale(lr.scale())
         .with_stop(stop)
+        .on_devices(parallel.clone())
         .in_folder(run);
     if let Some(step) = start {
         strategy = strategy.starting_at(step);

@@ -29,6 +29,7 @@ use burn::train::{
 
 use super::loader::{mix_seed, normal_noise, stream, GanLoader};
 use super::optim::GanOptimizer;
+use super::parallel::{DataParallel, Engine};
 use super::schedule::{LrScale, LrSchedule};
 use super::step::{Adversarial, GanBatch, GanOutput, GanStats, Phase, StepInfo};
 use crate::{Error, Result};
@@ -106,6 +107,7 @@ pub struct GanStrategy<M, B: burn::tensor::backend::Backend> {
     start: Option<usize>,
     stop: StopFlag,
     run: Option<std::path::PathBuf>,
+    parallel: Option<DataParallel<B::Device>>,
     _backend: std::marker::PhantomData<fn() -> B>,
 }
 
@@ -128,6 +130,7 @@ impl<M, B: burn::tensor::backend::Backend> GanStrategy<M, B> {
             start: None,
             stop: StopFlag::new(),
             run: None,
+            parallel: None,
             _backend: std::marker::PhantomData,
         }
     }
@@ -158,6 +161,13 @@ impl<M, B: burn::tensor::backend::Backend> GanStrategy<M, B> {
     /// training then ends with [`Error::Stopped`] in the failure slot.
     pub fn with_stop(mut self, stop: StopFlag) -> Self {
         self.stop = stop;
+        self
+    }
+
+    /// Splits every phase over `parallel`'s devices and micro-batches (see
+    /// [`super::parallel`]); the learner's model must be on its main device.
+    pub fn on_devices(mut self, parallel: DataParallel<B::Device>) -> Self {
+        self.parallel = Some(parallel).filter(DataParallel::is_split);
         self
     }
 
@@ -384,6 +394,8 @@ where
             Ordering::SeqCst,
         );
         let num_epochs = s.num_epochs();
+        // burn-train's multi-device engine, when phases are split.
+        let engine = self.parallel.clone().map(Engine::<Components<M, B>>::start);
         let fail = |e: Error| {
             interrupter.stop(Some(&e.to_string()));
             *self.failure.lock().unwrap() = Some(e);
@@ -427,9 +439,15 @@ where
                     self.lr_scale
                         .set(model.learning_rate_scale(batch.phase.network, &batch.step));
                     learner.lr_step();
-                    let output = learner.train_step(batch);
-                    learner.optimizer_step(output.grads);
-                    let stats = output.item.stats();
+                    let (grads, item) = match &engine {
+                        Some(engine) => engine.phase(&learner.model(), batch),
+                        None => {
+                            let output = learner.train_step(batch);
+                            (output.grads, output.item)
+                        }
+                    };
+                    learner.optimizer_step(grads);
+                    let stats = item.stats();
                     if let Some((what, value)) = stats.first_non_finite() {
                         fail(Error::Diverged {
                             step: step + 1,
@@ -440,7 +458,7 @@ where
                     }
                     running.add(&stats);
                     processor.process_train(LearnerEvent::ProcessedItem(TrainingItem::new(
-                        output.item,
+                        item,
                         Progress::new(step + 1 - first_in_epoch, end - first_in_epoch),
                         Progress::new(epoch, num_epochs),
                         Some(step + 1),

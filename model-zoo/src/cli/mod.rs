@@ -13,6 +13,7 @@ mod export;
 mod guard;
 mod models;
 mod reconstruct;
+mod report;
 mod restore;
 mod runs;
 mod sample;

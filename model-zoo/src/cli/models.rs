@@ -153,6 +153,7 @@ pub(crate) fn models(args: ModelsArgs) -> CliResult<()> {
         data_kind: samples.kind,
         backend: burn_gan_backends::NAME.into(),
         test_data: None,
+        parallel: Default::default(),
     };
     let json = serde_json::to_string_pretty(&config).expect("a run configuration serialises");
     if args.json {

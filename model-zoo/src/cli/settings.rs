@@ -2,7 +2,7 @@
 //! family's configuration, `--set KEY=VALUE`, and the one line for a setting a model lacks.
 
 use burn_gan::loss::{GeneratorLoss, LossFamily};
-use burn_gan::train::TrainingConfig;
+use burn_gan::train::{DataParallel, TrainingConfig};
 use burn_gan::Error;
 use burn_gan_zoo::sgan::SganNetworks;
 use burn_gan_zoo::ModelSpec;
@@ -286,4 +286,26 @@ pub(crate) fn not_available(flag: &str, key: &str, model: &str) -> Error {
             format!("{flag} applies to {list}; it is not available for `{model}`")
         }
     })
+}
+
+/// The devices and micro-batches of a run (`--devices`, `--accumulate`, or its config.json).
+pub(crate) fn parallelism(
+    rc: &super::RunConfig,
+) -> CliResult<DataParallel<burn::tensor::Device<burn_gan_backends::Backend>>> {
+    let p = rc.parallel;
+    if p.accumulate == 0 {
+        return Err(invalid("--accumulate must be at least 1"));
+    }
+    let devices = burn_gan_backends::devices(p.devices).map_err(invalid)?;
+    if p.devices > 1 || p.accumulate > 1 {
+        println!(
+            "each phase's batch of {} is split over {} device{} x {} micro-batch{}",
+            rc.training.batch_size,
+            p.devices,
+            if p.devices == 1 { "" } else { "s" },
+            p.accumulate,
+            if p.accumulate == 1 { "" } else { "es" }
+        );
+    }
+    Ok(DataParallel::new(devices).accumulate(p.accumulate))
 }

@@ -7,19 +7,19 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use burn::tensor::backend::Backend as _;
-use burn::tensor::{Tensor, TensorData};
-use burn_gan::data::{DataSpec, ImageFolderOptions, SampleKind, Samples, Toy};
+use burn_gan::data::Samples;
 use burn_gan::train::{
-    fit_with, latest_checkpoint, resumable_checkpoint, toy_coverage, Adversarial, FitOptions,
-    NetworkId, OptimizerConfig, RunFiles, TrainingConfig,
+    fit_on, latest_checkpoint, resumable_checkpoint, FitOptions, NetworkId, OptimizerConfig,
+    TrainingConfig,
 };
 use burn_gan::Error;
-use burn_gan_backends::{AutodiffBackend, Backend};
+use burn_gan_backends::AutodiffBackend;
 use burn_gan_zoo::{Family, FamilyVisitor, ModelSpec};
 use clap::Args;
 
 use super::guard::{lock_run_folder, stop_on_signals, Stop};
-use super::settings::{json, not_available, parse_set, set_training, ModelFlags};
+use super::report::report;
+use super::settings::{json, not_available, parallelism, parse_set, set_training, ModelFlags};
 use super::{data_name, invalid, load_data, read_run_config, CliResult, RunConfig};
 
 #[derive(Args, Default)]
@@ -129,6 +129,12 @@ pub(crate) struct TrainArgs {
     /// Images on each side of an evaluation [default: 2000].
     #[arg(long, help_heading = "Run folder, checkpoints and logging")]
     eval_samples: Option<usize>,
+    /// Devices to split every phase's batch over (the first N GPUs of cuda or wgpu; on the CPU backends, N replicas on the one CPU); the global batch stays --batch [default: 1, or the run's].
+    #[arg(long, help_heading = "Devices (may change on --resume)")]
+    devices: Option<usize>,
+    /// Micro-batches each device computes a phase's share in, one after the other, averaging their gradients (gradient accumulation) [default: 1, or the run's].
+    #[arg(long, help_heading = "Devices (may change on --resume)")]
+    accumulate: Option<usize>,
     /// Resize and centre-crop image-folder images to this side; IDX images are padded to it instead (e.g. 32 for progan on MNIST).
     #[arg(long, help_heading = "Data")]
     image_size: Option<u32>,
@@ -241,6 +247,7 @@ fn new_run(args: &TrainArgs) -> CliResult<(RunConfig, Samples)> {
         data_shape: data.shape,
         data_kind: data.kind,
         backend: burn_gan_backends::NAME.into(),
+        parallel: base.as_ref().map(|b| b.parallel).unwrap_or_default(),
         test_data: args.test_data.clone().or(base.and_then(|b| b.test_data)),
     };
     Ok((rc, data))
@@ -398,6 +405,13 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
     } else {
         new_run(&args)?
     };
+    let mut run_config = run_config;
+    if let Some(n) = args.devices {
+        run_config.parallel.devices = n;
+    }
+    if let Some(k) = args.accumulate {
+        run_config.parallel.accumulate = k;
+    }
     run_config.training.validate()?;
     // A family may train on data it derives from the loaded set (restoration pairs), from the
     // run's seed alone, so a resumed run derives the same.
@@ -509,19 +523,20 @@ impl FamilyVisitor for Train<'_> {
             }
             None => None,
         };
+        let parallel = parallelism(self.rc)?;
         let start = std::time::Instant::now();
         let options = FitOptions {
             resume,
             stop: self.stop.flag.clone(),
             ..FitOptions::default()
         };
-        let trained = match fit_with(
+        let trained = match fit_on(
             model,
             self.data.clone(),
             &self.rc.training,
             self.out,
             options,
-            &device,
+            &parallel,
         ) {
             Err(Error::Stopped { step }) => {
                 eprintln!(
@@ -539,151 +554,3 @@ impl FamilyVisitor for Train<'_> {
     }
 }
 // ANCHOR_END: train_visitor
-
-/// The pictures and figures at the end of a run.
-fn report<M: Adversarial<Backend>>(
-    trained: &M,
-    data: &Samples,
-    rc: &RunConfig,
-    out: &Path,
-) -> CliResult<()> {
-    let device = burn_gan_backends::device();
-    if let Some(spec) = &rc.test_data {
-        test_classifier(trained, spec, data.shape, rc.training.steps, out)?;
-    }
-    let files = RunFiles::<Backend>::new(out, data, trained.latent_dim(), &rc.training, &device);
-    match data.kind {
-        SampleKind::Points => {
-            let path = out.join("scatter.png");
-            let title = format!(
-                "{} on {} after {} steps",
-                rc.model_name, rc.data, rc.training.steps
-            );
-            files.draw(trained, &title, &path)?;
-            if let Ok(DataSpec::Toy(toy)) = DataSpec::parse(&rc.data) {
-                report_coverage(trained, toy, &device);
-            }
-            println!("wrote {}", path.display());
-        }
-        SampleKind::Image => {
-            let path = out.join("samples.png");
-            files.draw(trained, "samples", &path)?;
-            println!("wrote {}", path.display());
-            if let Ok(DataSpec::Shapes) = DataSpec::parse(&rc.data) {
-                report_shapes(trained, rc.training.steps, out, &device)?;
-            }
-        }
-    }
-    println!(
-        "wrote {} and {}",
-        out.join("losses.png").display(),
-        out.join("metrics.jsonl").display()
-    );
-    Ok(())
-}
-
-/// The accuracy of a classifier model on held-out labelled images, printed and appended to
-/// `metrics.jsonl`.
-fn test_classifier<M: Adversarial<Backend>>(
-    model: &M,
-    spec: &str,
-    shape: [usize; 3],
-    step: usize,
-    out: &Path,
-) -> CliResult<()> {
-    let device = burn_gan_backends::device();
-    let test = DataSpec::parse(spec)?.load(&ImageFolderOptions::default())?;
-    let Some(labels) = &test.labels else {
-        return Err(invalid(format!(
-            "--test-data {spec}: {} has no labels; give an IDX images file with its labels file beside it",
-            test.source
-        )));
-    };
-    if test.shape != shape {
-        return Err(invalid(format!(
-            "--test-data {spec}: samples of shape {:?}, but the model was trained on {shape:?}",
-            test.shape
-        )));
-    }
-    let mut correct = 0usize;
-    let per = test.sample_len();
-    for start in (0..test.len()).step_by(500) {
-        let end = (start + 500).min(test.len());
-        let x = Tensor::<Backend, 4>::from_data(
-            TensorData::new(
-                test.values[start * per..end * per].to_vec(),
-                [end - start, shape[0], shape[1], shape[2]],
-            ),
-            &device,
-        );
-        let Some(logits) = model.classifier().map(|c| c.classify(x)) else {
-            return Err(invalid(
-                "--test-data: this model is not a classifier; it applies to sgan, sgan-fm and sgan-supervised",
-            ));
-        };
-        let predicted: Vec<i64> = logits
-            .argmax(1)
-            .into_data()
-            .convert::<i64>()
-            .to_vec()
-            .expect("class indices");
-        correct += predicted
-            .iter()
-            .zip(&labels[start..end])
-            .filter(|(p, y)| **p as usize == **y)
-            .count();
-    }
-    let accuracy = correct as f64 / test.len() as f64;
-    println!(
-        "test accuracy {:.4} on {} images of {}",
-        accuracy,
-        test.len(),
-        test.source
-    );
-    let path = out.join("metrics.jsonl");
-    let row = serde_json::json!({"step": step, "test_accuracy": accuracy, "test_images": test.len(), "test_data": test.source});
-    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
-    text.push_str(&format!("{row}\n"));
-    burn_gan::train::write_atomically(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))
-}
-
-/// `shapes`: how many of 2,000 samples are valid images of the set, and the modes they cover;
-/// printed and appended to `metrics.jsonl`.
-fn report_shapes<M: Adversarial<Backend>>(
-    model: &M,
-    step: usize,
-    out: &Path,
-    device: &burn::tensor::Device<Backend>,
-) -> CliResult<()> {
-    use burn_gan::data::shapes;
-    let n = 2000;
-    let z = burn_gan::train::normal_noise::<Backend>(n, model.latent_dim(), 7, device);
-    let values: Vec<f32> = super::sample::Generate::gen(model, z, None);
-    let score = shapes::score(&values);
-    println!(
-        "shapes: {:.1}% of {n} samples are valid images of the set; {} of {} modes (shape and colour) covered",
-        100.0 * score.valid,
-        score.modes_covered,
-        shapes::MODES
-    );
-    let path = out.join("metrics.jsonl");
-    let row = serde_json::json!({"step": step, "shapes_valid": score.valid, "shapes_modes": score.modes_covered});
-    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
-    text.push_str(&format!("{row}\n"));
-    burn_gan::train::write_atomically(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))
-}
-
-fn report_coverage<M: Adversarial<Backend>>(
-    model: &M,
-    toy: Toy,
-    device: &burn::tensor::Device<Backend>,
-) {
-    let c = toy_coverage(model, toy, 2500, 7, device);
-    println!(
-        "{}: {} of {} modes covered, {:.1}% of 2500 samples within 3 standard deviations of a mode",
-        toy.name(),
-        c.modes_covered,
-        toy.modes().len(),
-        100.0 * c.high_quality
-    );
-}
