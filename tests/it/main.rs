@@ -8,6 +8,7 @@ mod dcgan_fashion;
 mod divergence;
 mod inception;
 mod metrics;
+mod parallel;
 mod restoration;
 mod resume;
 mod ring8;
