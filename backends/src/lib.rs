@@ -86,6 +86,7 @@ pub fn device() -> burn::tensor::Device<Backend> {
     Default::default()
 }
 
+// ANCHOR: devices
 /// The first `n` devices of the selected backend, for data-parallel training (`--devices N`).
 ///
 /// GPU backends (`cuda`, `wgpu`) name their first `n` GPUs of the default device's kind, and
@@ -118,6 +119,7 @@ pub fn devices(n: usize) -> Result<Vec<burn::tensor::Device<Backend>>, String> {
         })
         .collect())
 }
+// ANCHOR_END: devices
 
 /// Stack size of the compute threads: the main thread's usual 8 MiB, since [`on_compute_thread`]
 /// moves whole commands onto them.

@@ -264,6 +264,7 @@ where
         + 'static,
     LC: LearningComponentsTypes<Backend = B, TrainingModel = M>,
 {
+    // ANCHOR: phase
     /// One phase on every device: the gradient of the phase's loss over the whole batch (the
     /// shares' gradients weighted by their sizes, on the main device) and the merged output.
     pub fn phase(&self, model: &M, batch: GanBatch<B>) -> (GradientsParams, GanOutput<B>) {
@@ -302,6 +303,7 @@ where
         }
         (accumulator.grads(), merge_outputs(outputs, main))
     }
+    // ANCHOR_END: phase
 }
 
 #[cfg(test)]

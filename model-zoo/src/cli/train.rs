@@ -105,7 +105,7 @@ pub(crate) struct TrainArgs {
     /// Run folder (default runs/<model>-<data>, or -2, -3, ... when that exists).
     #[arg(long, help_heading = "Run folder, checkpoints and logging")]
     pub(crate) out: Option<PathBuf>,
-    /// Continue the run in --out from its latest checkpoint (with its config.json; only --steps may change).
+    /// Continue the run in --out from its latest checkpoint (with its config.json; only --steps, --devices and --accumulate may change).
     #[arg(long, help_heading = "Run folder, checkpoints and logging")]
     pub(crate) resume: bool,
     /// Generator steps between checkpoints.
@@ -383,7 +383,7 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
         let changed = changes_settings(&args).or(model_flags.first().map(|s| s.0));
         if let Some(flag) = changed {
             return Err(invalid(format!(
-                "{flag}: --resume continues {} as its config.json says and takes only --steps; to change settings, start a new run with --config {}",
+                "{flag}: --resume continues {} as its config.json says and takes only --steps, --devices and --accumulate; to change settings, start a new run with --config {}",
                 out.display(),
                 out.join("config.json").display()
             )));
