@@ -71,27 +71,106 @@ impl<B: Backend> GanOutput<B> {
         }
     }
 
-    /// Reads the scalars (a device synchronisation).
-    pub fn stats(&self) -> GanStats {
-        let read = |t: &Option<Tensor<B, 1>>| t.as_ref().map(|t| scalar(t));
-        GanStats {
+    /// The names of the statistics this output carries, in [`GanStats::values`] order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.named().into_iter().map(|(n, _)| n).collect()
+    }
+
+    fn named(&self) -> Vec<(&'static str, &Tensor<B, 1>)> {
+        let fixed = [
+            ("loss_d", &self.loss_d),
+            ("loss_g", &self.loss_g),
+            ("d_real", &self.d_real),
+            ("d_fake", &self.d_fake),
+        ];
+        let mut out: Vec<_> = fixed
+            .into_iter()
+            .filter_map(|(n, t)| t.as_ref().map(|t| (n, t)))
+            .collect();
+        out.extend(self.extra.iter().map(|(n, t)| (*n, t)));
+        out
+    }
+
+    /// Every statistic in one `[k]` tensor, in [`GanOutput::names`] order (`None` without any):
+    /// what a single read brings back.
+    pub fn scalars(&self) -> Option<Tensor<B, 1>> {
+        let all: Vec<Tensor<B, 1>> = self.named().into_iter().map(|(_, t)| t.clone()).collect();
+        (!all.is_empty()).then(|| Tensor::cat(all, 0))
+    }
+
+    /// The statistics from values read back in [`GanOutput::names`] order.
+    pub fn stats_from(&self, values: &[f64]) -> GanStats {
+        let mut stats = GanStats {
             phase: self.phase,
-            loss_d: read(&self.loss_d),
-            loss_g: read(&self.loss_g),
-            d_real: read(&self.d_real),
-            d_fake: read(&self.d_fake),
-            extra: self.extra.iter().map(|(k, t)| (*k, scalar(t))).collect(),
             batch_size: self.batch_size,
+            ..GanStats::default()
+        };
+        for (name, &v) in self.names().into_iter().zip(values) {
+            match name {
+                "loss_d" => stats.loss_d = Some(v),
+                "loss_g" => stats.loss_g = Some(v),
+                "d_real" => stats.d_real = Some(v),
+                "d_fake" => stats.d_fake = Some(v),
+                _ => stats.extra.push((name, v)),
+            }
         }
+        stats
+    }
+
+    /// Reads the scalars: one device synchronisation for all of them.
+    pub fn stats(&self) -> GanStats {
+        let values = self.scalars().map(read).unwrap_or_default();
+        self.stats_from(&values)
     }
 }
 
-fn scalar<B: Backend>(t: &Tensor<B, 1>) -> f64 {
-    t.clone()
-        .into_data()
-        .iter::<f64>()
-        .next()
-        .unwrap_or(f64::NAN)
+/// The values of a `[k]` tensor (one device synchronisation).
+pub(crate) fn read<B: Backend>(t: Tensor<B, 1>) -> Vec<f64> {
+    t.into_data().iter::<f64>().collect()
+}
+
+/// Outputs of phases not read back yet: the training loop reads them all at once (one device
+/// synchronisation) when it logs, checkpoints or stops, instead of once per phase.
+pub(crate) struct Unread<B: Backend> {
+    rows: Vec<(usize, GanOutput<B>)>,
+}
+
+impl<B: Backend> Default for Unread<B> {
+    fn default() -> Self {
+        Self { rows: Vec::new() }
+    }
+}
+
+impl<B: Backend> Unread<B> {
+    /// Keeps `output` of generator step `step` (its statistics only).
+    pub fn push(&mut self, step: usize, output: &GanOutput<B>) {
+        let kept = GanOutput {
+            fake: None,
+            real: None,
+            ..output.clone()
+        };
+        self.rows.push((step, kept));
+    }
+
+    /// Reads every kept output, oldest first, with the step it belongs to.
+    pub fn read(&mut self) -> Vec<(usize, GanStats)> {
+        let rows = std::mem::take(&mut self.rows);
+        let tensors: Vec<Tensor<B, 1>> = rows.iter().filter_map(|(_, o)| o.scalars()).collect();
+        let values = if tensors.is_empty() {
+            Vec::new()
+        } else {
+            read(Tensor::cat(tensors, 0))
+        };
+        let mut at = 0;
+        rows.into_iter()
+            .map(|(step, o)| {
+                let k = o.names().len();
+                let stats = o.stats_from(&values[at..at + k]);
+                at += k;
+                (step, stats)
+            })
+            .collect()
+    }
 }
 
 /// The scalars of a [`GanOutput`], read back from the device.

@@ -17,7 +17,8 @@
 //! does by default (synchronised statistics would need a collective inside every forward pass):
 //! a run on `N` devices equals a one-device run with `N` micro-batches ([`DataParallel::accumulate`]),
 //! and equals a plain one-device run exactly for networks without batch statistics. Running
-//! statistics are burn's `RunningState`, which averages the workers' updates.
+//! statistics are burn's `RunningState`, which averages the workers' updates; they are committed
+//! after each phase on the training thread, so that runs are deterministic.
 
 use burn::data::dataloader::{DataLoaderIterator, Progress};
 use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
@@ -301,6 +302,10 @@ where
                 outputs.push(item.output.item);
             }
         }
+        // Commit the workers' running statistics (burn's `RunningState` keeps one pending value
+        // per thread and averages them when synced) here, on this thread, once every worker is
+        // done: a worker syncing them itself would see another's update or not, by timing.
+        let _ = model.valid();
         (accumulator.grads(), merge_outputs(outputs, main))
     }
     // ANCHOR_END: phase

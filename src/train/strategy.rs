@@ -29,6 +29,7 @@ use burn::train::{
 
 use super::loader::{mix_seed, normal_noise, stream, GanLoader};
 use super::optim::GanOptimizer;
+use super::output::Unread;
 use super::parallel::{DataParallel, Engine};
 use super::schedule::{LrScale, LrSchedule};
 use super::step::{Adversarial, GanBatch, GanOutput, GanStats, Phase, StepInfo};
@@ -413,6 +414,7 @@ where
             let mut loader_iter = train.iter();
             let mut last: Option<GanBatch<B>> = None;
             let mut running = Running::default();
+            let mut unread = Unread::<B>::default();
             while step < end {
                 // ANCHOR: phase_loop
                 let model = learner.model();
@@ -447,16 +449,8 @@ where
                         }
                     };
                     learner.optimizer_step(grads);
-                    let stats = item.stats();
-                    if let Some((what, value)) = stats.first_non_finite() {
-                        fail(Error::Diverged {
-                            step: step + 1,
-                            what: what.to_string(),
-                            value,
-                        });
-                        break 'epochs;
-                    }
-                    running.add(&stats);
+                    // Read back later, with the other phases' statistics (one device read).
+                    unread.push(step + 1, &item);
                     processor.process_train(LearnerEvent::ProcessedItem(TrainingItem::new(
                         item,
                         Progress::new(step + 1 - first_in_epoch, end - first_in_epoch),
@@ -467,6 +461,32 @@ where
                 }
                 step += 1;
                 // ANCHOR_END: phase_loop
+                // ANCHOR: guard
+                // The statistics are read back when something uses them: the log, a picture,
+                // an evaluation, the end of the interval (before its checkpoint) or a stop. A
+                // non-finite value stops training there, before any checkpoint of the diverged
+                // model, naming the step it appeared at.
+                let due = |every: usize| every > 0 && step % every == 0;
+                if due(s.log_every)
+                    || due(s.sample_every)
+                    || due(s.eval_every)
+                    || step == end
+                    || self.stop.requested()
+                    || interrupter.should_stop()
+                {
+                    for (at, stats) in unread.read() {
+                        if let Some((what, value)) = stats.first_non_finite() {
+                            fail(Error::Diverged {
+                                step: at,
+                                what: what.to_string(),
+                                value,
+                            });
+                            break 'epochs;
+                        }
+                        running.add(&stats);
+                    }
+                }
+                // ANCHOR_END: guard
                 if step % s.log_every == 0 || step == s.steps {
                     if let Err(e) = self.hooks.on_log(step, &running.take_means()) {
                         fail(e);
