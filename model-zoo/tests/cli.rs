@@ -486,6 +486,53 @@ fn bad_data_files_get_one_clear_error_line() {
     );
 }
 
+/// A labels file beside the images that cannot be read: a model that trains without labels
+/// warns and trains; a class-conditional model is refused with the labels file's error.
+#[test]
+fn a_corrupt_labels_file_stops_only_the_models_that_need_labels() {
+    let dir = scratch("corrupt-labels");
+    let images = dir.join("train-images-idx3-ubyte.gz");
+    let pixels: Vec<u8> = (0..16 * 28 * 28).map(|i| (i % 251) as u8).collect();
+    write_idx(&images, &[16, 28, 28], &pixels, true);
+    std::fs::write(dir.join("train-labels-idx1-ubyte.gz"), b"not a gzip file").unwrap();
+
+    let out = burn_gan(&[
+        "train",
+        "gan",
+        "--data",
+        path(&images),
+        "--steps",
+        "1",
+        "--batch",
+        "8",
+        "--out",
+        path(&dir.join("gan")),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: ")
+            && stderr.contains("train-labels-idx1-ubyte.gz")
+            && stderr.contains("`gan` trains without labels"),
+        "{stderr}"
+    );
+
+    let err = error_line(&[
+        "train",
+        "cgan",
+        "--data",
+        path(&images),
+        "--steps",
+        "1",
+        "--batch",
+        "8",
+        "--out",
+        path(&dir.join("cgan")),
+    ]);
+    assert!(err.contains("train-labels-idx1-ubyte.gz"), "{err}");
+    assert!(!err.contains("has no labels"), "{err}");
+}
+
 #[test]
 fn bad_names_and_values_get_one_clear_error_line() {
     let dir = scratch("bad-args");

@@ -122,6 +122,16 @@ pub fn labels_path_for(images: &Path) -> Option<PathBuf> {
 /// Loads an IDX images file as [`Samples`] in `[-1, 1]`, with the labels beside it when they
 /// exist.
 pub fn load_images_with_labels(path: &Path) -> Result<Samples> {
+    match load_images_with_optional_labels(path)? {
+        (_, Some(e)) => Err(e),
+        (samples, None) => Ok(samples),
+    }
+}
+
+/// [`load_images_with_labels`] for a model that does not need labels: a labels file beside the
+/// images that cannot be read (or does not match them) leaves the samples without labels, and
+/// its error is returned beside them for the caller to report or raise.
+pub fn load_images_with_optional_labels(path: &Path) -> Result<(Samples, Option<Error>)> {
     let images = read(path)?;
     if images.dims.len() != 3 {
         return Err(Error::format(
@@ -142,27 +152,31 @@ pub fn load_images_with_labels(path: &Path) -> Result<Samples> {
             format!("the images are {h}x{w} pixels; the header is corrupt"),
         ));
     }
-    let labels = match labels_path_for(path).filter(|p| p.is_file()) {
-        Some(lp) => {
-            let labels = read(&lp)?;
-            if labels.dims != [n] {
-                return Err(Error::format(
-                    &lp,
-                    format!(
-                        "expected {n} labels to match {}, found dimensions {:?}",
-                        path.display(),
-                        labels.dims
-                    ),
-                ));
-            }
-            Some(labels.data.iter().map(|&l| l as usize).collect::<Vec<_>>())
+    let read_labels = |lp: &Path| -> Result<Vec<usize>> {
+        let labels = read(lp)?;
+        if labels.dims != [n] {
+            return Err(Error::format(
+                lp,
+                format!(
+                    "expected {n} labels to match {}, found dimensions {:?}",
+                    path.display(),
+                    labels.dims
+                ),
+            ));
         }
-        None => None,
+        Ok(labels.data.iter().map(|&l| l as usize).collect())
+    };
+    let (labels, labels_error) = match labels_path_for(path).filter(|p| p.is_file()) {
+        Some(lp) => match read_labels(&lp) {
+            Ok(l) => (Some(l), None),
+            Err(e) => (None, Some(e)),
+        },
+        None => (None, None),
     };
     let num_classes = labels
         .as_ref()
         .map(|l| l.iter().copied().max().unwrap_or(0) + 1);
-    Ok(Samples {
+    let samples = Samples {
         values: images.data.iter().map(|&v| normalize_u8(v)).collect(),
         shape: [1, h, w],
         labels,
@@ -170,7 +184,8 @@ pub fn load_images_with_labels(path: &Path) -> Result<Samples> {
         kind: SampleKind::Image,
         source: path.display().to_string(),
         paired: None,
-    })
+    };
+    Ok((samples, labels_error))
 }
 
 /// Encodes an array as IDX bytes (uncompressed); used by tests and by tools that write data.

@@ -140,19 +140,32 @@ impl DataSpec {
 
     /// Reads the source into memory.
     pub fn load(&self, images: &ImageFolderOptions) -> Result<Samples> {
+        match self.load_with_optional_labels(images)? {
+            (_, Some(e)) => Err(e),
+            (samples, None) => Ok(samples),
+        }
+    }
+
+    /// [`DataSpec::load`] for a model that may not need labels: an IDX labels file that cannot be
+    /// read leaves the samples without labels, its error returned beside them.
+    pub fn load_with_optional_labels(
+        &self,
+        images: &ImageFolderOptions,
+    ) -> Result<(Samples, Option<Error>)> {
         match self {
-            Self::Toy(toy) => Ok(toy.samples(toy::DEFAULT_LEN, 0)),
-            Self::Shapes => Ok(shapes::samples(shapes::DEFAULT_LEN, 0)),
+            Self::Toy(toy) => Ok((toy.samples(toy::DEFAULT_LEN, 0), None)),
+            Self::Shapes => Ok((shapes::samples(shapes::DEFAULT_LEN, 0), None)),
             Self::Idx(path) => {
-                let samples = idx::load_images_with_labels(path)?;
-                match images.size {
+                let (samples, labels_error) = idx::load_images_with_optional_labels(path)?;
+                let samples = match images.size {
                     Some((w, h)) if [h as usize, w as usize] != samples.shape[1..] => {
-                        pad(samples, h as usize, w as usize)
+                        pad(samples, h as usize, w as usize)?
                     }
-                    _ => Ok(samples),
-                }
+                    _ => samples,
+                };
+                Ok((samples, labels_error))
             }
-            Self::ImageFolder(path) => image_folder::load(path, images),
+            Self::ImageFolder(path) => Ok((image_folder::load(path, images)?, None)),
         }
     }
 

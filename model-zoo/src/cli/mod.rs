@@ -200,6 +200,22 @@ pub(crate) fn load_data(
     background: Option<&str>,
     model: &str,
 ) -> CliResult<Samples> {
+    match load_data_with_optional_labels(spec, image_size, channels, background, model)? {
+        (_, Some(e)) => Err(e.into()),
+        (samples, None) => Ok(samples),
+    }
+}
+
+/// [`load_data`] for training, where the model decides whether labels matter: an IDX labels file
+/// that cannot be read leaves the samples without labels, with its error beside them
+/// ([`train_data`] raises it for a model that needs labels and warns otherwise).
+pub(crate) fn load_data_with_optional_labels(
+    spec: &str,
+    image_size: Option<u32>,
+    channels: Option<usize>,
+    background: Option<&str>,
+    model: &str,
+) -> CliResult<(Samples, Option<Error>)> {
     if let Some(c) = channels {
         if c != 1 && c != 3 {
             return Err(invalid(format!("--channels {c}: use 1 (gray) or 3 (RGB)")));
@@ -217,10 +233,30 @@ pub(crate) fn load_data(
         channels: channels.or(preferred.map(|(c, _)| c)).unwrap_or(3),
         background: background_flag(background)?,
     };
-    let samples = DataSpec::parse(spec)?.load(&options)?;
-    match range {
-        Some(r) => samples.select(r),
-        None => Ok(samples),
+    let (samples, labels_error) = DataSpec::parse(spec)?.load_with_optional_labels(&options)?;
+    let samples = match range {
+        Some(r) => samples.select(r)?,
+        None => samples,
+    };
+    Ok((samples, labels_error))
+}
+
+/// The outcome of the model's check of training data loaded by
+/// [`load_data_with_optional_labels`]: a labels file that could not be read is the error when the
+/// model refuses the data (it needed the labels), and a warning when it trains without them.
+pub(crate) fn train_data(
+    checked: std::result::Result<(), String>,
+    labels_error: Option<Error>,
+    model: &str,
+) -> CliResult<()> {
+    match (checked, labels_error) {
+        (Err(_), Some(e)) => Err(e.into()),
+        (Err(e), None) => Err(invalid(e)),
+        (Ok(()), Some(e)) => {
+            eprintln!("warning: {e}; `{model}` trains without labels, so they are ignored");
+            Ok(())
+        }
+        (Ok(()), None) => Ok(()),
     }
 }
 

@@ -20,7 +20,10 @@ use clap::Args;
 use super::guard::{lock_run_folder, stop_on_signals, Stop};
 use super::report::report;
 use super::settings::{json, not_available, parallelism, parse_set, set_training, ModelFlags};
-use super::{data_name, invalid, load_data, read_run_config, CliResult, RunConfig};
+use super::{
+    data_name, invalid, load_data_with_optional_labels, read_run_config, train_data, CliResult,
+    RunConfig,
+};
 
 #[derive(Args, Default)]
 pub(crate) struct TrainArgs {
@@ -175,7 +178,8 @@ fn new_run(args: &TrainArgs) -> CliResult<(RunConfig, Samples)> {
         .background
         .clone()
         .or(base.as_ref().and_then(|b| b.background.clone()));
-    let data = load_data(&spec, image_size, channels, background.as_deref(), &name)?;
+    let (data, labels_error) =
+        load_data_with_optional_labels(&spec, image_size, channels, background.as_deref(), &name)?;
     let (mut model, from_file) = match &base {
         Some(b) if b.model_name != name => {
             return Err(invalid(format!(
@@ -192,7 +196,12 @@ fn new_run(args: &TrainArgs) -> CliResult<(RunConfig, Samples)> {
             }
             (b.model.clone(), Some(b.training.clone()))
         }
-        None => (ModelSpec::for_data(&name, &data).map_err(Error::Invalid)?, None),
+        None => match (ModelSpec::for_data(&name, &data), &labels_error) {
+            (Ok(model), _) => (model, None),
+            // A model sized by the data's classes: the unreadable labels file is the cause.
+            (Err(_), Some(e)) => return Err(invalid(e.to_string())),
+            (Err(e), None) => return Err(Error::Invalid(e)),
+        },
     };
     let mut training_sets = Vec::new();
     for (flag, key, value) in args.settings.settings()? {
@@ -234,8 +243,11 @@ fn new_run(args: &TrainArgs) -> CliResult<(RunConfig, Samples)> {
     t.checkpoint_every = t.checkpoint_every.min(t.steps.max(1));
     model
         .validate(&t)
-        .and_then(|()| model.check_data(&data))
         .map_err(|e| invalid(format!("model `{name}`: {e}")))?;
+    let checked = model
+        .check_data(&data)
+        .map_err(|e| format!("model `{name}`: {e}"));
+    train_data(checked, labels_error, &name)?;
     let rc = RunConfig {
         model_name: name,
         model,
@@ -391,16 +403,18 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
         if let Some(s) = args.steps {
             rc.training.steps = s;
         }
-        let data = load_data(
+        let (data, labels_error) = load_data_with_optional_labels(
             &rc.data,
             rc.image_size,
             rc.channels,
             rc.background.as_deref(),
             &rc.model_name,
         )?;
-        rc.model
+        let checked = rc
+            .model
             .check_data(&data)
-            .map_err(|e| invalid(format!("{}: {e}", out.join("config.json").display())))?;
+            .map_err(|e| format!("{}: {e}", out.join("config.json").display()));
+        train_data(checked, labels_error, &rc.model_name)?;
         (rc, data)
     } else {
         new_run(&args)?
