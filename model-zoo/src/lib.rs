@@ -20,6 +20,7 @@ pub mod conditional;
 pub mod dcgan;
 pub mod download;
 pub mod gan;
+pub mod pix2pix;
 pub mod progan;
 pub mod registry;
 pub mod restore;

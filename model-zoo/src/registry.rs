@@ -151,6 +151,7 @@ families! {
     crate::vaegan::VaeganFamily,
     crate::progan::ProganFamily,
     crate::restore::RestoreFamily,
+    crate::pix2pix::Pix2PixFamily,
 }
 // ANCHOR_END: registry
 

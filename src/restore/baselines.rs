@@ -303,19 +303,37 @@ pub fn evaluate(restorer: &dyn Restorer, pairs: &Samples) -> Result<Scores> {
         .paired
         .as_deref()
         .ok_or_else(|| Error::Invalid(format!("{}: no paired inputs to restore", pairs.source)))?;
+    let outputs = (0..pairs.len())
+        .map(|i| {
+            let out = restorer.restore(&Image::from_sample(inputs.sample(i), inputs.shape))?;
+            if out.shape != pairs.shape {
+                return Err(Error::Invalid(format!(
+                    "{} returned a {:?} image for a {:?} target",
+                    restorer.name(),
+                    out.shape,
+                    pairs.shape
+                )));
+            }
+            Ok(out)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    score(&outputs, pairs)
+}
+
+/// The scores of `outputs` (`[0, 1]` scale, one per target of `pairs`, in order) against the
+/// targets: what [`evaluate`] reports for a restorer, and `burn-gan score` for a trained model.
+pub fn score(outputs: &[Image], pairs: &Samples) -> Result<Scores> {
     let [c, h, w] = pairs.shape;
+    if outputs.len() != pairs.len() || pairs.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{} outputs for {} targets: score needs one output per target",
+            outputs.len(),
+            pairs.len()
+        )));
+    }
     let (mut p, mut s, mut energy, mut energy_true) = (0.0, 0.0, 0.0, 0.0);
-    for i in 0..pairs.len() {
+    for (i, out) in outputs.iter().enumerate() {
         let target = Image::from_sample(pairs.sample(i), pairs.shape);
-        let out = restorer.restore(&Image::from_sample(inputs.sample(i), inputs.shape))?;
-        if out.shape != target.shape {
-            return Err(Error::Invalid(format!(
-                "{} returned a {:?} image for a {:?} target",
-                restorer.name(),
-                out.shape,
-                target.shape
-            )));
-        }
         let (a, b): (Vec<f64>, Vec<f64>) = target
             .values
             .iter()

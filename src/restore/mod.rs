@@ -40,7 +40,7 @@ use crate::train::loader::mix_seed;
 // Not `crate::Result` by name: the `Config` derive's code means the standard `Result`.
 use crate::Error;
 
-pub use baselines::{baselines, evaluate, Restorer, Scores};
+pub use baselines::{baselines, evaluate, score, Restorer, Scores};
 pub use nl_means::nl_means;
 pub use tiles::photo_tiles;
 pub use wiener::wiener;
@@ -355,6 +355,42 @@ pub fn paired(
         num_classes: clean.num_classes,
         kind: SampleKind::Image,
         source: format!("{} ({task}, seed {seed})", clean.source),
+        paired: None,
+    };
+    Ok(Samples {
+        paired: Some(Box::new(input)),
+        ..clean.clone()
+    })
+}
+
+/// Pairs for translating edge maps into images (pix2pix's edges-to-image task): the images of
+/// `clean` as targets, each with its edge map ([`degrade::edge_map`] at `threshold`) as the
+/// one-channel input. Deterministic: edges involve no randomness.
+pub fn edge_pairs(clean: &Samples, threshold: f32) -> crate::Result<Samples> {
+    if clean.kind != SampleKind::Image {
+        return Err(Error::Invalid(format!(
+            "{}: edge maps are made from images, and these are 2-D points",
+            clean.source
+        )));
+    }
+    if !(threshold > 0.0 && threshold < 1.0) {
+        return Err(Error::Invalid(format!(
+            "edge threshold {threshold}: use a fraction of the largest gradient between 0 and 1 (e.g. 0.25)"
+        )));
+    }
+    let [_, h, w] = clean.shape;
+    let mut values = Vec::with_capacity(clean.len() * h * w);
+    for i in 0..clean.len() {
+        let image = Image::from_sample(clean.sample(i), clean.shape);
+        values.extend(degrade::edge_map(&image, threshold).to_sample());
+    }
+    let input = Samples {
+        values,
+        shape: [1, h, w],
+        labels: clean.labels.clone(),
+        num_classes: clean.num_classes,
+        kind: SampleKind::Image,
+        source: format!("{} (edges)", clean.source),
         paired: None,
     };
     Ok(Samples {

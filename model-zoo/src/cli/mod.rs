@@ -17,6 +17,7 @@ mod report;
 mod restore;
 mod runs;
 mod sample;
+mod score;
 mod settings;
 mod train;
 
@@ -57,6 +58,8 @@ enum Command {
     Attribute(reconstruct::AttributeArgs),
     /// Restore your own images (any size) with a trained restoration run: super-resolution, denoising, deblurring, inpainting.
     Restore(restore::RestoreArgs),
+    /// Measure an image-to-image run (restore, restore-l1, pix2pix) on held-out images: PSNR, SSIM and sharpness, with the classical baselines and a strip.
+    Score(score::ScoreArgs),
     /// Evaluate generated images against real ones: FID, KID, IS, precision/recall, Parzen.
     Eval(crate::evaluate::EvalArgs),
     /// Train a domain classifier (features for domain FID/KID, softmax for IS).
@@ -170,6 +173,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Reconstruct(args)) => reconstruct::reconstruct(args),
         Some(Command::Attribute(args)) => reconstruct::attribute(args),
         Some(Command::Restore(args)) => restore::restore(args),
+        Some(Command::Score(args)) => score::score_run(args),
         Some(Command::Eval(args)) => crate::evaluate::eval(args),
         Some(Command::TrainClassifier(args)) => crate::evaluate::train_classifier(args),
         Some(Command::Cas(args)) => crate::classify::cas(args),

@@ -164,23 +164,12 @@ impl RestoreConfig {
             factor: self.task.factor(),
             channels: self.channels,
         };
-        let conv4 = |i: usize, o: usize, stride: usize| {
-            Conv2dConfig::new([i, o], [4, 4])
-                .with_stride([stride, stride])
-                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-                .init(device)
-        };
-        let mut convs = Vec::new();
-        let mut width = self.input_channels() + self.channels;
-        for l in 0..self.patch_layers {
-            let out = f << l;
-            convs.push(conv4(width, out, 2));
-            width = out;
-        }
-        let discriminator = PatchDiscriminator {
-            convs,
-            logits: conv4(width, 1, 1),
-        };
+        let discriminator = PatchDiscriminator::new(
+            self.input_channels() + self.channels,
+            f,
+            self.patch_layers,
+            device,
+        );
         RestorationGan {
             generator,
             discriminator: self.adversarial().then_some(discriminator),
@@ -255,10 +244,32 @@ impl<B: Backend> Generator<B> {
 #[derive(Module, Debug)]
 pub struct PatchDiscriminator<B: Backend> {
     convs: Vec<Conv2d<B>>,
-    logits: Conv2d<B>,
+    pub(crate) logits: Conv2d<B>,
 }
 
 impl<B: Backend> PatchDiscriminator<B> {
+    /// A discriminator of `input` channels (the pair's, concatenated) with `layers` stride-2
+    /// layers, the first of `features` maps and each next one twice as many.
+    pub fn new(input: usize, features: usize, layers: usize, device: &B::Device) -> Self {
+        let conv4 = |i: usize, o: usize, stride: usize| {
+            Conv2dConfig::new([i, o], [4, 4])
+                .with_stride([stride, stride])
+                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .init(device)
+        };
+        let mut convs = Vec::new();
+        let mut width = input;
+        for l in 0..layers {
+            let out = features << l;
+            convs.push(conv4(width, out, 2));
+            width = out;
+        }
+        Self {
+            convs,
+            logits: conv4(width, 1, 1),
+        }
+    }
+
     /// The patch logits of (up-sampled input, candidate) pairs, flattened per sample.
     ///
     /// # Shapes

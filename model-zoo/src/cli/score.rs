@@ -1,0 +1,217 @@
+//! `burn-gan score`: an image-to-image run (restore, restore-l1, pix2pix) measured on held-out
+//! images. The pairs are made the way the run's family made its training pairs (the restoration
+//! task's degradation with the run's seed, pix2pix's edge maps), the trained generator
+//! translates every input, and PSNR, SSIM and sharpness (gradient energy over the truth's) are
+//! reported, next to the classical baselines of a restoration task with `--baselines`.
+
+use std::path::PathBuf;
+
+use burn::tensor::{Tensor, TensorData};
+use burn_gan::data::Samples;
+use burn_gan::restore::{baselines, evaluate, score, Image, Scores};
+use burn_gan_backends::Backend;
+use burn_gan_zoo::restore::RestoreFamily;
+use clap::Args;
+use serde::Serialize;
+
+use super::{invalid, load_data, read_run_config, with_trained, CliResult, RunConfig};
+
+#[derive(Args)]
+pub(crate) struct ScoreArgs {
+    /// Run folder of an image-to-image model (restore, restore-l1, pix2pix).
+    #[arg(long)]
+    run: PathBuf,
+    /// Held-out images, made into pairs as the run's training images were (default: NAME:test when the run trained on a named set).
+    #[arg(long)]
+    data: Option<String>,
+    /// Score the first N images.
+    #[arg(long, default_value_t = 1000)]
+    n: usize,
+    /// Also score the classical baselines of a restoration task (bicubic, median, non-local means, Wiener, ...).
+    #[arg(long)]
+    baselines: bool,
+    /// Write a strip of the first 8 pairs: inputs, outputs and targets in three rows (PNG).
+    #[arg(long, value_name = "FILE")]
+    strip: Option<PathBuf>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One row of the report.
+#[derive(Serialize)]
+struct Row {
+    method: String,
+    #[serde(flatten)]
+    scores: Scores,
+}
+
+/// `NAME:test` for a run trained on the named set `NAME`.
+fn default_test(rc: &RunConfig) -> Option<String> {
+    let name = rc.data.split('@').next()?.split(':').next()?;
+    burn_gan::data::named::find(name).map(|_| format!("{name}:test"))
+}
+
+pub(crate) fn score_run(args: ScoreArgs) -> CliResult<()> {
+    if args.n == 0 {
+        return Err(invalid("--n 0: score at least one image"));
+    }
+    let rc = read_run_config(&args.run)?;
+    let spec = args
+        .data
+        .clone()
+        .or_else(|| default_test(&rc))
+        .ok_or_else(|| {
+            invalid(format!(
+                "--data: {} trained on {}, which has no named test split; give held-out images",
+                args.run.display(),
+                rc.data
+            ))
+        })?;
+    if spec == rc.data {
+        return Err(invalid(format!(
+            "--data {spec}: {} trained on these images; score it on held-out ones (e.g. a t10k file, or NAME:test)",
+            args.run.display()
+        )));
+    }
+    let clean = load_data(
+        &spec,
+        rc.image_size,
+        rc.channels,
+        rc.background.as_deref(),
+        &rc.model_name,
+    )?;
+    if clean.shape != rc.data_shape {
+        return Err(invalid(format!(
+            "--data {spec}: images of shape {:?}, but {} trained on {:?}",
+            clean.shape,
+            args.run.display(),
+            rc.data_shape
+        )));
+    }
+    let clean = clean.take(args.n.min(clean.len()));
+    let pairs = rc
+        .model
+        .prepare_data(clean, rc.training.seed)
+        .map_err(|e| invalid(format!("--data {spec}: {e}")))?;
+    let Some(inputs) = pairs.paired.as_deref() else {
+        return Err(invalid(format!(
+            "{}: `{}` generates from noise; score measures image-to-image models (restore, restore-l1, pix2pix); use eval",
+            args.run.display(),
+            rc.model_name
+        )));
+    };
+    let outputs = translate_all(&args, inputs, pairs.shape)?;
+    let mut rows = vec![Row {
+        method: rc.model_name.clone(),
+        scores: score(&outputs, &pairs)?,
+    }];
+    if args.baselines {
+        let config = rc.model.config::<RestoreFamily>().ok_or_else(|| {
+            invalid(format!(
+                "--baselines: `{}` is not a restoration model; the classical baselines restore degraded images",
+                rc.model_name
+            ))
+        })?;
+        for b in baselines(config.task, &config.degradation, config.channels) {
+            rows.push(Row {
+                method: b.name(),
+                scores: evaluate(b.as_ref(), &pairs)?,
+            });
+        }
+    }
+    if let Some(path) = &args.strip {
+        write_strip(&pairs, inputs, &outputs, path)?;
+    }
+    if args.json {
+        let report = serde_json::json!({ "run": args.run, "data": spec, "rows": rows });
+        println!("{report}");
+        return Ok(());
+    }
+    println!(
+        "{} on {} held-out pairs of {spec}:",
+        rc.model_name,
+        pairs.len()
+    );
+    println!("| method | PSNR (dB) | SSIM | sharpness |");
+    println!("| --- | ---: | ---: | ---: |");
+    for r in &rows {
+        println!(
+            "| {} | {:.2} | {:.4} | {:.3} |",
+            r.method, r.scores.psnr, r.scores.ssim, r.scores.sharpness
+        );
+    }
+    if let Some(path) = &args.strip {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Every input translated by the run's generator, on the `[0, 1]` scale, clamped as a file would
+/// be.
+fn translate_all(args: &ScoreArgs, inputs: &Samples, target: [usize; 3]) -> CliResult<Vec<Image>> {
+    let device = burn_gan_backends::device();
+    with_trained(&args.run, false, &mut |model, _| {
+        if !model.needs_input() {
+            return Err(invalid(format!(
+                "{}: the model generates from noise; score measures image-to-image models",
+                args.run.display()
+            )));
+        }
+        let [c, h, w] = inputs.shape;
+        let mut outputs = Vec::with_capacity(inputs.len());
+        for start in (0..inputs.len()).step_by(64) {
+            let n = 64.min(inputs.len() - start);
+            let values = inputs.values[start * c * h * w..(start + n) * c * h * w].to_vec();
+            let x = Tensor::<Backend, 4>::from_data(TensorData::new(values, [n, c, h, w]), &device);
+            let (y, dims) = model.translate(x).expect("the model takes an input");
+            let shape = [dims[1], dims[2], dims[3]];
+            if shape != target {
+                return Err(invalid(format!(
+                    "{}: the model makes {shape:?} images for {target:?} targets",
+                    args.run.display()
+                )));
+            }
+            let len = shape.iter().product::<usize>();
+            outputs.extend(
+                y.chunks(len)
+                    .map(|v| Image::from_sample(v, shape).clamped()),
+            );
+        }
+        Ok(outputs)
+    })
+}
+
+/// Three rows of the first (up to) 8 pairs: each input brought to the target's size and
+/// channels (nearest up-sampling, the image part of an inpainting input, a gray edge map
+/// repeated over RGB), the model's output, the target.
+fn write_strip(
+    pairs: &Samples,
+    inputs: &Samples,
+    outputs: &[Image],
+    path: &std::path::Path,
+) -> CliResult<()> {
+    let k = pairs.len().min(8);
+    let [c, h, w] = pairs.shape;
+    let [ci, hi, wi] = inputs.shape;
+    let mut values = Vec::with_capacity(3 * k * c * h * w);
+    for i in 0..k {
+        let x = inputs.sample(i);
+        for ch in 0..c {
+            let from = if ci >= c { ch } else { 0 };
+            for y in 0..h {
+                for xx in 0..w {
+                    values.push(x[from * hi * wi + (y * hi / h) * wi + xx * wi / w]);
+                }
+            }
+        }
+    }
+    for out in &outputs[..k] {
+        values.extend(out.to_sample());
+    }
+    for i in 0..k {
+        values.extend_from_slice(pairs.sample(i));
+    }
+    burn_gan::viz::image_grid(&values, pairs.shape, k, path)?;
+    Ok(())
+}
