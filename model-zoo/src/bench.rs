@@ -31,6 +31,7 @@ use serde::Serialize;
 
 use crate::dcgan::{DcganConfig, DcganFamily};
 use crate::gan::{GanConfig, GanFamily};
+use crate::pix2pix::{Pix2PixConfig, Pix2PixFamily};
 use crate::progan::{ProganConfig, ProganFamily};
 use crate::registry::{Family, FamilyVisitor, ModelSpec};
 use crate::restore::{RestoreConfig, RestoreFamily};
@@ -47,6 +48,7 @@ pub const BENCH_MODELS: &[&str] = &[
     "vae28",
     "progan32",
     "restore-sr2",
+    "pix2pix28",
 ];
 
 /// How long and how large each measurement is.
@@ -173,6 +175,11 @@ pub fn bench_model<B: AutodiffBackend>(
             ModelSpec::of::<RestoreFamily>(&RestoreConfig::new(1)),
             [1, 28, 28],
         ),
+        // Edge maps of 28x28 images to images: the inputs are random one-channel images.
+        "pix2pix28" => (
+            ModelSpec::of::<Pix2PixFamily>(&Pix2PixConfig::new(1)),
+            [1, 28, 28],
+        ),
         _ => {
             return Err(format!(
                 "unknown benchmark model `{name}`; available: {}",
@@ -207,7 +214,11 @@ pub fn bench_model<B: AutodiffBackend>(
         }
     }
     // An image-to-image model's inputs: the degraded shape of its task.
-    let input = (name == "restore-sr2").then(|| Task::Sr2.input_shape(data));
+    let input = match name {
+        "restore-sr2" => Some(Task::Sr2.input_shape(data)),
+        "pix2pix28" => Some([Pix2PixConfig::INPUT_CHANNELS, data[1], data[2]]),
+        _ => None,
+    };
     spec.visit(Bench::<B> {
         name,
         data,

@@ -356,7 +356,7 @@ fn bench_measures_the_restoration_gan() {
     let out = ok(&[
         "bench",
         "--models",
-        "restore-sr2",
+        "restore-sr2,pix2pix28",
         "--json",
         "--seconds",
         "0",
@@ -370,10 +370,101 @@ fn bench_measures_the_restoration_gan() {
         "1",
     ]);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let row = &report["restore-sr2"];
-    assert_eq!(row["image"], serde_json::json!([1, 28, 28]), "{report}");
+    for name in ["restore-sr2", "pix2pix28"] {
+        let row = &report[name];
+        assert_eq!(row["image"], serde_json::json!([1, 28, 28]), "{report}");
+        assert!(
+            row["train_images_per_s"].as_f64().unwrap() > 0.0,
+            "{report}"
+        );
+    }
+}
+
+/// `burn-gan score`: a restoration run and pix2pix on held-out images, with the baselines and a
+/// strip; one error line for training images, a model that generates from noise, and baselines
+/// asked of pix2pix.
+#[test]
+fn score_measures_image_to_image_runs_on_held_out_images() {
+    let dir = scratch("score");
+    let data = dir.join("train-images-idx3-ubyte");
+    write_idx(&data, 24, 28);
+    let held_out = dir.join("t10k-images-idx3-ubyte");
+    write_idx(&held_out, 6, 28);
+    let sr = dir.join("sr2");
+    train("sr2", &data, &sr);
+    let strip = dir.join("strip.png");
+    let out = ok(&[
+        "score",
+        "--run",
+        path(&sr),
+        "--data",
+        path(&held_out),
+        "--baselines",
+        "--strip",
+        path(&strip),
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    let methods: Vec<&str> = rows.iter().map(|r| r["method"].as_str().unwrap()).collect();
+    assert_eq!(methods[0], "restore", "{report}");
+    assert!(methods.iter().any(|m| m.contains("bicubic")), "{methods:?}");
+    for r in rows {
+        assert_eq!(r["images"], 6, "{r}");
+        assert!(
+            r["psnr"].as_f64().unwrap().is_finite() && r["ssim"].as_f64().unwrap() <= 1.0,
+            "{r}"
+        );
+    }
+    // Three rows (inputs, outputs, targets) of six 28x28 images with 2-pixel gaps.
+    let png = image::open(&strip).unwrap();
+    assert_eq!((png.width(), png.height()), (6 * 30 + 2, 3 * 30 + 2));
+
+    let p2p = dir.join("pix2pix");
+    ok(&[
+        "train",
+        "pix2pix",
+        "--data",
+        path(&data),
+        "--steps",
+        "2",
+        "--batch",
+        "4",
+        "--set",
+        "features=8",
+        "--out",
+        path(&p2p),
+    ]);
+    let table = ok(&["score", "--run", path(&p2p), "--data", path(&held_out)]);
+    assert!(table.contains("| pix2pix |"), "{table}");
+    let err = error_line(&[
+        "score",
+        "--run",
+        path(&p2p),
+        "--data",
+        path(&held_out),
+        "--baselines",
+    ]);
     assert!(
-        row["train_images_per_s"].as_f64().unwrap() > 0.0,
-        "{report}"
+        err.contains("--baselines") && err.contains("not a restoration model"),
+        "{err}"
     );
+    let err = error_line(&["score", "--run", path(&p2p), "--data", path(&data)]);
+    assert!(err.contains("trained on these images"), "{err}");
+
+    let gan = dir.join("gan");
+    ok(&[
+        "train",
+        "gan",
+        "--data",
+        path(&data),
+        "--steps",
+        "1",
+        "--batch",
+        "4",
+        "--out",
+        path(&gan),
+    ]);
+    let err = error_line(&["score", "--run", path(&gan), "--data", path(&held_out)]);
+    assert!(err.contains("generates from noise"), "{err}");
 }
