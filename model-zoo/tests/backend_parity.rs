@@ -19,6 +19,7 @@ use burn_gan::train::{
     normal_noise, train_step, Adversarial, GanBatch, GanOptimizer, OptimizerConfig, Phase, StepInfo,
 };
 use burn_gan_zoo::dcgan::{Dcgan, DcganConfig};
+use burn_gan_zoo::pix2pix::{Pix2Pix, Pix2PixConfig};
 use burn_gan_zoo::progan::{Progan, ProganConfig};
 use burn_gan_zoo::vaegan::{Vaegan, VaeganConfig};
 
@@ -313,6 +314,65 @@ fn one_progan_step_inside_a_fade_in_on_the_selected_backend_matches_ndarray() {
     assert_parity(
         "progan",
         1e-4,
+        [
+            ("loss_d", l_cpu[0], l_gpu[0]),
+            ("loss_g", l_cpu[1], l_gpu[1]),
+            ("", 0.0, 0.0),
+        ],
+        &p0,
+        &p_cpu,
+        &p_gpu,
+    );
+}
+
+/// pix2pix's discriminator then generator phase on fixed (edge map, image) pairs with SGD;
+/// returns the two losses and the parameters.
+fn pix2pix_step<B: AutodiffBackend>(
+    mut model: Pix2Pix<B>,
+    device: &B::Device,
+) -> ([f32; 2], Vec<f32>) {
+    let networks = model.networks();
+    let configs = networks
+        .iter()
+        .map(|n| (n.name().to_string(), SGD.with_lr(1e-3)))
+        .collect();
+    let mut optim = GanOptimizer::<Pix2Pix<B>, B>::new(&networks, &configs).unwrap();
+    let mut losses = [0.0; 2];
+    for (i, phase) in [Phase::DISCRIMINATOR, Phase::GENERATOR]
+        .into_iter()
+        .enumerate()
+    {
+        let mut b = batch(phase, 20 + i as u64, 0, device);
+        let edges: Vec<f32> = (0..16 * 28 * 28)
+            .map(|i| if i % 7 == 0 { -1.0 } else { 1.0 })
+            .collect();
+        b.input = Some(Tensor::from_data(
+            TensorData::new(edges, [16, 1, 28, 28]),
+            device,
+        ));
+        let out = train_step(&model, b);
+        let stats = out.item.stats();
+        losses[i] = stats.loss_d.or(stats.loss_g).unwrap() as f32;
+        model = optim.step(1.0, model, out.grads);
+    }
+    (losses, flat(&model.valid()))
+}
+
+#[test]
+fn one_pix2pix_step_on_the_selected_backend_matches_ndarray() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let cpu = Default::default();
+    Cpu::seed(&cpu, 7);
+    let config = Pix2PixConfig::new(1).with_features(16);
+    let (model_cpu, model_gpu) = load_both(|d| config.init::<Cpu>(d), |d| config.init::<Gpu>(d));
+    let p0 = flat(&model_cpu.valid());
+    assert_eq!(p0, flat(&model_gpu.valid()));
+    let (l_cpu, p_cpu) = pix2pix_step(model_cpu, &cpu);
+    let (l_gpu, p_gpu) = pix2pix_step(model_gpu, &Default::default());
+    assert_parity(
+        "pix2pix",
+        // The generator's loss is 100 times a mean absolute error.
+        5e-4,
         [
             ("loss_d", l_cpu[0], l_gpu[0]),
             ("loss_g", l_cpu[1], l_gpu[1]),
