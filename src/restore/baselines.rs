@@ -320,6 +320,7 @@ pub fn evaluate(restorer: &dyn Restorer, pairs: &Samples) -> Result<Scores> {
     score(&outputs, pairs)
 }
 
+// ANCHOR: score
 /// The scores of `outputs` (`[0, 1]` scale, one per target of `pairs`, in order) against the
 /// targets: what [`evaluate`] reports for a restorer, and `burn-gan score` for a trained model.
 pub fn score(outputs: &[Image], pairs: &Samples) -> Result<Scores> {
@@ -359,6 +360,7 @@ pub fn score(outputs: &[Image], pairs: &Samples) -> Result<Scores> {
         images: pairs.len(),
     })
 }
+// ANCHOR_END: score
 
 #[cfg(test)]
 mod tests {
