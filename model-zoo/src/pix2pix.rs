@@ -107,7 +107,7 @@ impl Pix2PixConfig {
         let unit = 1 << self.depth;
         if h % unit != 0 || w % unit != 0 || h < 2 * unit || w < 2 * unit {
             return Err(format!(
-                "pix2pix with depth {} takes images whose sides are multiples of {unit} and at least {}, not {h}x{w}; resize them (--image-size) or set depth",
+                "pix2pix with depth {} takes images whose sides are multiples of {unit} and at least {}, not {h}x{w}; resize them (--image-size) or change the depth (--set depth=N)",
                 self.depth,
                 2 * unit
             ));
