@@ -117,7 +117,7 @@ fn setup(run_dir: &Path, args: &LabelledData) -> CliResult<Setup> {
 }
 
 /// `NAME:test` for a run trained on the named set `NAME` (with or without a range).
-fn default_test(rc: &RunConfig) -> Option<String> {
+pub(crate) fn default_test(rc: &RunConfig) -> Option<String> {
     let name = rc.data.split('@').next()?.split(':').next()?;
     burn_gan::data::named::find(name).map(|_| format!("{name}:test"))
 }

@@ -28,7 +28,7 @@ use burn_gan::train::{
 };
 
 use crate::registry::{Family, ModelSpec, Preset};
-use crate::restore::PatchDiscriminator;
+use crate::restore::{image_channels, PatchDiscriminator};
 
 // ANCHOR: config
 /// Configuration of [`Pix2Pix`].
@@ -318,21 +318,6 @@ impl<B: Backend> crate::GeneratorAverage for Pix2Pix<B> {
 
 burn_gan::impl_train_steps!(Pix2Pix);
 
-/// The channels of target images, or the line saying these are not such images.
-fn image_channels(data: &Samples) -> Result<usize, String> {
-    match (data.kind, data.shape[0]) {
-        (SampleKind::Image, c @ (1 | 3)) => Ok(c),
-        (SampleKind::Image, c) => Err(format!(
-            "`pix2pix` translates into gray or RGB images, but {} has {c} channels",
-            data.source
-        )),
-        _ => Err(format!(
-            "`pix2pix` translates images, but {} holds 2-D points; use an image set (e.g. fashion-mnist)",
-            data.source
-        )),
-    }
-}
-
 /// pix2pix's registration.
 pub struct Pix2PixFamily;
 
@@ -345,7 +330,7 @@ impl Family for Pix2PixFamily {
             description: "pix2pix (Isola 2017): U-Net generator from edge maps to images, PatchGAN on (edges, image) pairs, adversarial + 100 L1",
             image: None,
             build: |data| {
-                let c = image_channels(data)?;
+                let c = image_channels("pix2pix", data)?;
                 Ok(ModelSpec::of::<Self>(&Pix2PixConfig::new(c)))
             },
         },
@@ -354,7 +339,7 @@ impl Family for Pix2PixFamily {
             description: "pix2pix's U-Net trained on L1 alone (no discriminator): the paper's ablation baseline",
             image: None,
             build: |data| {
-                let c = image_channels(data)?;
+                let c = image_channels("pix2pix", data)?;
                 let config = Pix2PixConfig::new(c).with_adversarial_weight(0.0);
                 Ok(ModelSpec::of::<Self>(&config))
             },
@@ -381,7 +366,7 @@ impl Family for Pix2PixFamily {
     }
 
     fn check_data(config: &Pix2PixConfig, data: &Samples) -> Result<(), String> {
-        let c = image_channels(data)?;
+        let c = image_channels("pix2pix", data)?;
         if c != config.channels {
             return Err(format!(
                 "the model translates into images of {} channels, but {} has {c}",

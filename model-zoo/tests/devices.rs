@@ -3,29 +3,12 @@
 //! on resume, and one error line for each value that cannot work.
 
 mod common;
-use common::{error_line, ok, scratch};
+use common::{error_line, ok, scratch, write_gray_idx as write_idx};
 
 use std::path::Path;
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// An uncompressed IDX file of `n` gray `side x side` images (gradients with a checkerboard).
-fn write_idx(path: &Path, n: usize, side: usize) {
-    let mut bytes = vec![0, 0, 8, 3];
-    for d in [n, side, side] {
-        bytes.extend_from_slice(&(d as u32).to_be_bytes());
-    }
-    for i in 0..n {
-        for y in 0..side {
-            for x in 0..side {
-                let square = (x / 7 + y / 7 + i) % 2 == 0;
-                bytes.push(((x * 5 + y * 3 + i * 11) % 128 + if square { 100 } else { 0 }) as u8);
-            }
-        }
-    }
-    std::fs::write(path, bytes).unwrap();
 }
 
 /// Every number of every line of a run's metrics.jsonl, in order.

@@ -3,26 +3,9 @@
 //! size, and one clear error line per bad input.
 
 mod common;
-use common::{error_line, ok, scratch};
+use common::{error_line, ok, scratch, write_gray_idx as write_idx};
 
 use std::path::Path;
-
-/// An uncompressed IDX file of `n` gray `side x side` images (smooth gradients with a square).
-fn write_idx(path: &Path, n: usize, side: usize) {
-    let mut bytes = vec![0, 0, 8, 3];
-    for d in [n, side, side] {
-        bytes.extend_from_slice(&(d as u32).to_be_bytes());
-    }
-    for i in 0..n {
-        for y in 0..side {
-            for x in 0..side {
-                let square = (x / 7 + y / 7 + i) % 2 == 0;
-                bytes.push(((x * 5 + y * 3 + i * 11) % 128 + if square { 100 } else { 0 }) as u8);
-            }
-        }
-    }
-    std::fs::write(path, bytes).unwrap();
-}
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -14,7 +14,7 @@ use burn_gan_zoo::restore::RestoreFamily;
 use clap::Args;
 use serde::Serialize;
 
-use super::{invalid, load_data, read_run_config, with_trained, CliResult, RunConfig};
+use super::{invalid, load_data, read_run_config, with_trained, CliResult};
 
 #[derive(Args)]
 pub(crate) struct ScoreArgs {
@@ -46,12 +46,6 @@ struct Row {
     scores: Scores,
 }
 
-/// `NAME:test` for a run trained on the named set `NAME`.
-fn default_test(rc: &RunConfig) -> Option<String> {
-    let name = rc.data.split('@').next()?.split(':').next()?;
-    burn_gan::data::named::find(name).map(|_| format!("{name}:test"))
-}
-
 pub(crate) fn score_run(args: ScoreArgs) -> CliResult<()> {
     if args.n == 0 {
         return Err(invalid("--n 0: score at least one image"));
@@ -60,7 +54,7 @@ pub(crate) fn score_run(args: ScoreArgs) -> CliResult<()> {
     let spec = args
         .data
         .clone()
-        .or_else(|| default_test(&rc))
+        .or_else(|| crate::classify::default_test(&rc))
         .ok_or_else(|| {
             invalid(format!(
                 "--data: {} trained on {}, which has no named test split; give held-out images",

@@ -11,16 +11,17 @@ use burn_gan::train::{NetworkId, OptimizerConfig, TrainingConfig};
 use super::{RestorationGan, RestoreConfig};
 use crate::registry::{Family, ModelSpec, Preset};
 
-/// The channels of clean images to restore, or the line saying these are not such images.
-fn image_channels(name: &str, data: &Samples) -> Result<usize, String> {
+/// The channels of an image-to-image model's target images (gray or RGB), or the line saying
+/// these are not such images; pix2pix checks its data with it too.
+pub(crate) fn image_channels(name: &str, data: &Samples) -> Result<usize, String> {
     match (data.kind, data.shape[0]) {
         (SampleKind::Image, c @ (1 | 3)) => Ok(c),
         (SampleKind::Image, c) => Err(format!(
-            "`{name}` restores gray or RGB images, but {} has {c} channels",
+            "`{name}` works on gray or RGB images, but {} has {c} channels",
             data.source
         )),
         _ => Err(format!(
-            "`{name}` restores images, but {} holds 2-D points; use an image set (e.g. fashion-mnist)",
+            "`{name}` works on images, but {} holds 2-D points; use an image set (e.g. fashion-mnist)",
             data.source
         )),
     }

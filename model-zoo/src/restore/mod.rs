@@ -40,6 +40,7 @@ mod family;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use family::image_channels;
 pub use family::RestoreFamily;
 
 // ANCHOR: config
