@@ -17,6 +17,7 @@
 pub mod bench;
 pub mod blocks;
 pub mod conditional;
+pub mod cyclegan;
 pub mod dcgan;
 pub mod download;
 pub mod gan;

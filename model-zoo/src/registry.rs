@@ -63,6 +63,23 @@ pub trait Family: 'static {
     fn prepare_data(_config: &Self::Config, data: Samples, _seed: u64) -> Result<Samples, String> {
         Ok(data)
     }
+    /// The two unpaired domains a two-domain family (CycleGAN) trains on: `data` and the second
+    /// set (`--data-b`), or two parts of `data` (its classes). The default trains on `data`
+    /// alone and refuses a second set. Called after [`prepare_data`](Family::prepare_data).
+    fn domains(
+        _config: &Self::Config,
+        data: Samples,
+        data_b: Option<Samples>,
+    ) -> Result<(Samples, Option<Samples>), String> {
+        match data_b {
+            None => Ok((data, None)),
+            Some(b) => Err(format!(
+                "--data-b {}: {} learns from one set of images; a second domain is for two-domain models (cyclegan)",
+                b.source,
+                Self::TITLE
+            )),
+        }
+    }
     /// The training defaults of a configuration on this kind of data.
     fn default_training(config: &Self::Config, kind: SampleKind) -> TrainingConfig;
     /// The values of the fields a `config.json` written before they existed lacks.
@@ -152,6 +169,7 @@ families! {
     crate::progan::ProganFamily,
     crate::restore::RestoreFamily,
     crate::pix2pix::Pix2PixFamily,
+    crate::cyclegan::CycleganFamily,
 }
 // ANCHOR_END: registry
 
@@ -399,6 +417,22 @@ impl ModelSpec {
             }
         }
         self.visit(Prepare(data, seed))?
+    }
+
+    /// The data's two domains for a two-domain family (see [`Family::domains`]).
+    pub fn domains(
+        &self,
+        data: Samples,
+        data_b: Option<Samples>,
+    ) -> Result<(Samples, Option<Samples>), String> {
+        struct Domains(Samples, Option<Samples>);
+        impl FamilyVisitor for Domains {
+            type Output = Result<(Samples, Option<Samples>), String>;
+            fn visit<F: Family>(self, config: F::Config) -> Self::Output {
+                F::domains(&config, self.0, self.1)
+            }
+        }
+        self.visit(Domains(data, data_b))?
     }
 
     /// Whether the family's configuration has a field `key`.

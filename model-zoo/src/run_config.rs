@@ -22,6 +22,9 @@ pub struct RunConfig {
     pub training: TrainingConfig,
     /// The data as given to `--data`.
     pub data: String,
+    /// `--data-b`, the second domain of a two-domain model (cyclegan), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_b: Option<String>,
     /// `--image-size`, when given.
     pub image_size: Option<u32>,
     /// `--channels`, when given.

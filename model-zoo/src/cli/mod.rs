@@ -20,6 +20,7 @@ mod sample;
 mod score;
 mod settings;
 mod train;
+mod translation;
 
 pub(crate) use burn_gan_zoo::run_config::{read_run_config, RunConfig};
 pub(crate) use export::Draw;

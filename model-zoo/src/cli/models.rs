@@ -146,6 +146,7 @@ pub(crate) fn models(args: ModelsArgs) -> CliResult<()> {
         model,
         training,
         data: data.clone(),
+        data_b: None,
         image_size,
         channels: args.channels,
         background: None,

@@ -1,8 +1,10 @@
-//! `burn-gan score`: an image-to-image run (restore, restore-l1, pix2pix) measured on held-out
+//! `burn-gan score`: an image-to-image run (restore, restore-l1, pix2pix, cyclegan) measured on held-out
 //! images. The pairs are made the way the run's family made its training pairs (the restoration
 //! task's degradation with the run's seed, pix2pix's edge maps), the trained generator
 //! translates every input, and PSNR, SSIM and sharpness (gradient energy over the truth's) are
-//! reported, next to the classical baselines of a restoration task with `--baselines`.
+//! reported, next to the classical baselines of a restoration task with `--baselines`. A
+//! CycleGAN run, which has no pairs, is scored in both directions by a domain classifier and its
+//! cycle error ([`super::translation`]).
 
 use std::path::PathBuf;
 
@@ -10,7 +12,9 @@ use burn::tensor::{Tensor, TensorData};
 use burn_gan::data::Samples;
 use burn_gan::restore::{baselines, evaluate, score, Image, Scores};
 use burn_gan_backends::Backend;
+use burn_gan_zoo::cyclegan::CycleganFamily;
 use burn_gan_zoo::restore::RestoreFamily;
+use burn_gan_zoo::Family;
 use clap::Args;
 use serde::Serialize;
 
@@ -18,24 +22,30 @@ use super::{invalid, load_data, read_run_config, with_trained, CliResult};
 
 #[derive(Args)]
 pub(crate) struct ScoreArgs {
-    /// Run folder of an image-to-image model (restore, restore-l1, pix2pix).
+    /// Run folder of an image-to-image model (restore, restore-l1, pix2pix, cyclegan).
     #[arg(long)]
-    run: PathBuf,
-    /// Held-out images, made into pairs as the run's training images were (default: NAME:test when the run trained on a named set).
+    pub(super) run: PathBuf,
+    /// Held-out images, made into pairs as the run's training images were, or split into a CycleGAN's two domains (default: NAME:test when the run trained on a named set).
     #[arg(long)]
     data: Option<String>,
-    /// Score the first N images.
+    /// CycleGAN runs trained with --data-b: held-out images of the second domain.
+    #[arg(long)]
+    pub(super) data_b: Option<String>,
+    /// Score the first N images (of each domain, for CycleGAN).
     #[arg(long, default_value_t = 1000)]
-    n: usize,
+    pub(super) n: usize,
     /// Also score the classical baselines of a restoration task (bicubic, median, non-local means, Wiener, ...).
     #[arg(long)]
     baselines: bool,
-    /// Write a strip of the first 8 pairs: inputs, outputs and targets in three rows (PNG).
+    /// CycleGAN: the domain classifier judging translations, fashion or mnist (default: the one the data's name suggests).
+    #[arg(long)]
+    pub(super) features: Option<String>,
+    /// Write a strip of the first 8 pairs: inputs, outputs and targets in three rows (CycleGAN: A, G(A), F(G(A)), B, F(B), G(F(B)) in six) (PNG).
     #[arg(long, value_name = "FILE")]
-    strip: Option<PathBuf>,
+    pub(super) strip: Option<PathBuf>,
     /// Print one JSON object instead of the table.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// One row of the report.
@@ -66,6 +76,16 @@ pub(crate) fn score_run(args: ScoreArgs) -> CliResult<()> {
         return Err(invalid(format!(
             "--data {spec}: {} trained on these images; score it on held-out ones (e.g. a t10k file, or NAME:test)",
             args.run.display()
+        )));
+    }
+    if rc.model.family() == CycleganFamily::NAME {
+        return super::translation::score_cyclegan(&args, &rc, &spec);
+    }
+    if args.data_b.is_some() || args.features.is_some() {
+        return Err(invalid(format!(
+            "--data-b and --features apply to CycleGAN runs; {} holds a `{}` run",
+            args.run.display(),
+            rc.model_name
         )));
     }
     let clean = load_data(

@@ -21,8 +21,8 @@ use super::guard::{lock_run_folder, stop_on_signals, Stop};
 use super::report::report;
 use super::settings::{json, not_available, parallelism, parse_set, set_training, ModelFlags};
 use super::{
-    data_name, invalid, load_data_with_optional_labels, read_run_config, train_data, CliResult,
-    RunConfig,
+    data_name, invalid, load_data, load_data_with_optional_labels, read_run_config, train_data,
+    CliResult, RunConfig,
 };
 
 #[derive(Args, Default)]
@@ -38,6 +38,9 @@ pub(crate) struct TrainArgs {
     /// Data: ring8, grid25, shapes, a named set (fashion-mnist, mnist, kmnist; `burn-gan data get NAME` downloads it; NAME:test is the held-out split), an IDX images file, a folder of MNIST-format files, or an image folder; a suffix @start..end selects samples (e.g. @0..50000).
     #[arg(long, help_heading = "Data")]
     data: Option<String>,
+    /// Two-domain models (cyclegan): the second domain's images, from any source --data takes (default: the classes class_a and class_b of one labelled --data).
+    #[arg(long, help_heading = "Data")]
+    data_b: Option<String>,
     /// Generator steps.
     #[arg(
         long,
@@ -253,6 +256,10 @@ fn new_run(args: &TrainArgs) -> CliResult<(RunConfig, Samples)> {
         model,
         training: t,
         data: spec,
+        data_b: args
+            .data_b
+            .clone()
+            .or(base.as_ref().and_then(|b| b.data_b.clone())),
         image_size,
         channels,
         background,
@@ -350,6 +357,7 @@ fn changes_settings(args: &TrainArgs) -> Option<&'static str> {
         (args.config.is_some(), "--config"),
         (!args.set.is_empty(), "--set"),
         (args.data.is_some(), "--data"),
+        (args.data_b.is_some(), "--data-b"),
         (args.epochs.is_some(), "--epochs"),
         (args.batch.is_some(), "--batch"),
         (args.d_steps.is_some(), "--d-steps"),
@@ -433,6 +441,21 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
         .model
         .prepare_data(data, run_config.training.seed)
         .map_err(|e| invalid(format!("model `{}`: {e}", run_config.model_name)))?;
+    // A two-domain model's second domain: --data-b, or a part of --data the family chooses.
+    let data_b = match &run_config.data_b {
+        Some(spec) => Some(load_data(
+            spec,
+            run_config.image_size,
+            run_config.channels,
+            run_config.background.as_deref(),
+            &run_config.model_name,
+        )?),
+        None => None,
+    };
+    let (data, domain_b) = run_config
+        .model
+        .domains(data, data_b)
+        .map_err(|e| invalid(format!("model `{}`: {e}", run_config.model_name)))?;
     // Without --out, a new run never meets an earlier one: runs/<model>-<data>, then -2, -3, ...
     let out = args.out.clone().unwrap_or_else(|| {
         let base = format!("{}-{}", run_config.model_name, data_name(&run_config.data));
@@ -499,6 +522,7 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
         .model
         .visit(Train {
             data: Arc::new(data),
+            domain_b: domain_b.map(Arc::new),
             rc: &run_config,
             out: &out,
             resume,
@@ -511,6 +535,8 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
 /// Trains the model of whichever family the run configuration names.
 struct Train<'a> {
     data: Arc<Samples>,
+    /// The second domain of a two-domain model.
+    domain_b: Option<Arc<Samples>>,
     rc: &'a RunConfig,
     out: &'a Path,
     resume: Option<usize>,
@@ -541,8 +567,8 @@ impl FamilyVisitor for Train<'_> {
         let start = std::time::Instant::now();
         let options = FitOptions {
             resume,
+            domain_b: self.domain_b.clone(),
             stop: self.stop.flag.clone(),
-            ..FitOptions::default()
         };
         let trained = match fit_on(
             model,

@@ -277,7 +277,17 @@ impl<B: Backend> PatchDiscriminator<B> {
     /// - `input`: `[n, c', h, w]`, `candidate`: `[n, c, h, w]`
     /// - output: `[n, patches]`
     pub fn forward(&self, input: Tensor<B, 4>, candidate: Tensor<B, 4>) -> Tensor<B, 2> {
-        let mut x = Tensor::cat(vec![input, candidate], 1);
+        self.judge(Tensor::cat(vec![input, candidate], 1))
+    }
+
+    /// The patch logits of images judged alone (CycleGAN's discriminators), flattened per
+    /// sample.
+    ///
+    /// # Shapes
+    /// - `x`: `[n, input, h, w]`
+    /// - output: `[n, patches]`
+    pub fn judge(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        let mut x = x;
         for conv in &self.convs {
             x = leaky_relu(conv.forward(x), 0.2);
         }
