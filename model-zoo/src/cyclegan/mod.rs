@@ -139,7 +139,13 @@ impl CycleganConfig {
         let generator = || ResnetGenerator::new(self.channels, self.features, self.blocks, device);
         let discriminator =
             || PatchDiscriminator::new(self.channels, self.features, self.patch_layers, device);
-        let pool = || ImagePool::new(self.pool_size, [self.channels, self.height, self.width], device);
+        let pool = || {
+            ImagePool::new(
+                self.pool_size,
+                [self.channels, self.height, self.width],
+                device,
+            )
+        };
         Cyclegan {
             g_ab: generator(),
             g_ba: generator(),
@@ -305,16 +311,22 @@ impl<B: Backend> Cyclegan<B> {
 
     // ANCHOR: generator_loss
     /// The generators' loss on real `a` and `b`: adversarial (least squares) + cycle + identity.
-    fn generator_loss(&self, a: Tensor<B, 4>, b: Tensor<B, 4>, out: &mut GanOutput<B>) -> Tensor<B, 1> {
+    fn generator_loss(
+        &self,
+        a: Tensor<B, 4>,
+        b: Tensor<B, 4>,
+        out: &mut GanOutput<B>,
+    ) -> Tensor<B, 1> {
         let fake_b = self.g_ab.forward(a.clone());
         let fake_a = self.g_ba.forward(b.clone());
-        let adversarial = fool(self.d_b.judge(fake_b.clone())) + fool(self.d_a.judge(fake_a.clone()));
+        let adversarial =
+            fool(self.d_b.judge(fake_b.clone())) + fool(self.d_a.judge(fake_a.clone()));
         let cycle = (self.g_ba.forward(fake_b) - a.clone()).abs().mean()
             + (self.g_ab.forward(fake_a) - b.clone()).abs().mean();
         let mut loss = adversarial.clone() + cycle.clone().mul_scalar(self.cycle_weight);
         if self.identity_weight > 0.0 {
-            let identity =
-                (self.g_ab.forward(b.clone()) - b).abs().mean() + (self.g_ba.forward(a.clone()) - a).abs().mean();
+            let identity = (self.g_ab.forward(b.clone()) - b).abs().mean()
+                + (self.g_ba.forward(a.clone()) - a).abs().mean();
             out.extra.push(("identity", identity.clone().detach()));
             loss = loss + identity.mul_scalar(self.cycle_weight * self.identity_weight);
         }

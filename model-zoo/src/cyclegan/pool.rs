@@ -86,6 +86,12 @@ impl<B: Backend> ImagePool<B> {
         self.len() == 0
     }
 
+    /// The images the pool holds, `[len, c, h, w]`.
+    pub fn images(&self) -> Tensor<B, 4> {
+        let n = self.len();
+        self.images.value_sync().slice([0..n])
+    }
+
     /// The images a discriminator sees in place of `fakes` (detached), updating the pool; the
     /// choices are drawn from `seed`.
     ///
@@ -107,8 +113,10 @@ impl<B: Backend> ImagePool<B> {
         };
         let returned = all.clone().select(0, index(&plan.returned));
         self.images.update(all.select(0, index(&plan.slots)));
-        self.filled
-            .update(Tensor::from_data(TensorData::new(vec![plan.filled as f32], [1]), &device));
+        self.filled.update(Tensor::from_data(
+            TensorData::new(vec![plan.filled as f32], [1]),
+            &device,
+        ));
         returned
     }
 }

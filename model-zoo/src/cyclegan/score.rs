@@ -58,11 +58,19 @@ pub fn map_images<B: Backend>(
     for start in (0..set.len()).step_by(64) {
         let n = 64.min(set.len() - start);
         let x = Tensor::<B, 4>::from_data(
-            TensorData::new(set.values[start * per..(start + n) * per].to_vec(), [n, c, h, w]),
+            TensorData::new(
+                set.values[start * per..(start + n) * per].to_vec(),
+                [n, c, h, w],
+            ),
             device,
         );
         let y = f(x).clamp(-1.0, 1.0);
-        values.extend(y.into_data().convert::<f32>().to_vec::<f32>().expect("f32 images"));
+        values.extend(
+            y.into_data()
+                .convert::<f32>()
+                .to_vec::<f32>()
+                .expect("f32 images"),
+        );
     }
     Samples {
         values,
@@ -91,12 +99,17 @@ pub fn score_direction<B: Backend>(
 ) -> Result<DirectionScores> {
     let judge = |set: &Samples| -> Result<(Option<f64>, GaussianStats)> {
         let e = extract(classifier, &pixels(set), 256, device, |_, _| {})?;
-        let probs = e.probabilities.as_ref().expect("a domain classifier has class probabilities");
+        let probs = e
+            .probabilities
+            .as_ref()
+            .expect("a domain classifier has class probabilities");
         let classes = probs.len() / set.len();
         let hits = probs
             .chunks(classes)
             .filter(|p| {
-                let best = (0..classes).max_by(|&i, &j| p[i].total_cmp(&p[j])).unwrap_or(0);
+                let best = (0..classes)
+                    .max_by(|&i, &j| p[i].total_cmp(&p[j]))
+                    .unwrap_or(0);
                 Some(best) == target_class
             })
             .count();
