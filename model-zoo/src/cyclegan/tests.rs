@@ -4,9 +4,9 @@
 use super::*;
 use burn::backend::Autodiff;
 use burn::module::AutodiffModule;
+use burn::optim::Optimizer;
 use burn::tensor::Distribution;
 use burn_gan::data::{SampleKind, Samples};
-use burn::optim::Optimizer;
 use burn_gan::train::{check_model, train_step, GanOptimizer, ImageBatch};
 
 use crate::registry::Family;
