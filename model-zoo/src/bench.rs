@@ -23,12 +23,13 @@ use burn::optim::Optimizer;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 use burn_gan::train::{
-    normal_noise, step_batches, train_step, Adversarial, Condition, GanBatch, GanOptimizer, Phase,
-    Schedule, StepInfo, TrainingConfig,
+    normal_noise, step_batches, train_step, Adversarial, Condition, GanBatch, GanOptimizer,
+    ImageBatch, Phase, Schedule, StepInfo, TrainingConfig,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde::Serialize;
 
+use crate::cyclegan::{CycleganConfig, CycleganFamily};
 use crate::dcgan::{DcganConfig, DcganFamily};
 use crate::gan::{GanConfig, GanFamily};
 use crate::pix2pix::{Pix2PixConfig, Pix2PixFamily};
@@ -49,6 +50,7 @@ pub const BENCH_MODELS: &[&str] = &[
     "progan32",
     "restore-sr2",
     "pix2pix28",
+    "cyclegan28",
 ];
 
 /// How long and how large each measurement is.
@@ -180,6 +182,11 @@ pub fn bench_model<B: AutodiffBackend>(
             ModelSpec::of::<Pix2PixFamily>(&Pix2PixConfig::new(1)),
             [1, 28, 28],
         ),
+        // Two unpaired domains of 28x28 images: both random; translations of random images.
+        "cyclegan28" => (
+            ModelSpec::of::<CycleganFamily>(&CycleganConfig::new(1, 28, 28)),
+            [1, 28, 28],
+        ),
         _ => {
             return Err(format!(
                 "unknown benchmark model `{name}`; available: {}",
@@ -217,6 +224,7 @@ pub fn bench_model<B: AutodiffBackend>(
     let input = match name {
         "restore-sr2" => Some(Task::Sr2.input_shape(data)),
         "pix2pix28" => Some([Pix2PixConfig::INPUT_CHANNELS, data[1], data[2]]),
+        "cyclegan28" => Some(data),
         _ => None,
     };
     spec.visit(Bench::<B> {
@@ -278,15 +286,20 @@ where
                 device,
             );
             let z = normal_noise(n, latent, index as u64, device);
-            // An image-to-image model's inputs: random images of the task's input shape.
+            // An image-to-image model's inputs: random images of the task's input shape; a
+            // two-domain model's second domain: random images of the data's shape.
             let input = input_shape.map(|s| random_images::<B>(n, s, rng, device));
+            let second = (name == "cyclegan28").then(|| ImageBatch {
+                images: random_images::<B>(n, image, rng, device),
+                labels: None,
+            });
             GanBatch {
                 phase: Phase::DISCRIMINATOR,
                 step: StepInfo::default(),
                 real,
                 labels: None,
                 input,
-                second: None,
+                second,
                 z,
                 seed: index as u64,
             }

@@ -1,7 +1,8 @@
 //! One training step on the selected backend gives the losses and updated parameters of ndarray,
 //! the reference: a DCGAN step (discriminator and generator phases), a VAE/GAN step (its
-//! discriminator, encoder and decoder phases) and a ProGAN step inside a fade-in (with WGAN-GP's
-//! penalty, a gradient of a gradient).
+//! discriminator, encoder and decoder phases), a ProGAN step inside a fade-in (with WGAN-GP's
+//! penalty, a gradient of a gradient), a pix2pix step and a CycleGAN step (four networks, two
+//! domains, reflection padding, instance norm and the image pools).
 //!
 //! The selected backend is the one the cargo features pick (burn-gan-backends): flex by default,
 //! so `cargo test` checks burn-gan's flex fork; with `--features wgpu` it is wgpu, which on a
@@ -16,8 +17,10 @@ use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 use burn_gan::train::{
-    normal_noise, train_step, Adversarial, GanBatch, GanOptimizer, OptimizerConfig, Phase, StepInfo,
+    normal_noise, train_step, Adversarial, GanBatch, GanOptimizer, ImageBatch, OptimizerConfig,
+    Phase, StepInfo,
 };
+use burn_gan_zoo::cyclegan::{Cyclegan, CycleganConfig};
 use burn_gan_zoo::dcgan::{Dcgan, DcganConfig};
 use burn_gan_zoo::pix2pix::{Pix2Pix, Pix2PixConfig};
 use burn_gan_zoo::progan::{Progan, ProganConfig};
@@ -376,6 +379,60 @@ fn one_pix2pix_step_on_the_selected_backend_matches_ndarray() {
         [
             ("loss_d", l_cpu[0], l_gpu[0]),
             ("loss_g", l_cpu[1], l_gpu[1]),
+            ("", 0.0, 0.0),
+        ],
+        &p0,
+        &p_cpu,
+        &p_gpu,
+    );
+}
+
+/// CycleGAN's generator then discriminator phase on two fixed domains (the second the first
+/// inverted) with SGD; returns the two losses and the parameters (with the image pools).
+fn cyclegan_step<B: AutodiffBackend>(
+    mut model: Cyclegan<B>,
+    device: &B::Device,
+) -> ([f32; 2], Vec<f32>) {
+    let networks = model.networks();
+    let configs = networks
+        .iter()
+        .map(|n| (n.name().to_string(), SGD.with_lr(1e-3)))
+        .collect();
+    let mut optim = GanOptimizer::<Cyclegan<B>, B>::new(&networks, &configs).unwrap();
+    let mut losses = [0.0; 2];
+    for (i, phase) in model.phases(&StepInfo::default()).into_iter().enumerate() {
+        let mut b = batch(phase, 30 + i as u64, 0, device);
+        b.second = Some(ImageBatch {
+            images: b.real.clone().neg(),
+            labels: None,
+        });
+        let out = train_step(&model, b);
+        let stats = out.item.stats();
+        losses[i] = stats.loss_g.or(stats.loss_d).unwrap() as f32;
+        model = optim.step(1.0, model, out.grads);
+    }
+    (losses, flat(&model.valid()))
+}
+
+#[test]
+fn one_cyclegan_step_on_the_selected_backend_matches_ndarray() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let cpu = Default::default();
+    Cpu::seed(&cpu, 7);
+    let config = CycleganConfig::new(1, 28, 28)
+        .with_features(8)
+        .with_blocks(2);
+    let (model_cpu, model_gpu) = load_both(|d| config.init::<Cpu>(d), |d| config.init::<Gpu>(d));
+    let p0 = flat(&model_cpu.valid());
+    assert_eq!(p0, flat(&model_gpu.valid()));
+    let (l_cpu, p_cpu) = cyclegan_step(model_cpu, &cpu);
+    let (l_gpu, p_gpu) = cyclegan_step(model_gpu, &Default::default());
+    assert_parity(
+        "cyclegan",
+        5e-4,
+        [
+            ("loss_g", l_cpu[0], l_gpu[0]),
+            ("loss_d", l_cpu[1], l_gpu[1]),
             ("", 0.0, 0.0),
         ],
         &p0,

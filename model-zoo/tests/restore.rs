@@ -339,7 +339,7 @@ fn bench_measures_the_restoration_gan() {
     let out = ok(&[
         "bench",
         "--models",
-        "restore-sr2,pix2pix28",
+        "restore-sr2,pix2pix28,cyclegan28",
         "--json",
         "--seconds",
         "0",
@@ -353,7 +353,7 @@ fn bench_measures_the_restoration_gan() {
         "1",
     ]);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
-    for name in ["restore-sr2", "pix2pix28"] {
+    for name in ["restore-sr2", "pix2pix28", "cyclegan28"] {
         let row = &report[name];
         assert_eq!(row["image"], serde_json::json!([1, 28, 28]), "{report}");
         assert!(
