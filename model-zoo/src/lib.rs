@@ -27,6 +27,7 @@ pub mod registry;
 pub mod restore;
 pub mod run_config;
 pub mod sgan;
+pub mod srgan;
 pub mod vaegan;
 
 pub use registry::{Family, FamilyVisitor, ModelSpec, Preset};

@@ -170,6 +170,7 @@ families! {
     crate::restore::RestoreFamily,
     crate::pix2pix::Pix2PixFamily,
     crate::cyclegan::CycleganFamily,
+    crate::srgan::SrganFamily,
 }
 // ANCHOR_END: registry
 

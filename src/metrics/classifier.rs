@@ -119,6 +119,20 @@ impl<B: Backend> Classifier<B> {
         pixels.div_scalar(127.5).sub_scalar(1.0)
     }
 
+    /// The second convolution's maps after its ReLU, before pooling: the deepest spatial
+    /// features, which SRGAN's content loss compares (as Ledig et al. compare VGG's conv5_4
+    /// maps).
+    ///
+    /// # Shapes
+    /// - `pixels`: `[batch, 1, 28, 28]`, values in 0..=255
+    /// - output: `[batch, 32, 14, 14]`
+    pub fn conv_features(&self, pixels: Tensor<B, 4>) -> Tensor<B, 4> {
+        let x = self
+            .pool
+            .forward(self.relu.forward(self.conv1.forward(Self::scale(pixels)))); // [b, 16, 14, 14]
+        self.relu.forward(self.conv2.forward(x))
+    }
+
     /// Features of the penultimate layer.
     ///
     /// # Shapes

@@ -1,4 +1,4 @@
-//! `burn-gan score`: an image-to-image run (restore, restore-l1, pix2pix, cyclegan) measured on held-out
+//! `burn-gan score`: an image-to-image run (restore, pix2pix, srgan, cyclegan and their variants) measured on held-out
 //! images. The pairs are made the way the run's family made its training pairs (the restoration
 //! task's degradation with the run's seed, pix2pix's edge maps), the trained generator
 //! translates every input, and PSNR, SSIM and sharpness (gradient energy over the truth's) are
@@ -14,6 +14,7 @@ use burn_gan::restore::{baselines, evaluate, score, Image, Scores};
 use burn_gan_backends::Backend;
 use burn_gan_zoo::cyclegan::CycleganFamily;
 use burn_gan_zoo::restore::RestoreFamily;
+use burn_gan_zoo::srgan::SrganFamily;
 use burn_gan_zoo::Family;
 use clap::Args;
 use serde::Serialize;
@@ -22,7 +23,7 @@ use super::{invalid, load_data, read_run_config, with_trained, CliResult};
 
 #[derive(Args)]
 pub(crate) struct ScoreArgs {
-    /// Run folder of an image-to-image model (restore, restore-l1, pix2pix, cyclegan).
+    /// Run folder of an image-to-image model (restore, pix2pix, srgan, cyclegan and their variants).
     #[arg(long)]
     pub(super) run: PathBuf,
     /// Held-out images, made into pairs as the run's training images were, or split into a CycleGAN's two domains (default: NAME:test when the run trained on a named set).
@@ -34,7 +35,7 @@ pub(crate) struct ScoreArgs {
     /// Score the first N images (of each domain, for CycleGAN).
     #[arg(long, default_value_t = 1000)]
     pub(super) n: usize,
-    /// Also score the classical baselines of a restoration task (bicubic, median, non-local means, Wiener, ...).
+    /// Also score the classical baselines of a restoration or super-resolution task (bicubic, median, non-local means, Wiener, ...).
     #[arg(long)]
     baselines: bool,
     /// CycleGAN: the domain classifier judging translations, fashion or mnist (default: the one the data's name suggests).
@@ -121,13 +122,21 @@ pub(crate) fn score_run(args: ScoreArgs) -> CliResult<()> {
         scores: score(&outputs, &pairs)?,
     }];
     if args.baselines {
-        let config = rc.model.config::<RestoreFamily>().ok_or_else(|| {
-            invalid(format!(
-                "--baselines: `{}` is not a restoration model; the classical baselines restore degraded images",
-                rc.model_name
-            ))
-        })?;
-        for b in baselines(config.task, &config.degradation, config.channels) {
+        // The task of a restoration or super-resolution run.
+        let (task, degradation, channels) = match (
+            rc.model.config::<RestoreFamily>(),
+            rc.model.config::<SrganFamily>(),
+        ) {
+            (Some(c), _) => (c.task, c.degradation, c.channels),
+            (None, Some(c)) => (c.task, c.degradation, c.channels),
+            (None, None) => {
+                return Err(invalid(format!(
+                    "--baselines: `{}` is not a restoration model; the classical baselines restore degraded images",
+                    rc.model_name
+                )))
+            }
+        };
+        for b in baselines(task, &degradation, channels) {
             rows.push(Row {
                 method: b.name(),
                 scores: evaluate(b.as_ref(), &pairs)?,
