@@ -36,6 +36,7 @@ use crate::pix2pix::{Pix2PixConfig, Pix2PixFamily};
 use crate::progan::{ProganConfig, ProganFamily};
 use crate::registry::{Family, FamilyVisitor, ModelSpec};
 use crate::restore::{RestoreConfig, RestoreFamily};
+use crate::srgan::{SrganConfig, SrganFamily};
 use crate::vaegan::{VaeganConfig, VaeganFamily};
 use burn_gan::restore::Task;
 
@@ -51,6 +52,7 @@ pub const BENCH_MODELS: &[&str] = &[
     "restore-sr2",
     "pix2pix28",
     "cyclegan28",
+    "srgan28",
 ];
 
 /// How long and how large each measurement is.
@@ -187,6 +189,12 @@ pub fn bench_model<B: AutodiffBackend>(
             ModelSpec::of::<CycleganFamily>(&CycleganConfig::new(1, 28, 28)),
             [1, 28, 28],
         ),
+        // x4 super-resolution of 28x28 images after pre-training (the adversarial phases and
+        // the content network's maps): the inputs are random 7x7 images.
+        "srgan28" => (
+            ModelSpec::of::<SrganFamily>(&SrganConfig::new(1).with_pretrain_steps(0)),
+            [1, 28, 28],
+        ),
         _ => {
             return Err(format!(
                 "unknown benchmark model `{name}`; available: {}",
@@ -225,6 +233,7 @@ pub fn bench_model<B: AutodiffBackend>(
         "restore-sr2" => Some(Task::Sr2.input_shape(data)),
         "pix2pix28" => Some([Pix2PixConfig::INPUT_CHANNELS, data[1], data[2]]),
         "cyclegan28" => Some(data),
+        "srgan28" => Some(Task::Sr4.input_shape(data)),
         _ => None,
     };
     spec.visit(Bench::<B> {

@@ -339,7 +339,7 @@ fn bench_measures_the_restoration_gan() {
     let out = ok(&[
         "bench",
         "--models",
-        "restore-sr2,pix2pix28,cyclegan28",
+        "restore-sr2,pix2pix28,cyclegan28,srgan28",
         "--json",
         "--seconds",
         "0",
@@ -353,7 +353,7 @@ fn bench_measures_the_restoration_gan() {
         "1",
     ]);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
-    for name in ["restore-sr2", "pix2pix28", "cyclegan28"] {
+    for name in ["restore-sr2", "pix2pix28", "cyclegan28", "srgan28"] {
         let row = &report[name];
         assert_eq!(row["image"], serde_json::json!([1, 28, 28]), "{report}");
         assert!(
@@ -601,4 +601,74 @@ fn cyclegan_trains_on_two_sets_resumes_exactly_and_is_scored() {
         err.contains("--data-b") && err.contains("[1, 16, 16]"),
         "{err}"
     );
+}
+
+/// `burn-gan train srgan`: pre-training then adversarial steps on x4 pairs, scored with the
+/// baselines of its task; a task srgan does not do is refused in one line.
+#[test]
+fn srgan_trains_past_its_pretraining_and_is_scored_with_the_baselines() {
+    let dir = scratch("srgan");
+    let data = dir.join("train-images-idx3-ubyte");
+    write_idx(&data, 24, 28);
+    let held_out = dir.join("t10k-images-idx3-ubyte");
+    write_idx(&held_out, 5, 28);
+    let run = dir.join("run");
+    ok(&[
+        "train",
+        "srgan",
+        "--data",
+        path(&data),
+        "--steps",
+        "3",
+        "--batch",
+        "4",
+        "--set",
+        "features=4",
+        "--set",
+        "blocks=1",
+        "--set",
+        "pretrain_steps=1",
+        "--log-every",
+        "1",
+        "--out",
+        path(&run),
+    ]);
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let lines: Vec<&str> = metrics.lines().collect();
+    assert_eq!(lines.len(), 3, "{metrics}");
+    // Step 1 pre-trains on the MSE alone; steps 2 and 3 add the discriminator and content loss.
+    assert!(
+        !lines[0].contains("loss_d") && lines[2].contains("loss_d"),
+        "{metrics}"
+    );
+    assert!(lines[2].contains("\"content\""), "{metrics}");
+    let out = ok(&[
+        "score",
+        "--run",
+        path(&run),
+        "--data",
+        path(&held_out),
+        "--baselines",
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let methods: Vec<&str> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods[0], "srgan", "{report}");
+    assert!(methods.contains(&"bicubic"), "{methods:?}");
+    let err = error_line(&[
+        "train",
+        "srgan",
+        "--data",
+        path(&data),
+        "--task",
+        "denoise",
+        "--out",
+        path(&dir.join("bad")),
+    ]);
+    assert!(err.contains("sr2 or sr4"), "{err}");
 }

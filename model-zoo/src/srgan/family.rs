@@ -15,7 +15,7 @@ use crate::restore::image_channels;
 
 /// The content network that suits the data: the Fashion-MNIST classifier for gray images of at
 /// least 28x28 (MNIST's classifier for MNIST), the pixels otherwise.
-fn content_for(data: &Samples) -> String {
+pub(super) fn content_for(data: &Samples) -> String {
     let [c, h, w] = data.shape;
     let source = data.source.to_lowercase();
     match (c, h >= 28 && w >= 28) {
