@@ -383,12 +383,19 @@ fn score_measures_image_to_image_runs_on_held_out_images() {
         "--data",
         path(&held_out),
         "--baselines",
+        "--features",
+        "fashion",
         "--strip",
         path(&strip),
         "--json",
     ]);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     let rows = report["rows"].as_array().unwrap();
+    // With a domain classifier, every row (model and baselines) has a domain FID.
+    assert!(
+        rows.iter().all(|r| r["fid"].as_f64().is_some_and(f64::is_finite)),
+        "{report}"
+    );
     let methods: Vec<&str> = rows.iter().map(|r| r["method"].as_str().unwrap()).collect();
     assert_eq!(methods[0], "restore", "{report}");
     assert!(methods.iter().any(|m| m.contains("bicubic")), "{methods:?}");
@@ -434,6 +441,18 @@ fn score_measures_image_to_image_runs_on_held_out_images() {
     );
     let err = error_line(&["score", "--run", path(&p2p), "--data", path(&data)]);
     assert!(err.contains("trained on these images"), "{err}");
+    let err = error_line(&[
+        "score",
+        "--run",
+        path(&p2p),
+        "--data",
+        path(&held_out),
+        "--features",
+        "inception",
+    ]);
+    assert!(err.contains("--features inception"), "{err}");
+    // Without a classifier for the data (its name says neither fashion nor mnist): no FID.
+    assert!(!table.contains("FID"), "{table}");
 
     let gan = dir.join("gan");
     ok(&[

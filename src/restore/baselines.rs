@@ -299,11 +299,16 @@ pub struct Scores {
 /// Restores every input of `pairs` (targets, with inputs in `paired`) and scores the outputs
 /// against the targets.
 pub fn evaluate(restorer: &dyn Restorer, pairs: &Samples) -> Result<Scores> {
+    score(&restore_all(restorer, pairs)?, pairs)
+}
+
+/// Every input of `pairs` restored, on the `[0, 1]` scale, in order.
+pub fn restore_all(restorer: &dyn Restorer, pairs: &Samples) -> Result<Vec<Image>> {
     let inputs = pairs
         .paired
         .as_deref()
         .ok_or_else(|| Error::Invalid(format!("{}: no paired inputs to restore", pairs.source)))?;
-    let outputs = (0..pairs.len())
+    (0..pairs.len())
         .map(|i| {
             let out = restorer.restore(&Image::from_sample(inputs.sample(i), inputs.shape))?;
             if out.shape != pairs.shape {
@@ -316,8 +321,7 @@ pub fn evaluate(restorer: &dyn Restorer, pairs: &Samples) -> Result<Scores> {
             }
             Ok(out)
         })
-        .collect::<Result<Vec<_>>>()?;
-    score(&outputs, pairs)
+        .collect()
 }
 
 // ANCHOR: score

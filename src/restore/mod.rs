@@ -40,7 +40,7 @@ use crate::train::loader::mix_seed;
 // Not `crate::Result` by name: the `Config` derive's code means the standard `Result`.
 use crate::Error;
 
-pub use baselines::{baselines, evaluate, score, Restorer, Scores};
+pub use baselines::{baselines, evaluate, restore_all, score, Restorer, Scores};
 pub use nl_means::nl_means;
 pub use tiles::photo_tiles;
 pub use wiener::wiener;

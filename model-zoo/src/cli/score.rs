@@ -10,7 +10,9 @@ use std::path::PathBuf;
 
 use burn::tensor::{Tensor, TensorData};
 use burn_gan::data::Samples;
-use burn_gan::restore::{baselines, evaluate, score, Image, Scores};
+use burn_gan::metrics::evaluate::{extract, FeatureNet, PixelSet};
+use burn_gan::metrics::{frechet_distance, GaussianStats};
+use burn_gan::restore::{baselines, restore_all, score, Image, Scores};
 use burn_gan_backends::Backend;
 use burn_gan_zoo::cyclegan::CycleganFamily;
 use burn_gan_zoo::restore::RestoreFamily;
@@ -19,7 +21,7 @@ use burn_gan_zoo::Family;
 use clap::Args;
 use serde::Serialize;
 
-use super::{invalid, load_data, read_run_config, with_trained, CliResult};
+use super::{invalid, load_data, read_run_config, with_trained, CliResult, RunConfig};
 
 #[derive(Args)]
 pub(crate) struct ScoreArgs {
@@ -38,7 +40,7 @@ pub(crate) struct ScoreArgs {
     /// Also score the classical baselines of a restoration or super-resolution task (bicubic, median, non-local means, Wiener, ...).
     #[arg(long)]
     baselines: bool,
-    /// CycleGAN: the domain classifier judging translations, fashion or mnist (default: the one the data's name suggests).
+    /// The domain classifier of the FID column, and of CycleGAN's judgement: fashion or mnist (default: the one the data's name suggests, for 28x28 gray images).
     #[arg(long)]
     pub(super) features: Option<String>,
     /// Write a strip of the first 8 pairs: inputs, outputs and targets in three rows (CycleGAN: A, G(A), F(G(A)), B, F(B), G(F(B)) in six) (PNG).
@@ -55,6 +57,79 @@ struct Row {
     method: String,
     #[serde(flatten)]
     scores: Scores,
+    /// Domain FID of the outputs against the targets, when a domain classifier suits the data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fid: Option<f64>,
+}
+
+/// The domain classifier that suits a run's data: `--features`, else `fashion` or `mnist` when
+/// the data's name says so; `None` for other data (RGB images, emoji).
+pub(super) fn domain_features(args: &ScoreArgs, rc: &RunConfig) -> CliResult<Option<String>> {
+    if let Some(f) = &args.features {
+        if !matches!(f.as_str(), "fashion" | "mnist") {
+            return Err(invalid(format!(
+                "--features {f}: the domain classifiers are fashion and mnist"
+            )));
+        }
+        return Ok(Some(f.clone()));
+    }
+    let data = rc.data.to_lowercase();
+    Ok(match () {
+        _ if rc.data_shape != [1, 28, 28] => None,
+        _ if data.contains("fashion") => Some("fashion".into()),
+        _ if data.contains("mnist") && !data.contains("kmnist") => Some("mnist".into()),
+        _ => None,
+    })
+}
+
+/// Domain FID against a fixed set of targets.
+struct DomainFid {
+    features: Option<String>,
+    net: Option<FeatureNet<Backend>>,
+    targets: Option<GaussianStats>,
+}
+
+impl DomainFid {
+    fn new(features: Option<String>, targets: &Samples) -> CliResult<Self> {
+        let device = burn_gan_backends::device();
+        let Some(name) = features else {
+            return Ok(Self {
+                features: None,
+                net: None,
+                targets: None,
+            });
+        };
+        let net = FeatureNet::by_name(&name, std::path::Path::new(""), &device, "--features")?;
+        let stats = Self::stats(&net, &targets.values, targets.shape)?;
+        Ok(Self {
+            features: Some(name),
+            net: Some(net),
+            targets: Some(stats),
+        })
+    }
+
+    fn stats(
+        net: &FeatureNet<Backend>,
+        values: &[f32],
+        shape: [usize; 3],
+    ) -> CliResult<GaussianStats> {
+        let set = PixelSet::from_unit_range(values, shape, "outputs");
+        let e = extract(net, &set, 256, &burn_gan_backends::device(), |_, _| {})?;
+        Ok(GaussianStats::from_features(&e.features, e.dim)?)
+    }
+
+    /// The FID of `outputs` (`[0, 1]` scale) against the targets.
+    fn fid(&self, outputs: &[Image]) -> CliResult<Option<f64>> {
+        let (Some(net), Some(targets)) = (&self.net, &self.targets) else {
+            return Ok(None);
+        };
+        let Some(first) = outputs.first() else {
+            return Ok(None);
+        };
+        let values: Vec<f32> = outputs.iter().flat_map(|o| o.to_sample()).collect();
+        let stats = Self::stats(net, &values, first.shape)?;
+        Ok(Some(frechet_distance(targets, &stats)?.value))
+    }
 }
 
 pub(crate) fn score_run(args: ScoreArgs) -> CliResult<()> {
@@ -82,9 +157,9 @@ pub(crate) fn score_run(args: ScoreArgs) -> CliResult<()> {
     if rc.model.family() == CycleganFamily::NAME {
         return super::translation::score_cyclegan(&args, &rc, &spec);
     }
-    if args.data_b.is_some() || args.features.is_some() {
+    if args.data_b.is_some() {
         return Err(invalid(format!(
-            "--data-b and --features apply to CycleGAN runs; {} holds a `{}` run",
+            "--data-b applies to CycleGAN runs; {} holds a `{}` run",
             args.run.display(),
             rc.model_name
         )));
@@ -117,9 +192,11 @@ pub(crate) fn score_run(args: ScoreArgs) -> CliResult<()> {
         )));
     };
     let outputs = translate_all(&args, inputs, pairs.shape)?;
+    let judge = DomainFid::new(domain_features(&args, &rc)?, &pairs)?;
     let mut rows = vec![Row {
         method: rc.model_name.clone(),
         scores: score(&outputs, &pairs)?,
+        fid: judge.fid(&outputs)?,
     }];
     if args.baselines {
         // The task of a restoration or super-resolution run.
@@ -137,9 +214,11 @@ pub(crate) fn score_run(args: ScoreArgs) -> CliResult<()> {
             }
         };
         for b in baselines(task, &degradation, channels) {
+            let outputs = restore_all(b.as_ref(), &pairs)?;
             rows.push(Row {
                 method: b.name(),
-                scores: evaluate(b.as_ref(), &pairs)?,
+                scores: score(&outputs, &pairs)?,
+                fid: judge.fid(&outputs)?,
             });
         }
     }
@@ -156,11 +235,20 @@ pub(crate) fn score_run(args: ScoreArgs) -> CliResult<()> {
         rc.model_name,
         pairs.len()
     );
-    println!("| method | PSNR (dB) | SSIM | sharpness |");
-    println!("| --- | ---: | ---: | ---: |");
+    match &judge.features {
+        Some(f) => {
+            println!("| method | PSNR (dB) | SSIM | sharpness | FID ({f} features) |");
+            println!("| --- | ---: | ---: | ---: | ---: |");
+        }
+        None => {
+            println!("| method | PSNR (dB) | SSIM | sharpness |");
+            println!("| --- | ---: | ---: | ---: |");
+        }
+    }
     for r in &rows {
+        let fid = r.fid.map(|f| format!(" {f:.2} |")).unwrap_or_default();
         println!(
-            "| {} | {:.2} | {:.4} | {:.3} |",
+            "| {} | {:.2} | {:.4} | {:.3} |{fid}",
             r.method, r.scores.psnr, r.scores.ssim, r.scores.sharpness
         );
     }

@@ -15,24 +15,6 @@ use burn_gan_zoo::Family;
 use super::score::ScoreArgs;
 use super::{invalid, load_data, CliResult, RunConfig};
 
-/// The domain classifier of a run's data: `--features`, else `fashion` or `mnist` when the data
-/// names one of them.
-fn classifier_name(args: &ScoreArgs, rc: &RunConfig) -> CliResult<String> {
-    if let Some(f) = &args.features {
-        return Ok(f.clone());
-    }
-    let data = rc.data.to_lowercase();
-    match () {
-        _ if data.contains("fashion") => Ok("fashion".into()),
-        _ if data.contains("mnist") && !data.contains("kmnist") => Ok("mnist".into()),
-        _ => Err(invalid(format!(
-            "--features: {} trained on {}, which has no domain classifier burn-gan knows; pass --features fashion or mnist for 28x28 gray images",
-            args.run.display(),
-            rc.data
-        ))),
-    }
-}
-
 /// The label most samples of `set` have, when it has labels.
 fn main_class(set: &Samples) -> Option<usize> {
     let labels = set.labels.as_ref()?;
@@ -77,7 +59,13 @@ pub(super) fn score_cyclegan(args: &ScoreArgs, rc: &RunConfig, spec: &str) -> Cl
         )));
     }
     let (a, b) = (a.take(args.n), b.take(args.n));
-    let features = classifier_name(args, rc)?;
+    let features = super::score::domain_features(args, rc)?.ok_or_else(|| {
+        invalid(format!(
+            "--features: {} trained on {}, which has no domain classifier burn-gan knows; pass --features fashion or mnist for 28x28 gray images",
+            args.run.display(),
+            rc.data
+        ))
+    })?;
     let device = burn_gan_backends::device();
     let classifier =
         FeatureNet::<Backend>::by_name(&features, Path::new(""), &device, "--features")?;
