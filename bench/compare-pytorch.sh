@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Side-by-side speed of burn-gan and PyTorch on this machine: the same networks (dcgan28, dcgan64),
-# the same batch, the same thread count, measured in the same invocation, printed as ratios
-# (ours / PyTorch; above 1 means burn-gan is faster).
+# Side-by-side speed of burn-gan and PyTorch on this machine: the same networks (dcgan28, dcgan64
+# by default; MODELS also takes dcgan32, gan-mnist and the image-to-image pix2pix28, cyclegan28
+# and srgan28, whose PyTorch twins are in bench/pytorch_bench.py), the same batch, the same thread
+# count, measured in the same invocation, printed as ratios (ours / PyTorch; above 1 means burn-gan
+# is faster).
 #
 #   bash bench/compare-pytorch.sh                  # CPU: the default backend vs PyTorch eager
 #   FEATURES="--no-default-features --features ndarray" bash bench/compare-pytorch.sh
 #   THREADS=1 SECONDS_PER=20 bash bench/compare-pytorch.sh
+#   MODELS=pix2pix28,cyclegan28,srgan28 bash bench/compare-pytorch.sh
 #   DEVICE=cuda FEATURES="--features cuda" bash bench/compare-pytorch.sh   # on an NVIDIA GPU
 #
 # PyTorch is installed from PyPI into bench/.venv (once; later runs reuse it). Set PYTHON to an

@@ -393,7 +393,8 @@ fn score_measures_image_to_image_runs_on_held_out_images() {
     let rows = report["rows"].as_array().unwrap();
     // With a domain classifier, every row (model and baselines) has a domain FID.
     assert!(
-        rows.iter().all(|r| r["fid"].as_f64().is_some_and(f64::is_finite)),
+        rows.iter()
+            .all(|r| r["fid"].as_f64().is_some_and(f64::is_finite)),
         "{report}"
     );
     let methods: Vec<&str> = rows.iter().map(|r| r["method"].as_str().unwrap()).collect();
@@ -679,6 +680,44 @@ fn srgan_trains_past_its_pretraining_and_is_scored_with_the_baselines() {
         .collect();
     assert_eq!(methods[0], "srgan", "{report}");
     assert!(methods.contains(&"bicubic"), "{methods:?}");
+    // `restore` up-samples the user's images x4, in tiles that give the pixels of the whole.
+    let png = dir.join("small.png");
+    gray_png(&png, 40, 28);
+    let (whole, tiled) = (dir.join("whole.png"), dir.join("tiled.png"));
+    for (out, tile) in [(&whole, "256"), (&tiled, "8")] {
+        ok(&[
+            "restore",
+            "--run",
+            path(&run),
+            "--input",
+            path(&png),
+            "--out",
+            path(out),
+            "--tile",
+            tile,
+        ]);
+    }
+    let (a, b) = (
+        image::open(&whole).unwrap().to_luma8(),
+        image::open(&tiled).unwrap().to_luma8(),
+    );
+    assert_eq!(a.dimensions(), (160, 112));
+    let worst = a
+        .pixels()
+        .zip(b.pixels())
+        .map(|(x, y)| x.0[0].abs_diff(y.0[0]))
+        .max()
+        .unwrap();
+    assert!(worst <= 1, "tiles differ from the whole by {worst} levels");
+    // `sample` points an image-to-image run to the verb that uses it.
+    let err = error_line(&[
+        "sample",
+        "--run",
+        path(&run),
+        "--out",
+        path(&dir.join("s.png")),
+    ]);
+    assert!(err.contains("burn-gan restore --run"), "{err}");
     let err = error_line(&[
         "train",
         "srgan",

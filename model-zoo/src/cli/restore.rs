@@ -1,5 +1,5 @@
-//! `burn-gan restore`: a trained restoration network applied to the user's own images, of any
-//! size. The generator is fully convolutional and keeps the input's size (times the
+//! `burn-gan restore`: a trained restoration or super-resolution network (restore, restore-l1,
+//! srgan, srresnet) applied to the user's own images, of any size. The generator is fully convolutional and keeps the input's size (times the
 //! super-resolution factor), so no padding is needed; large images go through in overlapping
 //! tiles whose margins cover the receptive field, which gives the same pixels with less memory.
 //!
@@ -14,15 +14,16 @@ use burn_gan::data::image_folder::{composite, decode, WHITE};
 use burn_gan::restore::{degrade, Image, Task};
 use burn_gan::Error;
 use burn_gan_backends::Backend;
-use burn_gan_zoo::restore::{RestoreConfig, RestoreFamily};
+use burn_gan_zoo::restore::RestoreFamily;
+use burn_gan_zoo::srgan::SrganFamily;
 use clap::Args;
 
 use super::sample::Generate;
-use super::{invalid, read_run_config, with_trained, CliResult};
+use super::{invalid, read_run_config, with_trained, CliResult, RunConfig};
 
 #[derive(Args)]
 pub(crate) struct RestoreArgs {
-    /// Run folder of a restoration model (`burn-gan train restore --task TASK`).
+    /// Run folder of a restoration model (`burn-gan train restore --task TASK`, restore-l1, srgan, srresnet).
     #[arg(long)]
     run: PathBuf,
     /// An image (PNG, JPEG, ...) or a folder of them; inpainting marks holes as transparent pixels.
@@ -76,7 +77,7 @@ fn inputs(path: &Path) -> CliResult<Vec<PathBuf>> {
 // ANCHOR: read_input
 /// The network input made from the image file `path` (`[-1, 1]`, `[c', h, w]`), or one line
 /// saying why this image cannot be restored by `config`'s network.
-fn read_input(path: &Path, config: &RestoreConfig) -> CliResult<Image> {
+fn read_input(path: &Path, config: &Network) -> CliResult<Image> {
     let img = decode(path)?;
     let color = img.color();
     let channels = if color.has_color() { 3 } else { 1 };
@@ -167,11 +168,51 @@ fn write_png(values: &[f32], [c, h, w]: [usize; 3], path: &Path) -> CliResult<()
     result.map_err(|e| Error::format(path, format!("cannot write the image ({e})")))
 }
 
+/// What `restore` needs to know of a restoration or super-resolution network.
+struct Network {
+    task: Task,
+    channels: usize,
+    /// The receptive field in output pixels.
+    field: usize,
+    /// The smallest input side it restores.
+    min_side: usize,
+}
+
+impl Network {
+    fn receptive_field(&self) -> usize {
+        self.field
+    }
+
+    fn min_input_side(&self) -> usize {
+        self.min_side
+    }
+
+    /// The network of a restoration or SRGAN run.
+    fn of(rc: &RunConfig) -> Option<Self> {
+        if let Some(c) = rc.model.config::<RestoreFamily>() {
+            return Some(Self {
+                task: c.task,
+                channels: c.channels,
+                field: c.receptive_field(),
+                min_side: c.min_input_side(),
+            });
+        }
+        let c = rc.model.config::<SrganFamily>()?;
+        Some(Self {
+            task: c.task,
+            channels: c.channels,
+            field: c.receptive_field(),
+            // Trained on inputs as small as 4 pixels a side (padded convolutions throughout).
+            min_side: 4,
+        })
+    }
+}
+
 pub(crate) fn restore(args: RestoreArgs) -> CliResult<()> {
     let rc = read_run_config(&args.run)?;
-    let config = rc.model.config::<RestoreFamily>().ok_or_else(|| {
+    let config = Network::of(&rc).ok_or_else(|| {
         invalid(format!(
-            "{} holds a `{}` run, which is not a restoration model; restore needs a run of `burn-gan train restore --task TASK` (or restore-l1)",
+            "{} holds a `{}` run, which is not a restoration model; restore needs a run of `burn-gan train restore --task TASK` (or restore-l1, srgan, srresnet)",
             args.run.display(),
             rc.model_name
         ))
@@ -243,7 +284,7 @@ pub(crate) fn restore(args: RestoreArgs) -> CliResult<()> {
 fn restore_tiled(
     model: &dyn Generate,
     image: &Image,
-    config: &RestoreConfig,
+    config: &Network,
     tile: usize,
 ) -> (Vec<f32>, [usize; 3]) {
     let [ci, h, w] = image.shape;

@@ -179,15 +179,27 @@ pub(crate) fn generates_from_noise(
     run: &Path,
     rc: &RunConfig,
 ) -> CliResult<()> {
-    match model.needs_input() {
-        false => Ok(()),
-        true => Err(invalid(format!(
-            "{} holds a `{}` run, which restores input images rather than generating from noise; use `burn-gan restore --run {} --input IMAGES --out DIR`",
-            run.display(),
-            rc.model_name,
-            run.display()
-        ))),
+    if !model.needs_input() {
+        return Ok(());
     }
+    // Restoration and super-resolution runs restore the user's images; the translation models
+    // are shown on held-out images by `score --strip`.
+    let family = rc.model.family();
+    let what = match family {
+        "restore" | "srgan" => format!(
+            "restores input images rather than generating from noise; use `burn-gan restore --run {} --input IMAGES --out DIR`",
+            run.display()
+        ),
+        _ => format!(
+            "translates input images rather than generating from noise; use `burn-gan score --run {} --strip FILE.png` to see it translate held-out images",
+            run.display()
+        ),
+    };
+    Err(invalid(format!(
+        "{} holds a `{}` run, which {what}",
+        run.display(),
+        rc.model_name
+    )))
 }
 
 impl<M: Adversarial<Backend>> Generate for M {

@@ -132,6 +132,15 @@ impl SrganConfig {
         Ok(())
     }
 
+    /// The generator's receptive field in output pixels, rounded up: in input pixels, the 9x9
+    /// head (radius 4), two 3x3 convolutions per block and the body's (radius 1 each), and a
+    /// 3x3 convolution per up-sampling (at most 1); in output pixels, the 9x9 tail (radius 4).
+    pub fn receptive_field(&self) -> usize {
+        let f = self.task.factor();
+        let input_radius = 4 + 2 * self.blocks + 1 + f.trailing_zeros() as usize;
+        2 * (input_radius * f + 4) + 1
+    }
+
     /// Checks that `shape` suits the task (and the content network's 28x28 input).
     pub fn check_shape(&self, shape: [usize; 3]) -> Result<(), String> {
         self.degradation
