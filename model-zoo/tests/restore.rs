@@ -579,6 +579,17 @@ fn cyclegan_trains_on_two_sets_resumes_exactly_and_is_scored() {
         "{err}"
     );
     let err = error_line(&[
+        "sample",
+        "--run",
+        path(&whole),
+        "--out",
+        path(&dir.join("s.png")),
+    ]);
+    assert!(
+        err.contains("translates") && err.contains("burn-gan score --run"),
+        "{err}"
+    );
+    let err = error_line(&[
         "train",
         "cyclegan",
         "--data",
