@@ -8,7 +8,7 @@
 #   bash bench/gpu.sh                                   # builds the cuda binary (no GPU needed to build)
 #   BIN_CUDA=/path/to/burn-gan bash bench/gpu.sh        # a binary built elsewhere (offline)
 #   MODELS=dcgan64 BATCHES="256" SECONDS_PER=20 bash bench/gpu.sh
-#   PYTHON=/usr/bin/python3 bash bench/gpu.sh           # an interpreter that already has torch
+#   PYTHON=/usr/bin/python3 bash bench/gpu.sh           # the interpreter with torch (default: python3)
 #
 # Models: the DCGANs and the newest zoo models; PyTorch runs the ones bench/pytorch_bench.py
 # writes (the others get burn-gan's numbers alone). Results: bench/results/gpu-*.json and
@@ -19,7 +19,7 @@ MODELS="${MODELS:-dcgan28,dcgan64,vaegan28,progan32,pix2pix28,cyclegan28,srgan28
 TORCH_KNOWN="dcgan28 dcgan32 dcgan64 gan-mnist pix2pix28 cyclegan28 srgan28"
 BATCHES="${BATCHES:-64 256}"
 SAMPLE_BATCH="${SAMPLE_BATCH:-256}"
-SECONDS_PER="${SECONDS_PER:-10}"
+SECONDS_PER="${SECONDS_PER:-5}"  # 7 models x 2 batches x 2 tools: about 7 minutes in all
 out=bench/results
 mkdir -p "$out"
 
@@ -34,10 +34,12 @@ if [ -z "$bin" ]; then
 fi
 "$bin" --version
 
+# The machine's own PyTorch: $PYTHON, else bench/.venv, else python3 (nothing is installed here).
 python="${PYTHON:-}"
 if [ -z "$python" ] && [ -x bench/.venv/bin/python ]; then python=bench/.venv/bin/python; fi
+if [ -z "$python" ]; then python=python3; fi
 if [ -z "$python" ] || ! "$python" -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
-  echo "warning: no Python with CUDA torch (set PYTHON, or run bench/compare-pytorch.sh once to make bench/.venv); measuring burn-gan alone" >&2
+  echo "warning: no Python with CUDA torch ($python; set PYTHON to one); measuring burn-gan alone" >&2
   python=""
 fi
 
