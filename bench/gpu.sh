@@ -43,7 +43,7 @@ if [ -z "$python" ] || ! "$python" -c "import torch; assert torch.cuda.is_availa
   python=""
 fi
 
-used_mib() { nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits | head -1; }
+used_mib() { nvidia-smi -i 0 --query-gpu=memory.used --format=csv,noheader,nounits | head -1; }
 
 # Runs "$@" with stdout to $json while sampling GPU memory; prints the peak above the idle level.
 with_peak() {
@@ -52,11 +52,17 @@ with_peak() {
   samples=$(mktemp)
   local idle
   idle=$(used_mib)
-  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 50 > "$samples" &
+  nvidia-smi -i 0 --query-gpu=memory.used --format=csv,noheader,nounits -lms 50 > "$samples" &
   local poll=$!
-  "$@" > "$json"
+  local status=0
+  "$@" > "$json" || status=$?
   kill "$poll" 2>/dev/null || true
   wait "$poll" 2>/dev/null || true
+  if [ "$status" -ne 0 ]; then
+    echo "error: $* failed (exit $status)" >&2
+    rm -f "$samples"
+    return "$status"
+  fi
   sort -n "$samples" | tail -1 | awk -v idle="$idle" '{ print $1 - idle }'
   rm -f "$samples"
 }
@@ -67,13 +73,14 @@ for batch in $BATCHES; do
     ours="$out/gpu-burn-gan-$model-b$batch.json"
     echo "== burn-gan cuda: $model, batch $batch"
     mem_ours=$(with_peak "$ours" "$bin" bench --models "$model" --batch "$batch" \
-      --sample-batch "$SAMPLE_BATCH" --seconds "$SECONDS_PER" --json)
+      --sample-batch "$SAMPLE_BATCH" --seconds "$SECONDS_PER" --json) || exit 1
     theirs="" mem_theirs=""
     if [ -n "$python" ] && [[ " $TORCH_KNOWN " == *" $model "* ]]; then
       theirs="$out/gpu-pytorch-$model-b$batch.json"
       echo "== PyTorch CUDA eager: $model, batch $batch"
       mem_theirs=$(with_peak "$theirs" "$python" bench/pytorch_bench.py --models "$model" \
-        --batch "$batch" --sample-batch "$SAMPLE_BATCH" --seconds "$SECONDS_PER" --device cuda)
+        --batch "$batch" --sample-batch "$SAMPLE_BATCH" --seconds "$SECONDS_PER" --device cuda) \
+        || { echo "warning: PyTorch failed on $model at batch $batch; burn-gan's numbers alone" >&2; theirs=""; mem_theirs=""; }
     fi
     rows+=("$model $batch $ours ${theirs:--} $mem_ours ${mem_theirs:--}")
   done

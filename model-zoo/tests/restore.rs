@@ -590,6 +590,38 @@ fn cyclegan_trains_on_two_sets_resumes_exactly_and_is_scored() {
         "{err}"
     );
     let err = error_line(&[
+        "score",
+        "--run",
+        path(&whole),
+        "--data",
+        path(&held_a),
+        "--data-b",
+        path(&held_b),
+        "--baselines",
+    ]);
+    assert!(err.contains("--baselines"), "{err}");
+    // The image pools live on one device; the run's own evaluation would compare with domain A.
+    for (flag, value, want) in [
+        ("--devices", "2", "pool_size=0"),
+        ("--eval-every", "1", "burn-gan score"),
+    ] {
+        let out = dir.join(format!("bad{flag}"));
+        let err = error_line(&[
+            "train",
+            "cyclegan",
+            "--data",
+            path(&a),
+            "--data-b",
+            path(&b),
+            flag,
+            value,
+            "--out",
+            path(&out),
+        ]);
+        assert!(err.contains(flag) && err.contains(want), "{err}");
+        assert!(!out.join("config.json").exists());
+    }
+    let err = error_line(&[
         "train",
         "cyclegan",
         "--data",

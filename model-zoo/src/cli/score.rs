@@ -39,7 +39,7 @@ pub(crate) struct ScoreArgs {
     pub(super) n: usize,
     /// Also score the classical baselines of a restoration or super-resolution task (bicubic, median, non-local means, Wiener, ...).
     #[arg(long)]
-    baselines: bool,
+    pub(super) baselines: bool,
     /// The domain classifier of the FID column, and of CycleGAN's judgement: fashion or mnist (default: the one the data's name suggests, for 28x28 gray images).
     #[arg(long)]
     pub(super) features: Option<String>,
@@ -92,7 +92,7 @@ struct DomainFid {
 impl DomainFid {
     fn new(features: Option<String>, targets: &Samples) -> CliResult<Self> {
         let device = burn_gan_backends::device();
-        let Some(name) = features else {
+        let Some(name) = features.filter(|_| targets.len() >= 2) else {
             return Ok(Self {
                 features: None,
                 net: None,
@@ -123,7 +123,8 @@ impl DomainFid {
         let (Some(net), Some(targets)) = (&self.net, &self.targets) else {
             return Ok(None);
         };
-        let Some(first) = outputs.first() else {
+        // A covariance needs two images: one image has no FID.
+        let Some(first) = outputs.first().filter(|_| outputs.len() >= 2) else {
             return Ok(None);
         };
         let values: Vec<f32> = outputs.iter().flat_map(|o| o.to_sample()).collect();

@@ -14,6 +14,7 @@ use burn_gan::train::{
 };
 use burn_gan::Error;
 use burn_gan_backends::AutodiffBackend;
+use burn_gan_zoo::cyclegan::CycleganFamily;
 use burn_gan_zoo::{Family, FamilyVisitor, ModelSpec};
 use clap::Args;
 
@@ -435,6 +436,16 @@ pub(crate) fn train(args: TrainArgs) -> CliResult<()> {
         run_config.parallel.accumulate = k;
     }
     run_config.training.validate()?;
+    // CycleGAN's image pools are updated by each device's share on its own thread, and burn's
+    // RunningState would average them (model-zoo/src/cyclegan/pool.rs).
+    if let Some(c) = run_config.model.config::<CycleganFamily>() {
+        if run_config.parallel.devices > 1 && c.pool_size > 0 {
+            return Err(invalid(format!(
+                "--devices {}: cyclegan's image pools cannot be shared between devices; train it on one device (--accumulate splits the batch there), or without pools (--set pool_size=0)",
+                run_config.parallel.devices
+            )));
+        }
+    }
     // A family may train on data it derives from the loaded set (restoration pairs), from the
     // run's seed alone, so a resumed run derives the same.
     let data = run_config

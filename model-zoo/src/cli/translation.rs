@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use burn_gan::data::Samples;
 use burn_gan::metrics::evaluate::FeatureNet;
 use burn_gan::train::{latest_checkpoint, load_weights};
 use burn_gan_backends::Backend;
@@ -15,15 +14,13 @@ use burn_gan_zoo::Family;
 use super::score::ScoreArgs;
 use super::{invalid, load_data, CliResult, RunConfig};
 
-/// The label most samples of `set` have, when it has labels.
-fn main_class(set: &Samples) -> Option<usize> {
-    let labels = set.labels.as_ref()?;
-    let mut counts = vec![0usize; labels.iter().max()? + 1];
-    labels.iter().for_each(|&l| counts[l] += 1);
-    (0..counts.len()).max_by_key(|&c| counts[c])
-}
-
 pub(super) fn score_cyclegan(args: &ScoreArgs, rc: &RunConfig, spec: &str) -> CliResult<()> {
+    if args.baselines {
+        return Err(invalid(format!(
+            "--baselines: `{}` is not a restoration model; the classical baselines restore degraded images",
+            rc.model_name
+        )));
+    }
     let config = rc
         .model
         .config::<CycleganFamily>()
@@ -87,7 +84,19 @@ pub(super) fn score_cyclegan(args: &ScoreArgs, rc: &RunConfig, spec: &str) -> Cl
     let fake_a = map_images(&b, &device, |x| model.b_to_a(x));
     let cycled_b = map_images(&fake_a, &device, |x| model.a_to_b(x));
     // ANCHOR_END: translate
-    let (class_a, class_b) = (main_class(&a), main_class(&b));
+    if a.len() < 2 || b.len() < 2 {
+        return Err(invalid(format!(
+            "--n {}: held-out domains of {} and {} images; FID needs at least 2 of each",
+            args.n,
+            a.len(),
+            b.len()
+        )));
+    }
+    // The target classes of a run split by class; a run on two sets has no class to judge by.
+    let (class_a, class_b) = match rc.data_b {
+        None => (Some(config.class_a), Some(config.class_b)),
+        Some(_) => (None, None),
+    };
     let name = |domain: &str, class: Option<usize>| match class {
         Some(c) => format!("{domain} (class {c})"),
         None => domain.to_string(),

@@ -22,7 +22,7 @@ pub fn class_domain(data: &Samples, class: usize, setting: &str) -> Result<Sampl
     let keep: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
     if keep.is_empty() {
         return Err(format!(
-            "{setting} {class}: {} holds no image of class {class}; use --set {setting}=N with a class it has (0 to {})",
+            "{setting} {class}: {} holds no image of class {class}; the domains must be classes it has (0 to {}; --set {setting}=N when training)",
             data.source,
             data.num_classes.unwrap_or(1).saturating_sub(1)
         ));
@@ -126,6 +126,21 @@ impl Family for CycleganFamily {
         training.set_optimizer(NetworkId::GENERATOR, OptimizerConfig::adam(2e-4));
         training.set_optimizer(NetworkId::DISCRIMINATOR, OptimizerConfig::adam(2e-4));
         training
+    }
+
+    /// Refuses the run's own evaluation: it compares samples with the data, and a CycleGAN's
+    /// samples are translations into the other domain (`burn-gan score` measures them).
+    fn check_training(_config: &CycleganConfig, training: &TrainingConfig) -> Result<(), String> {
+        if training.labelled > 0 {
+            return Err(
+                "--labelled applies to the semi-supervised models (sgan, sgan-fm, sgan-supervised)"
+                    .into(),
+            );
+        }
+        if training.eval_every > 0 {
+            return Err("--eval-every: a run's evaluation compares its samples with its data, and CycleGAN's samples are translations into the other domain; measure the run with `burn-gan score --run DIR`".into());
+        }
+        Ok(())
     }
 
     fn stored_defaults() -> CycleganConfig {

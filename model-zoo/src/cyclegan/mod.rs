@@ -117,12 +117,20 @@ impl CycleganConfig {
         self.check_size(self.height, self.width)
     }
 
-    /// Checks that the generators can take `h x w` images: sides that 4 divides (two stride-2
-    /// levels) and at least 8 (the 7x7 convolutions' reflection padding).
+    /// Checks that the generators can take `h x w` images (sides that 4 divides, for two
+    /// stride-2 levels, and at least 8, for the 7x7 convolutions' reflection padding) and that
+    /// the discriminators' patches are not empty (each stride-2 layer halves the side).
     pub fn check_size(&self, h: usize, w: usize) -> Result<(), String> {
         if h % 4 != 0 || w % 4 != 0 || h < 8 || w < 8 {
             return Err(format!(
                 "cyclegan takes images whose sides are multiples of 4 and at least 8, not {h}x{w}; resize them (--image-size)"
+            ));
+        }
+        if (h.min(w) >> self.patch_layers.min(31)) < 2 {
+            return Err(format!(
+                "patch_layers {}: {h}x{w} images are too small for that many stride-2 layers; use at most {}",
+                self.patch_layers,
+                (h.min(w) / 2).ilog2()
             ));
         }
         Ok(())

@@ -6,8 +6,12 @@
 //! takes its place, else the new image is returned. The pool is a [`RunningState`] of the model,
 //! so it is saved with the weights and a resumed run continues with the same history.
 //!
-//! With `--devices N`, each share's discriminator phase updates the pool on its own thread and
-//! burn's `RunningState` averages them; train CycleGAN on one device, or with `pool_size=0`.
+//! With `--devices N`, each share's discriminator phase would update the pool on its own thread
+//! and burn's `RunningState` would average them, so `train` refuses CycleGAN with pools on
+//! several devices.
+//!
+//! The number of images held is mirrored on the host, so a query reads nothing back from the
+//! device (the tensor is read once, after the pool is loaded from a checkpoint).
 
 use burn::module::{Module, RunningState};
 use burn::prelude::*;
@@ -63,6 +67,9 @@ pub struct ImagePool<B: Backend> {
     filled: RunningState<Tensor<B, 1>>,
     #[module(skip)]
     size: usize,
+    /// `filled` on the host, once known (`None` after building or loading: read the tensor).
+    #[module(skip)]
+    known: std::sync::Arc<std::sync::Mutex<Option<usize>>>,
 }
 
 impl<B: Backend> ImagePool<B> {
@@ -72,13 +79,20 @@ impl<B: Backend> ImagePool<B> {
             images: RunningState::new(Tensor::zeros([size.max(1), c, h, w], device)),
             filled: RunningState::new(Tensor::zeros([1], device)),
             size,
+            known: Default::default(),
         }
     }
 
     /// How many images the pool holds.
     pub fn len(&self) -> usize {
-        let filled: f32 = self.filled.value_sync().into_scalar().elem();
-        filled as usize
+        let mut known = self
+            .known
+            .lock()
+            .expect("the pool's count is never poisoned");
+        *known.get_or_insert_with(|| {
+            let filled: f32 = self.filled.value_sync().into_scalar().elem();
+            filled as usize
+        })
     }
 
     /// Whether the pool holds no image.
@@ -117,6 +131,10 @@ impl<B: Backend> ImagePool<B> {
             TensorData::new(vec![plan.filled as f32], [1]),
             &device,
         ));
+        *self
+            .known
+            .lock()
+            .expect("the pool's count is never poisoned") = Some(plan.filled);
         returned
     }
 }

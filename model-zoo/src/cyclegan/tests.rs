@@ -65,6 +65,12 @@ fn settings_that_cannot_train_are_refused_in_one_line() {
     assert!(e.contains("multiples of 4") && e.contains("30x30"), "{e}");
     assert!(small(2, 28).validate().is_err());
     assert!(small(1, 28).with_cycle_weight(-1.0).validate().is_err());
+    let e = small(1, 28).with_patch_layers(4).validate().unwrap_err();
+    assert!(
+        e.contains("patch_layers 4") && e.contains("at most 3"),
+        "{e}"
+    );
+    assert!(small(1, 28).with_patch_layers(3).validate().is_ok());
     let e = small(1, 28).with_class_b(7).validate().unwrap_err();
     assert!(e.contains("class_a and class_b"), "{e}");
 }
@@ -258,4 +264,16 @@ fn the_pools_are_saved_with_the_weights() {
         .unwrap()
         .iter()
         .all(|&v| v == 0.25));
+}
+
+#[test]
+fn the_runs_own_evaluation_is_refused() {
+    let mut training = CycleganFamily::default_training(&small(1, 28), SampleKind::Image);
+    assert!(CycleganFamily::check_training(&small(1, 28), &training).is_ok());
+    training.eval_every = 100;
+    let e = CycleganFamily::check_training(&small(1, 28), &training).unwrap_err();
+    assert!(
+        e.contains("--eval-every") && e.contains("burn-gan score"),
+        "{e}"
+    );
 }

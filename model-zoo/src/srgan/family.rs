@@ -13,14 +13,15 @@ use super::{Srgan, SrganConfig};
 use crate::registry::{Family, ModelSpec, Preset};
 use crate::restore::image_channels;
 
-/// The content network that suits the data: the Fashion-MNIST classifier for gray images of at
-/// least 28x28 (MNIST's classifier for MNIST), the pixels otherwise.
+/// The content network that suits the data: for 28x28 gray images the MNIST classifier for
+/// MNIST and the Fashion-MNIST one otherwise, the pixels for any other images.
 pub(super) fn content_for(data: &Samples) -> String {
-    let [c, h, w] = data.shape;
     let source = data.source.to_lowercase();
-    match (c, h >= 28 && w >= 28) {
-        (1, true) if source.contains("mnist") && !source.contains("fashion") => "mnist".into(),
-        (1, true) => "fashion".into(),
+    let mnist =
+        source.contains("mnist") && !source.contains("fashion") && !source.contains("kmnist");
+    match (data.shape, mnist) {
+        ([1, 28, 28], true) => "mnist".into(),
+        ([1, 28, 28], false) => "fashion".into(),
         _ => "pixels".into(),
     }
 }

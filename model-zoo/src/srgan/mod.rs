@@ -123,7 +123,7 @@ impl SrganConfig {
             }
         }
         let content = self.content_network()?;
-        if content.is_some() && self.channels != 1 {
+        if self.adversarial() && content.is_some() && self.channels != 1 {
             return Err(format!(
                 "content `{}`: the domain classifiers take gray images; use --set content=pixels for RGB",
                 self.content
@@ -147,9 +147,11 @@ impl SrganConfig {
             .check(self.task, shape)
             .map_err(|e| e.to_string())?;
         let [_, h, w] = shape;
-        if self.adversarial() && self.content != "pixels" && (h < 28 || w < 28) {
+        // The classifier sees the centre 28x28: all of a 28x28 image, or one padded to 32.
+        let fits = |side: usize| (28..=32).contains(&side);
+        if self.adversarial() && self.content != "pixels" && !(fits(h) && fits(w)) {
             return Err(format!(
-                "content `{}` compares 28x28 classifier maps, but the images are {h}x{w}; use --set content=pixels",
+                "content `{}` compares the classifier's maps of 28x28 images (or padded to 32), but the images are {h}x{w}; use --set content=pixels",
                 self.content
             ));
         }

@@ -189,8 +189,13 @@ fn settings_and_data_that_cannot_train_are_refused_in_one_line() {
     assert!(e.contains("content=pixels"), "{e}");
     assert!(small().with_adversarial_weight(-1.0).validate().is_err());
     // The classifier's maps need 28x28 images; sides the factor does not divide are refused.
-    let e = small().check_shape([1, 16, 16]).unwrap_err();
-    assert!(e.contains("content=pixels"), "{e}");
+    for side in [16, 64] {
+        let e = small().check_shape([1, side, side]).unwrap_err();
+        assert!(e.contains("content=pixels"), "{e}");
+    }
+    assert!(small().check_shape([1, 32, 32]).is_ok());
+    // SRResNet has no content loss, so RGB needs no setting.
+    assert!(SrganConfig::srresnet(3).validate().is_ok());
     assert!(small()
         .with_content("pixels".into())
         .check_shape([1, 16, 16])
@@ -214,4 +219,6 @@ fn presets_pick_the_content_network_of_the_data() {
     assert_eq!(content(&data([1, 28, 28], "/data/mnist/train")), "mnist");
     assert_eq!(content(&data([3, 64, 64], "emoji")), "pixels");
     assert_eq!(content(&data([1, 16, 16], "x")), "pixels");
+    assert_eq!(content(&data([1, 64, 64], "gray photos")), "pixels");
+    assert_eq!(content(&data([1, 28, 28], "kmnist")), "fashion");
 }
