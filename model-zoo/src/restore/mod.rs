@@ -323,16 +323,9 @@ impl<B: Backend> Adversarial<B> for RestorationGan<B> {
         }
     }
 
+    /// The generator's, and the discriminator's when there is one (`Option` is a module).
     fn network_params(&self, network: NetworkId) -> Vec<ParamId> {
-        match network {
-            NetworkId::GENERATOR => burn::module::list_param_ids(&self.generator),
-            NetworkId::DISCRIMINATOR => self
-                .discriminator
-                .as_ref()
-                .map(burn::module::list_param_ids)
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        }
+        burn_gan::train::network_params_of(&self.generator, &self.discriminator, network)
     }
 
     /// The GAN: `d_steps` discriminator phases on fresh pairs, then the generator on the last.
