@@ -118,7 +118,12 @@ fn setup(run_dir: &Path, args: &LabelledData) -> CliResult<Setup> {
 
 /// `NAME:test` for a run trained on the named set `NAME` (with or without a range).
 pub(crate) fn default_test(rc: &RunConfig) -> Option<String> {
-    let name = rc.data.split('@').next()?.split(':').next()?;
+    let data = rc.data.split('@').next()?;
+    if let Some((dir, burn_gan::data::tiles::TileSplit::Train)) = burn_gan::data::tiles::parse(data)
+    {
+        return Some(format!("tiles:{}:test", dir.display()));
+    }
+    let name = data.split(':').next()?;
     burn_gan::data::named::find(name).map(|_| format!("{name}:test"))
 }
 

@@ -13,6 +13,7 @@ pub mod idx;
 pub mod image_folder;
 pub mod named;
 pub mod shapes;
+pub mod tiles;
 pub mod toy;
 
 use std::path::{Path, PathBuf};
@@ -97,12 +98,16 @@ pub enum DataSpec {
     Idx(PathBuf),
     /// A folder of images, optionally in one sub-folder per class.
     ImageFolder(PathBuf),
+    /// Square tiles cut from the photographs of a folder (`tiles:DIR`, `tiles:DIR:test`; see
+    /// [`tiles`]).
+    Tiles(PathBuf, tiles::TileSplit),
 }
 
 impl DataSpec {
     /// Interprets `--data`: a toy set name (`ring8`, `grid25`), a named set (`fashion-mnist`,
-    /// `mnist:test`; see [`named`]), an IDX images file, a folder holding MNIST-format files (the
-    /// training split is used), or an image folder. Names come before paths: a folder called
+    /// `mnist:test`; see [`named`]), tiles of photographs (`tiles:DIR`, `tiles:DIR:test`; see
+    /// [`tiles`]), an IDX images file, a folder holding MNIST-format files (the training split is
+    /// used), or an image folder. Names come before paths: a folder called
     /// `mnist` is `./mnist`.
     pub fn parse(spec: &str) -> Result<Self> {
         if let Some(toy) = Toy::from_name(spec) {
@@ -110,6 +115,15 @@ impl DataSpec {
         }
         if spec == "shapes" {
             return Ok(Self::Shapes);
+        }
+        if let Some((dir, split)) = tiles::parse(spec) {
+            if !dir.is_dir() {
+                return Err(Error::Invalid(format!(
+                    "--data {spec}: `{}` is not a folder; tiles are cut from a folder of photographs (tiles:DIR, tiles:DIR:test)",
+                    dir.display()
+                )));
+            }
+            return Ok(Self::Tiles(dir, split));
         }
         if let Some(named) = named::parse(spec) {
             let (set, split) = named?;
@@ -132,7 +146,7 @@ impl DataSpec {
             });
         }
         Err(Error::Invalid(format!(
-            "--data `{spec}`: no such file or folder, and not a built-in set; use {}, shapes, {} or a path to an IDX file or image folder",
+            "--data `{spec}`: no such file or folder, and not a built-in set; use {}, shapes, {}, tiles:DIR or a path to an IDX file or image folder",
             Toy::NAMES.join(", "),
             named::names().join(", ")
         )))
@@ -166,6 +180,12 @@ impl DataSpec {
                 Ok((samples, labels_error))
             }
             Self::ImageFolder(path) => Ok((image_folder::load(path, images)?, None)),
+            Self::Tiles(dir, split) => {
+                let side = images
+                    .size
+                    .map_or(tiles::DEFAULT_SIDE, |(w, h)| w.max(h) as usize);
+                Ok((tiles::load(dir, *split, side, images.channels)?, None))
+            }
         }
     }
 
@@ -175,6 +195,8 @@ impl DataSpec {
             Self::Toy(toy) => toy.name().to_string(),
             Self::Shapes => "shapes".into(),
             Self::Idx(path) | Self::ImageFolder(path) => path.display().to_string(),
+            Self::Tiles(dir, tiles::TileSplit::Train) => format!("tiles:{}", dir.display()),
+            Self::Tiles(dir, tiles::TileSplit::Test) => format!("tiles:{}:test", dir.display()),
         }
     }
 }

@@ -27,7 +27,6 @@
 pub mod baselines;
 pub mod degrade;
 mod nl_means;
-mod tiles;
 mod wiener;
 
 use std::ops::Range;
@@ -40,9 +39,9 @@ use crate::train::loader::mix_seed;
 // Not `crate::Result` by name: the `Config` derive's code means the standard `Result`.
 use crate::Error;
 
+pub use crate::data::tiles::photo_tiles;
 pub use baselines::{baselines, evaluate, restore_all, score, Restorer, Scores};
 pub use nl_means::nl_means;
-pub use tiles::photo_tiles;
 pub use wiener::wiener;
 
 /// One image as planar channels on the `[0, 1]` scale: `values[ch * h * w + y * w + x]`.

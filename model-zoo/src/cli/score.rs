@@ -28,7 +28,7 @@ pub(crate) struct ScoreArgs {
     /// Run folder of an image-to-image model (restore, pix2pix, srgan, cyclegan and their variants).
     #[arg(long)]
     pub(super) run: PathBuf,
-    /// Held-out images, made into pairs as the run's training images were, or split into a CycleGAN's two domains (default: NAME:test when the run trained on a named set).
+    /// Held-out images, made into pairs as the run's training images were, or split into a CycleGAN's two domains (default: NAME:test when the run trained on a named set, tiles:DIR:test when on tiles:DIR).
     #[arg(long)]
     data: Option<String>,
     /// CycleGAN runs trained with --data-b: held-out images of the second domain.
@@ -172,7 +172,11 @@ pub(crate) fn score_run(args: ScoreArgs) -> CliResult<()> {
         rc.background.as_deref(),
         &rc.model_name,
     )?;
-    if clean.shape != rc.data_shape {
+    // The restoration and super-resolution generators are fully convolutional: trained on
+    // tiles, they are scored on larger held-out images of the same channels.
+    let any_size =
+        rc.model.config::<RestoreFamily>().is_some() || rc.model.config::<SrganFamily>().is_some();
+    if clean.shape != rc.data_shape && !(any_size && clean.shape[0] == rc.data_shape[0]) {
         return Err(invalid(format!(
             "--data {spec}: images of shape {:?}, but {} trained on {:?}",
             clean.shape,

@@ -36,7 +36,7 @@ pub(crate) struct TrainArgs {
     /// Set a model or training setting by its name in config.json, e.g. --set loss=hinge, --set training.batch_size=32 (repeatable; the value is JSON or a word).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
-    /// Data: ring8, grid25, shapes, a named set (fashion-mnist, mnist, kmnist; `burn-gan data get NAME` downloads it; NAME:test is the held-out split), an IDX images file, a folder of MNIST-format files, or an image folder; a suffix @start..end selects samples (e.g. @0..50000).
+    /// Data: ring8, grid25, shapes, a named set (fashion-mnist, mnist, kmnist; `burn-gan data get NAME` downloads it; NAME:test is the held-out split), an IDX images file, a folder of MNIST-format files, an image folder, or tiles:DIR (square tiles of the photographs in DIR at --image-size, default 32, outside the held-out 128x128 tiles that tiles:DIR:test reads); a suffix @start..end selects samples (e.g. @0..50000).
     #[arg(long, help_heading = "Data")]
     data: Option<String>,
     /// Two-domain models (cyclegan): the second domain's images, from any source --data takes (default: the classes class_a and class_b of one labelled --data).
