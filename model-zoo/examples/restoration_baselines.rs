@@ -9,18 +9,17 @@
 //! written to IMAGES_OUT (default `book/src/images`). Prints one Markdown table.
 use std::path::PathBuf;
 
+use burn_gan::data::tiles::{self, TileSplit};
 use burn_gan::data::{idx, Samples};
 use burn_gan::metrics::image_quality::gradient_energy;
 use burn_gan::restore::baselines::Wiener;
 use burn_gan::restore::degrade::upsample_nearest;
-use burn_gan::restore::{baselines, evaluate, held_out, paired, photo_tiles};
+use burn_gan::restore::{baselines, evaluate, held_out, paired};
 use burn_gan::restore::{DegradationConfig, Image, Task};
 use burn_gan::viz::image_grid;
 
 /// Test images of Fashion-MNIST scored (the t10k file is never trained on).
 const FASHION_TEST: usize = 500;
-/// 128x128 tiles per photograph, at most.
-const TILES_PER_PHOTO: usize = 4;
 const SEED: u64 = 2026;
 
 fn main() -> burn_gan::Result<()> {
@@ -35,7 +34,8 @@ fn main() -> burn_gan::Result<()> {
 
     let fashion =
         idx::load_images_with_labels(&shared.join("fashion-mnist/t10k-images-idx3-ubyte.gz"))?;
-    let photos = photo_tiles(&shared.join("photos"), 128, 3, TILES_PER_PHOTO)?;
+    // The held-out tiles of `--data tiles:DIR:test`: the trained rows are scored on the same.
+    let photos = tiles::load(&shared.join("photos"), TileSplit::Test, 0, 3)?;
     println!("| data | task | method | PSNR (dB) | SSIM | sharpness |");
     println!("| --- | --- | --- | ---: | ---: | ---: |");
     for (name, data, strip) in [

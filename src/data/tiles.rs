@@ -40,6 +40,7 @@ pub fn parse(spec: &str) -> Option<(PathBuf, TileSplit)> {
     })
 }
 
+// ANCHOR: split
 /// The tiles of `split` of the photographs in `dir`, read as `channels` (1: gray, 3: RGB;
 /// transparent pixels on white); `side` is the training tiles' (held-out tiles are always
 /// [`HELD_OUT_SIDE`]). Labels are the index of the photograph a tile came from.
@@ -74,6 +75,7 @@ pub fn load(dir: &Path, split: TileSplit, side: usize, channels: usize) -> Resul
         }
     }
 }
+// ANCHOR_END: split
 
 /// The images of `dir` (PNG, JPEG; sub-folders too, see [`list`]) cut into `size x size` tiles in
 /// raster order, at most `per_image` from each, each image read as `channels` (1: gray, 3: RGB;
