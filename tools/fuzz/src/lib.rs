@@ -6,13 +6,16 @@
 //! cargo-fuzz needs a nightly toolchain (`-Z sanitizer`) and cargo-afl an instrumenting build of
 //! its own; the project builds on stable only, so this crate brings its own deterministic
 //! mutator ([`mutate`]) over a committed seed corpus (`tests/fuzz-corpus/<reader>/seeds/`) and
-//! a harness ([`harness`]) that catches panics, hangs and oversized allocations. It is blind (no
-//! coverage feedback): the mutations know where each format keeps its sizes instead.
+//! a harness ([`harness`]) that catches panics, hangs and oversized allocations. The mutations
+//! know where each format keeps its sizes. Built with SanitizerCoverage's inline counters
+//! (`tools/fuzz/coverage-build.sh`, stable flags), it is coverage-guided as well ([`coverage`]):
+//! an input that reaches new code joins the corpus that later inputs are mutated from.
 //!
 //! Every input that a reader mishandled is kept in `tests/fuzz-corpus/<reader>/regressions/`,
 //! named `s<seed>-i<index>-v<variant>--<seed file>`, and replayed by the test suite.
 #![warn(missing_docs)]
 
+pub mod coverage;
 pub mod harness;
 pub mod mutate;
 pub mod readers;
@@ -23,6 +26,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use coverage::CoverageMap;
 use harness::{run_one, Finding, Outcome};
 use mutate::Mutator;
 use readers::{corpus_root, Reader};
@@ -86,6 +90,12 @@ pub struct Report {
     pub distinct: BTreeMap<String, u64>,
     /// Wall time.
     pub elapsed: Duration,
+    /// Counters of the instrumented code reached (0 in an uninstrumented build).
+    pub covered: usize,
+    /// Counters in the instrumented code.
+    pub counters: usize,
+    /// Inputs kept for reaching new code (coverage-guided runs).
+    pub kept: u64,
 }
 
 /// What makes two findings the same bug: the panic's place, or the kind of finding.
@@ -144,24 +154,41 @@ pub fn judge(reader: &Reader, name: &str, variant: u64, bytes: Vec<u8>, slot: &s
     )
 }
 
+/// How a run picks what to mutate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guidance {
+    /// Every input mutates committed seeds: input *i* depends on *(seed, i)* alone.
+    Blind,
+    /// Inputs that reach new code join the corpus, and later inputs mutate them too (needs the
+    /// instrumented build; input *i* then depends on the inputs before it as well).
+    Coverage,
+}
+
 /// Fuzzes `reader` with the inputs `indices` of the run with `seed`; `progress` is called
-/// every 1,000 inputs with the report so far.
+/// every 1,000 inputs with the report so far. In an instrumented build the report counts the
+/// code reached, blind or guided.
 pub fn fuzz(
     reader: &Reader,
     seed: u64,
     indices: std::ops::Range<u64>,
+    guidance: Guidance,
     mut progress: impl FnMut(&Report),
 ) -> Report {
-    let seeds = corpus_files(reader, "seeds");
+    let mut corpus = corpus_files(reader, "seeds");
     assert!(
-        !seeds.is_empty(),
+        !corpus.is_empty(),
         "no seeds in {}",
         corpus_root().join(reader.name).join("seeds").display()
     );
+    let mut map = CoverageMap::new();
     let start = Instant::now();
-    let mut report = Report::default();
+    let mut report = Report {
+        counters: coverage::counters(),
+        ..Report::default()
+    };
     for index in indices {
-        let (seed_file, variant, bytes) = input(reader, &seeds, seed, index);
+        let (seed_file, variant, bytes) = input(reader, &corpus, seed, index);
+        CoverageMap::reset();
         let outcome = judge(
             reader,
             &seed_file,
@@ -169,6 +196,11 @@ pub fn fuzz(
             bytes.clone(),
             &index.to_string(),
         );
+        if map.merge() > 0 && guidance == Guidance::Coverage {
+            // Kept under its root seed's name: readers choose the format by the name.
+            corpus.push((seed_file.clone(), bytes.clone()));
+            report.kept += 1;
+        }
         report.inputs += 1;
         match outcome {
             Outcome::Accepted => report.accepted += 1,
@@ -189,10 +221,12 @@ pub fn fuzz(
         }
         if report.inputs % 1000 == 0 {
             report.elapsed = start.elapsed();
+            report.covered = map.covered();
             progress(&report);
         }
     }
     report.elapsed = start.elapsed();
+    report.covered = map.covered();
     // Only this reader's folder: the tests fuzz several readers at once in one process.
     let _ = std::fs::remove_dir_all(scratch_root().join(reader.name));
     report

@@ -4,12 +4,15 @@
 //! cargo run --release -p burn-gan-fuzz -- --reader idx --inputs 100000 --seed 1
 //! cargo run --release -p burn-gan-fuzz -- --reader all --inputs 2000 --seed 1 --save
 //! cargo run --release -p burn-gan-fuzz -- --reader image --seed 1 --only 4711   # one input again
+//! bash tools/fuzz/coverage-build.sh && target/coverage/x86_64-unknown-linux-gnu/release/burn-gan-fuzz --reader idx --inputs 100000
 //! ```
+//!
+//! The last line is the coverage-guided build ([`burn_gan_fuzz::coverage`]).
 
 use std::process::ExitCode;
 
 use burn_gan_fuzz::readers::{corpus_root, reader, READERS};
-use burn_gan_fuzz::{corpus_files, fuzz, input, judge};
+use burn_gan_fuzz::{corpus_files, coverage, fuzz, input, judge, Guidance};
 use clap::Parser;
 
 #[derive(Parser)]
@@ -36,6 +39,11 @@ struct Args {
     /// Keep every finding's input in tests/fuzz-corpus/<reader>/regressions/.
     #[arg(long)]
     save: bool,
+    /// Mutate only the committed seeds, even in a coverage build (which then still counts the
+    /// code reached): the blind baseline of a coverage-guided run. Input i of a guided run
+    /// depends on the inputs before it, so `--only` replays blind inputs.
+    #[arg(long)]
+    blind: bool,
     /// Write the synthetic seeds into tests/fuzz-corpus/ and stop.
     #[arg(long)]
     write_seeds: bool,
@@ -73,16 +81,23 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    let guidance = match (coverage::instrumented(), args.blind) {
+        (true, false) => Guidance::Coverage,
+        _ => Guidance::Blind,
+    };
     let mut found = false;
     for r in readers {
-        let report = fuzz(r, args.seed, args.from..args.from + args.inputs, |p| {
+        let inputs = args.from..args.from + args.inputs;
+        let report = fuzz(r, args.seed, inputs, guidance, |p| {
             if p.inputs % 10_000 == 0 {
                 eprintln!(
-                    "{}: {} inputs, {:.1} s, {} findings",
+                    "{}: {} inputs, {:.1} s, {} findings, {} of {} counters reached",
                     r.name,
                     p.inputs,
                     p.elapsed.as_secs_f64(),
-                    p.cases.len()
+                    p.cases.len(),
+                    p.covered,
+                    p.counters
                 );
             }
         });
@@ -95,6 +110,12 @@ fn main() -> ExitCode {
             report.rejected,
             report.distinct.values().sum::<u64>()
         );
+        if report.counters > 0 {
+            println!(
+                "  {guidance:?}: {} of {} counters reached; {} inputs kept for new coverage",
+                report.covered, report.counters, report.kept
+            );
+        }
         for (signature, n) in &report.distinct {
             println!("  {n} inputs: {signature}");
         }

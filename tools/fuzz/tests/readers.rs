@@ -5,11 +5,11 @@
 
 use burn_gan_fuzz::harness::Outcome;
 use burn_gan_fuzz::readers::{reader, READERS};
-use burn_gan_fuzz::{fuzz, replay_regressions};
+use burn_gan_fuzz::{fuzz, replay_regressions, Guidance};
 
 fn bounded(name: &str, inputs: u64) {
     let r = reader(name).unwrap();
-    let report = fuzz(r, 1, 0..inputs, |_| {});
+    let report = fuzz(r, 1, 0..inputs, Guidance::Blind, |_| {});
     let cases: Vec<String> = report
         .cases
         .iter()
