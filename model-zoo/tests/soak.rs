@@ -9,6 +9,7 @@
 //!
 //! ```sh
 //! SOAK_KILLS=200 cargo test --release --workspace --test soak -- --ignored --nocapture
+//! SOAK_KILLS=200 SOAK_MODELS=dcgan cargo test --release --workspace --test soak -- --ignored --nocapture
 //! ```
 
 use std::collections::BTreeMap;
@@ -336,7 +337,8 @@ fn killed_and_resumed_runs_end_as_uninterrupted_ones() {
     );
 }
 
-/// The long soak of the book's Reliability chapter (`SOAK_KILLS` kills per model, default 200).
+/// The long soak of the book's Reliability chapter (`SOAK_KILLS` kills per model, default 200;
+/// `SOAK_MODELS`, default `gan,dcgan`, picks the runs).
 #[test]
 #[ignore]
 fn soak_long() {
@@ -344,10 +346,15 @@ fn soak_long() {
         .ok()
         .and_then(|k| k.parse().ok())
         .unwrap_or(200);
+    let models = std::env::var("SOAK_MODELS").unwrap_or_else(|_| "gan,dcgan".into());
     for (name, args, pictures) in [
         ("gan-long", GAN, &["scatter.png", "losses.png"][..]),
         ("dcgan-long", DCGAN, &["samples.png", "losses.png"][..]),
     ] {
+        let model = name.trim_end_matches("-long");
+        if !models.split(',').any(|m| m.trim() == model) {
+            continue;
+        }
         let report = soak(name, args, pictures, kills, 1);
         println!("{name}: {report:?}");
         assert!(report.differences.is_empty(), "{name}: {report:?}");

@@ -204,6 +204,22 @@ pub fn load(dir: &Path, options: &ImageFolderOptions) -> Result<Samples> {
             Some((w, h)) => fill(img, w, h),
             None => {
                 let dims = (img.width(), img.height());
+                // At its own size an image becomes `channels` f32 values per pixel: a header that
+                // passed the decoder's limit (1 byte per gray pixel) must not make 4 or 12 times
+                // as much training data.
+                let bytes = dims.0 as u64 * dims.1 as u64 * options.channels as u64 * 4;
+                if bytes > MAX_DECODED_BYTES {
+                    return Err(Error::format(
+                        path,
+                        format!(
+                            "the image is {}x{}: at its own size that is {} MiB of training data, more than the {} MiB burn-gan reads per image; pass --image-size to resize it",
+                            dims.0,
+                            dims.1,
+                            bytes >> 20,
+                            MAX_DECODED_BYTES >> 20
+                        ),
+                    ));
+                }
                 match &first {
                     None => first = Some((path.clone(), dims)),
                     Some((p0, d0)) if *d0 != dims => {
