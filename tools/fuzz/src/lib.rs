@@ -139,6 +139,28 @@ pub fn input(
     (seeds[a].0.clone(), variant, bytes)
 }
 
+/// Input `index` of a coverage-guided run: a mutation of a committed seed or, as often, of an
+/// input kept for new coverage (`corpus[seeds..]`). Most kept inputs are refused ones, so
+/// drawing from the whole corpus alike would starve the seeds that reach deep code.
+fn guided_input(
+    reader: &Reader,
+    corpus: &[(String, Vec<u8>)],
+    seeds: usize,
+    seed: u64,
+    index: u64,
+) -> (String, u64, Vec<u8>) {
+    let mut m = Mutator::for_input(seed, index);
+    let kept = corpus.len() - seeds;
+    let a = match kept > 0 && m.below(2) == 1 {
+        true => seeds + m.below(kept),
+        false => m.below(seeds),
+    };
+    let b = m.below(corpus.len());
+    let bytes = m.mutate(&corpus[a].1, &corpus[b].1, &reader.format);
+    let variant = m.below(1 << 30) as u64;
+    (corpus[a].0.clone(), variant, bytes)
+}
+
 /// Runs one input through `reader` under the harness, in a scratch folder named by `slot`
 /// (distinct for inputs that may run at the same time).
 pub fn judge(reader: &Reader, name: &str, variant: u64, bytes: Vec<u8>, slot: &str) -> Outcome {
@@ -186,8 +208,12 @@ pub fn fuzz(
         counters: coverage::counters(),
         ..Report::default()
     };
+    let seeds = corpus.len();
     for index in indices {
-        let (seed_file, variant, bytes) = input(reader, &corpus, seed, index);
+        let (seed_file, variant, bytes) = match guidance {
+            Guidance::Blind => input(reader, &corpus, seed, index),
+            Guidance::Coverage => guided_input(reader, &corpus, seeds, seed, index),
+        };
         CoverageMap::reset();
         let outcome = judge(
             reader,
