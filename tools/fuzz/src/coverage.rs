@@ -95,6 +95,7 @@ impl CoverageMap {
         }
     }
 
+    // ANCHOR: merge
     /// Merges the counters of the input that just ran: how many (counter, bucket) pairs are new.
     pub fn merge(&mut self) -> usize {
         let mut new = 0;
@@ -114,6 +115,7 @@ impl CoverageMap {
         }
         new
     }
+    // ANCHOR_END: merge
 
     /// Counters reached by at least one input: the blocks covered.
     pub fn covered(&self) -> usize {
