@@ -12,13 +12,18 @@ fn path(p: &Path) -> &str {
 }
 
 fn train(task: &str, data: &Path, out: &Path) {
+    train_model("restore", task, path(data), out);
+}
+
+/// A 2-step run of a small `model` (8 features, 2 blocks) on `data`; what it printed.
+fn train_model(model: &str, task: &str, data: &str, out: &Path) -> String {
     ok(&[
         "train",
-        "restore",
+        model,
         "--task",
         task,
         "--data",
-        path(data),
+        data,
         "--steps",
         "2",
         "--batch",
@@ -31,7 +36,7 @@ fn train(task: &str, data: &Path, out: &Path) {
         "3",
         "--out",
         path(out),
-    ]);
+    ])
 }
 
 fn gray_png(path: &Path, w: u32, h: u32) {
@@ -595,24 +600,8 @@ fn restoration_trains_on_photo_tiles_and_is_scored_on_the_held_out_ones() {
     .unwrap();
     gray_png(&photos.join("b.png"), 160, 140);
     let run = dir.join("run");
-    let out = ok(&[
-        "train",
-        "restore-l1",
-        "--task",
-        "sr2",
-        "--data",
-        &format!("tiles:{}", path(&photos)),
-        "--steps",
-        "2",
-        "--batch",
-        "4",
-        "--set",
-        "features=8",
-        "--set",
-        "blocks=2",
-        "--out",
-        path(&run),
-    ]);
+    let tiles = format!("tiles:{}", path(&photos));
+    let out = train_model("restore-l1", "sr2", &tiles, &run);
     // a.png: 9x6 tiles of 32 less the 8x4 under its two held-out tiles; b.png: 5x4 less 4x4.
     assert!(out.contains("26 samples of [3, 32, 32]"), "{out}");
     // Without --data, a run trained on tiles:DIR is scored on tiles:DIR:test.
