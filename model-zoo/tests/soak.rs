@@ -241,30 +241,22 @@ fn soak(name: &str, args: &[&str], pictures: &[&str], kills: usize, seed: u64) -
             }
             std::thread::sleep(Duration::from_millis(2));
         };
+        let mut stderr = String::new();
+        if status.is_some() {
+            use std::io::Read;
+            let mut pipe = child.stderr.take().unwrap();
+            pipe.read_to_string(&mut stderr).unwrap();
+        }
         let finished = match status {
             None => false,
-            Some(s) if s.success() => true,
-            Some(_) => {
-                let mut stderr = String::new();
-                use std::io::Read;
-                child
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut stderr)
-                    .unwrap();
+            Some(s) if s.success() => {
                 if stderr.contains("already reached step") {
-                    // Killed after the last checkpoint, while drawing the final pictures.
+                    // Killed after the last checkpoint; the resume redid the final pictures.
                     report.killed_after_the_end += 1;
-                    report.episodes += 1;
-                    report
-                        .differences
-                        .extend(differences(&run, &whole, pictures, false));
-                    fresh = true;
-                    continue;
                 }
-                panic!("{name}: a resumed run failed: {stderr}");
+                true
             }
+            Some(_) => panic!("{name}: a resumed run failed: {stderr}"),
         };
         if finished {
             report.episodes += 1;

@@ -111,9 +111,25 @@ fn test_classifier<M: Adversarial<Backend>>(
         test.len(),
         test.source
     );
-    let path = out.join("metrics.jsonl");
     let row = serde_json::json!({"step": step, "test_accuracy": accuracy, "test_images": test.len(), "test_data": test.source});
-    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    final_row(out, row, "test_accuracy")
+}
+
+/// Appends the end-of-run `row` to the run's `metrics.jsonl`, replacing a row of the same step
+/// that has `key`: a run killed after its last checkpoint redoes its report on `--resume`, and
+/// must end with the lines an uninterrupted run has.
+fn final_row(out: &Path, row: serde_json::Value, key: &str) -> CliResult<()> {
+    let path = out.join("metrics.jsonl");
+    let same = |line: &str| {
+        serde_json::from_str::<serde_json::Value>(line)
+            .is_ok_and(|v| v.get(key).is_some() && v.get("step") == row.get("step"))
+    };
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut text: String = old
+        .lines()
+        .filter(|l| !same(l))
+        .map(|l| format!("{l}\n"))
+        .collect();
     text.push_str(&format!("{row}\n"));
     burn_gan::train::write_atomically(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))
 }
@@ -137,11 +153,8 @@ fn report_shapes<M: Adversarial<Backend>>(
         score.modes_covered,
         shapes::MODES
     );
-    let path = out.join("metrics.jsonl");
     let row = serde_json::json!({"step": step, "shapes_valid": score.valid, "shapes_modes": score.modes_covered});
-    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
-    text.push_str(&format!("{row}\n"));
-    burn_gan::train::write_atomically(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))
+    final_row(out, row, "shapes_valid")
 }
 
 fn report_coverage<M: Adversarial<Backend>>(

@@ -8,12 +8,13 @@ use std::sync::Arc;
 
 use burn::tensor::backend::Backend as _;
 use burn_gan::data::Samples;
+use burn_gan::train::Adversarial;
 use burn_gan::train::{
-    fit_on, latest_checkpoint, resumable_checkpoint, FitOptions, NetworkId, OptimizerConfig,
-    TrainingConfig,
+    fit_on, latest_checkpoint, load_weights, resumable_checkpoint, FitOptions, NetworkId,
+    OptimizerConfig, RunFiles, TrainingConfig,
 };
 use burn_gan::Error;
-use burn_gan_backends::AutodiffBackend;
+use burn_gan_backends::{AutodiffBackend, Backend};
 use burn_gan_zoo::cyclegan::CycleganFamily;
 use burn_gan_zoo::{Family, FamilyVisitor, ModelSpec};
 use clap::Args;
@@ -570,6 +571,9 @@ impl FamilyVisitor for Train<'_> {
                         r.step
                     );
                 }
+                if r.step >= self.rc.training.steps {
+                    return self.finish::<F>(&config, r.checkpoint, r.step);
+                }
                 Some(r.checkpoint)
             }
             None => None,
@@ -604,4 +608,38 @@ impl FamilyVisitor for Train<'_> {
         report(&trained, &self.data, self.rc, self.out)
     }
 }
+
 // ANCHOR_END: train_visitor
+
+impl Train<'_> {
+    /// `--resume` of a run whose newest checkpoint is its last step: what follows that
+    /// checkpoint (the loss plot, the final pictures and reports) may have been cut off by a kill,
+    /// so it is done again from the checkpoint, ending as an uninterrupted run ends.
+    fn finish<F: Family>(
+        &self,
+        config: &F::Config,
+        checkpoint: usize,
+        step: usize,
+    ) -> CliResult<()> {
+        let device = burn_gan_backends::device();
+        let trained = load_weights(
+            F::init::<Backend>(config, &device),
+            self.out,
+            checkpoint,
+            &device,
+        )?;
+        eprintln!(
+            "note: the run already reached step {step} of its {} steps; drawing its final pictures and reports again (pass a larger --steps to train further)",
+            self.rc.training.steps
+        );
+        let files = RunFiles::<Backend>::new(
+            self.out,
+            &self.data,
+            trained.latent_dim(),
+            &self.rc.training,
+            &device,
+        );
+        files.plot_losses()?;
+        report(&trained, &self.data, self.rc, self.out)
+    }
+}
