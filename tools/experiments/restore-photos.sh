@@ -3,7 +3,7 @@
 # photographs (`tiles:DIR`: everywhere but the held-out region of each photograph) and scored on
 # the 48 held-out 128x128 tiles (`tiles:DIR:test`), the GAN with the task's classical baselines:
 # 3,000 steps, seed 1. Writes runs/photo-restore{,-l1}-TASK and prints the tables.
-#   bash tools/experiments/restore-photos.sh [PHOTOS]   (from the repository root; about 50 minutes)
+#   bash tools/experiments/restore-photos.sh [PHOTOS]   (from the repository root; about 85 minutes on two cores)
 # PHOTOS defaults to ../shared/data/photos; any folder of photographs of at least 128x128 works.
 set -euo pipefail
 B="${BIN:-cargo run --release --quiet --}"
