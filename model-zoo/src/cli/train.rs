@@ -608,7 +608,6 @@ impl FamilyVisitor for Train<'_> {
         report(&trained, &self.data, self.rc, self.out)
     }
 }
-
 // ANCHOR_END: train_visitor
 
 impl Train<'_> {

@@ -131,18 +131,15 @@ pub fn input(
     seed: u64,
     index: u64,
 ) -> (String, u64, Vec<u8>) {
-    let mut m = Mutator::for_input(seed, index);
-    let a = m.below(seeds.len());
-    let b = m.below(seeds.len());
-    let bytes = m.mutate(&seeds[a].1, &seeds[b].1, &reader.format);
-    let variant = m.below(1 << 30) as u64;
-    (seeds[a].0.clone(), variant, bytes)
+    corpus_input(reader, seeds, seeds.len(), seed, index)
 }
 
-/// Input `index` of a coverage-guided run: a mutation of a committed seed or, as often, of an
-/// input kept for new coverage (`corpus[seeds..]`). Most kept inputs are refused ones, so
-/// drawing from the whole corpus alike would starve the seeds that reach deep code.
-fn guided_input(
+/// Input `index` of a run whose corpus is the committed seeds (`corpus[..seeds]`) and the inputs
+/// a coverage-guided run kept for new coverage (`corpus[seeds..]`): a mutation of a seed or, as
+/// often, of a kept input. Most kept inputs are refused ones, so drawing from the whole corpus
+/// alike would starve the seeds that reach deep code. With nothing kept (every blind run) it
+/// draws exactly as [`input`].
+fn corpus_input(
     reader: &Reader,
     corpus: &[(String, Vec<u8>)],
     seeds: usize,
@@ -210,10 +207,8 @@ pub fn fuzz(
     };
     let seeds = corpus.len();
     for index in indices {
-        let (seed_file, variant, bytes) = match guidance {
-            Guidance::Blind => input(reader, &corpus, seed, index),
-            Guidance::Coverage => guided_input(reader, &corpus, seeds, seed, index),
-        };
+        // A blind run keeps nothing, so it draws from the seeds alone.
+        let (seed_file, variant, bytes) = corpus_input(reader, &corpus, seeds, seed, index);
         CoverageMap::reset();
         let outcome = judge(
             reader,
