@@ -7,6 +7,7 @@
 //! the same samples, whatever happened before it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
@@ -34,11 +35,16 @@ pub fn normal_noise<B: Backend>(
     seed: u64,
     device: &B::Device,
 ) -> Tensor<B, 2> {
+    Tensor::from_data(normal_values(n, dim, seed), device)
+}
+
+/// The values of [`normal_noise`], on the host.
+fn normal_values(n: usize, dim: usize, seed: u64) -> TensorData {
     let mut rng = StdRng::seed_from_u64(seed);
     let values: Vec<f32> = (0..n * dim)
         .map(|_| StandardNormal.sample(&mut rng))
         .collect();
-    Tensor::from_data(TensorData::new(values, [n, dim]), device)
+    TensorData::new(values, [n, dim])
 }
 
 /// The truncation trick (Brock et al. 2019, BigGAN section 3.1): standard normal noise whose
@@ -86,18 +92,64 @@ pub(crate) mod stream {
 /// Each call to [`DataLoader::iter`] yields the next `batches_per_iter` batches and advances a
 /// shared cursor, which [`GanLoader::cursor`] exposes so the training loop can start a resumed
 /// run at the right batch.
+///
+/// A thread of the iterator assembles the next batches on the host (gathering the shuffled
+/// samples, drawing the noise) while the training thread computes, so the training thread only
+/// uploads them ([`GanLoader::with_prefetch`]). What a batch holds depends only on its index, so
+/// prefetching changes no number.
 #[derive(Clone)]
 pub struct GanLoader<B: Backend> {
+    source: HostSource,
+    batches_per_iter: usize,
+    cursor: Arc<AtomicUsize>,
+    device: B::Device,
+    prefetch: usize,
+}
+
+/// The host side of a [`GanLoader`]: everything a batch is computed from, shared with its
+/// prefetching thread.
+#[derive(Clone)]
+struct HostSource {
     data: Arc<Samples>,
     batch_size: usize,
     latent_dim: usize,
     seed: u64,
-    batches_per_iter: usize,
-    cursor: Arc<AtomicUsize>,
-    device: B::Device,
     /// The second stream of every batch: a source and the indices drawn from it.
     second: Option<SecondStream>,
 }
+
+/// One batch assembled on the host, ready to upload.
+struct HostBatch {
+    index: usize,
+    real: TensorData,
+    labels: Option<TensorData>,
+    input: Option<TensorData>,
+    second: Option<(TensorData, Option<TensorData>)>,
+    z: TensorData,
+    seed: u64,
+}
+
+impl HostBatch {
+    fn upload<B: Backend>(self, device: &B::Device) -> GanBatch<B> {
+        let ints = |d: TensorData| Tensor::<B, 1, Int>::from_data(d, device);
+        GanBatch {
+            phase: Phase::DISCRIMINATOR,
+            step: StepInfo::default(),
+            real: Tensor::from_data(self.real, device),
+            labels: self.labels.map(ints),
+            input: self.input.map(|d| Tensor::from_data(d, device)),
+            second: self.second.map(|(images, labels)| ImageBatch {
+                images: Tensor::from_data(images, device),
+                labels: labels.map(ints),
+            }),
+            z: Tensor::from_data(self.z, device),
+            seed: self.seed,
+        }
+    }
+}
+
+/// The batches a [`GanLoader`] assembles ahead of the training thread by default.
+pub const PREFETCH: usize = 2;
 
 /// Where the second stream of a batch ([`GanBatch::second`]) comes from.
 #[derive(Clone, Debug)]
@@ -153,14 +205,17 @@ impl<B: Backend> GanLoader<B> {
             data.len()
         );
         Self {
-            data,
-            batch_size,
-            latent_dim,
-            seed,
+            source: HostSource {
+                data,
+                batch_size,
+                latent_dim,
+                seed,
+                second: None,
+            },
             batches_per_iter,
             cursor: Arc::new(AtomicUsize::new(0)),
             device,
-            second: None,
+            prefetch: PREFETCH,
         }
     }
 
@@ -168,7 +223,15 @@ impl<B: Backend> GanLoader<B> {
     /// function of the seed and the batch index, so resume replays them): a labelled subset
     /// ([`SecondStream::labelled`]) or a second domain ([`SecondStream::domain`]).
     pub fn with_second(mut self, second: SecondStream) -> Self {
-        self.second = Some(second);
+        self.source.second = Some(second);
+        self
+    }
+
+    /// How many batches a thread of each iteration assembles ahead of the training thread
+    /// (default [`PREFETCH`]); 0 assembles each batch on the training thread when it is asked
+    /// for. The batches are the same either way.
+    pub fn with_prefetch(mut self, batches: usize) -> Self {
+        self.prefetch = batches;
         self
     }
 
@@ -179,18 +242,22 @@ impl<B: Backend> GanLoader<B> {
 
     /// Complete batches in one pass over the data.
     pub fn batches_per_epoch(&self) -> usize {
-        self.data.len() / self.batch_size
+        self.source.batches_per_epoch()
     }
 
     /// Global batch `index` of the run.
     pub fn batch(&self, index: usize) -> GanBatch<B> {
-        let per_epoch = self.batches_per_epoch();
-        let (epoch, pos) = (index / per_epoch, index % per_epoch);
-        let order = self.order(epoch);
-        self.batch_of(
-            &order[pos * self.batch_size..(pos + 1) * self.batch_size],
-            index,
-        )
+        self.source.batch_at(index, &mut None).upload(&self.device)
+    }
+
+    fn batch_of(&self, indices: &[usize], index: usize) -> GanBatch<B> {
+        self.source.batch_of(indices, index).upload(&self.device)
+    }
+}
+
+impl HostSource {
+    fn batches_per_epoch(&self) -> usize {
+        self.data.len() / self.batch_size
     }
 
     fn order(&self, epoch: usize) -> Vec<usize> {
@@ -200,68 +267,90 @@ impl<B: Backend> GanLoader<B> {
         order
     }
 
-    fn batch_of(&self, indices: &[usize], index: usize) -> GanBatch<B> {
-        let n = indices.len();
-        let [c, h, w] = self.data.shape;
-        let mut values = Vec::with_capacity(n * c * h * w);
-        for &i in indices {
-            values.extend_from_slice(self.data.sample(i));
+    /// Global batch `index`, with the last data epoch's order kept in `order` between calls.
+    fn batch_at(&self, index: usize, order: &mut Option<(usize, Vec<usize>)>) -> HostBatch {
+        let per_epoch = self.batches_per_epoch();
+        let (epoch, pos) = (index / per_epoch, index % per_epoch);
+        if order.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            *order = Some((epoch, self.order(epoch)));
         }
-        let real = Tensor::from_data(TensorData::new(values, [n, c, h, w]), &self.device);
-        let labels = self.data.labels.as_ref().map(|l| {
-            let l: Vec<i64> = indices.iter().map(|&i| l[i] as i64).collect();
-            Tensor::<B, 1, Int>::from_data(TensorData::new(l, [n]), &self.device)
-        });
-        let input = self.data.paired.as_ref().map(|paired| {
-            let [c, h, w] = paired.shape;
+        let order = &order.as_ref().unwrap().1;
+        let bs = self.batch_size;
+        self.batch_of(&order[pos * bs..(pos + 1) * bs], index)
+    }
+
+    fn batch_of(&self, indices: &[usize], index: usize) -> HostBatch {
+        let n = indices.len();
+        let gather = |data: &Samples, indices: &[usize]| {
+            let [c, h, w] = data.shape;
             let mut values = Vec::with_capacity(n * c * h * w);
             for &i in indices {
-                values.extend_from_slice(paired.sample(i));
+                values.extend_from_slice(data.sample(i));
             }
-            Tensor::from_data(TensorData::new(values, [n, c, h, w]), &self.device)
-        });
-        let index = index as u64;
+            TensorData::new(values, [n, c, h, w])
+        };
+        let classes = |all: &Vec<usize>, indices: &[usize]| {
+            let y: Vec<i64> = indices.iter().map(|&i| all[i] as i64).collect();
+            TensorData::new(y, [n])
+        };
+        let batch = index as u64;
         let second = self.second.as_ref().map(|stream| {
-            let mut rng = StdRng::seed_from_u64(mix_seed(self.seed, stream::LABELLED, index));
+            let mut rng = StdRng::seed_from_u64(mix_seed(self.seed, stream::LABELLED, batch));
             let picked: Vec<usize> = (0..n)
                 .map(|_| stream.pool[rng.random_range(0..stream.pool.len())])
                 .collect();
-            let [c, h, w] = stream.data.shape;
-            let mut values = Vec::with_capacity(n * c * h * w);
-            for &i in &picked {
-                values.extend_from_slice(stream.data.sample(i));
-            }
-            let labels = stream.data.labels.as_ref().map(|all| {
-                let y: Vec<i64> = picked.iter().map(|&i| all[i] as i64).collect();
-                Tensor::<B, 1, Int>::from_data(TensorData::new(y, [n]), &self.device)
-            });
-            ImageBatch {
-                images: Tensor::from_data(TensorData::new(values, [n, c, h, w]), &self.device),
-                labels,
-            }
+            let labels = stream.data.labels.as_ref().map(|all| classes(all, &picked));
+            (gather(&stream.data, &picked), labels)
         });
-        GanBatch {
-            phase: Phase::DISCRIMINATOR,
-            step: StepInfo::default(),
-            real,
-            labels,
-            input,
+        HostBatch {
+            index,
+            real: gather(&self.data, indices),
+            labels: self.data.labels.as_ref().map(|all| classes(all, indices)),
+            input: self.data.paired.as_ref().map(|p| gather(p, indices)),
             second,
-            z: normal_noise(
+            z: normal_values(
                 n,
                 self.latent_dim,
-                mix_seed(self.seed, stream::NOISE, index),
-                &self.device,
+                mix_seed(self.seed, stream::NOISE, batch),
             ),
-            seed: mix_seed(self.seed, stream::PHASE, index),
+            seed: mix_seed(self.seed, stream::PHASE, batch),
         }
     }
+
+    /// A thread assembling batches `first..first + count` into a channel holding `ahead - 1`
+    /// of them (one more is being assembled); it ends when the receiver is dropped.
+    fn spawn(&self, first: usize, count: usize, ahead: usize) -> Prefetch {
+        let (tx, rx) = std::sync::mpsc::sync_channel(ahead.saturating_sub(1));
+        let source = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("burn-gan-loader".into())
+            .spawn(move || {
+                let mut order = None;
+                for index in first..first.saturating_add(count) {
+                    if tx.send(source.batch_at(index, &mut order)).is_err() {
+                        break;
+                    }
+                }
+            });
+        // Without a thread (the system refused one) the batches are assembled on demand.
+        Prefetch {
+            rx: spawned.ok().map(|_| rx),
+            next: first,
+        }
+    }
+}
+
+/// Batches assembled ahead by [`HostSource::spawn`]'s thread, the next one being `next`.
+struct Prefetch {
+    rx: Option<Receiver<HostBatch>>,
+    next: usize,
 }
 
 struct GanLoaderIter<'a, B: Backend> {
     loader: &'a GanLoader<B>,
     done: usize,
     order: Option<(usize, Vec<usize>)>,
+    ahead: Option<Prefetch>,
 }
 
 impl<B: Backend> Iterator for GanLoaderIter<'_, B> {
@@ -273,17 +362,23 @@ impl<B: Backend> Iterator for GanLoaderIter<'_, B> {
         }
         self.done += 1;
         let index = self.loader.cursor.fetch_add(1, Ordering::SeqCst);
-        let per_epoch = self.loader.batches_per_epoch();
-        let (epoch, pos) = (index / per_epoch, index % per_epoch);
-        if self.order.as_ref().is_none_or(|(e, _)| *e != epoch) {
-            self.order = Some((epoch, self.loader.order(epoch)));
-        }
-        let order = &self.order.as_ref().unwrap().1;
-        let bs = self.loader.batch_size;
-        Some(
-            self.loader
-                .batch_of(&order[pos * bs..(pos + 1) * bs], index),
-        )
+        // The prefetched batch when it is the one asked for; otherwise (the cursor was moved,
+        // the thread is gone) the rest are assembled here.
+        let prefetched = self.ahead.as_mut().and_then(|ahead| {
+            let batch = (ahead.next == index)
+                .then(|| ahead.rx.as_ref()?.recv().ok())
+                .flatten()?;
+            ahead.next += 1;
+            Some(batch)
+        });
+        let host = match prefetched {
+            Some(batch) if batch.index == index => batch,
+            _ => {
+                self.ahead = None;
+                self.loader.source.batch_at(index, &mut self.order)
+            }
+        };
+        Some(host.upload(&self.loader.device))
     }
 }
 
@@ -295,15 +390,23 @@ impl<B: Backend> DataLoaderIterator<GanBatch<B>> for GanLoaderIter<'_, B> {
 
 impl<B: Backend> DataLoader<B, GanBatch<B>> for GanLoader<B> {
     fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<GanBatch<B>> + 'a> {
+        let ahead = (self.prefetch > 0 && self.batches_per_iter > 0).then(|| {
+            self.source.spawn(
+                self.cursor.load(Ordering::SeqCst),
+                self.batches_per_iter,
+                self.prefetch,
+            )
+        });
         Box::new(GanLoaderIter {
             loader: self,
             done: 0,
             order: None,
+            ahead,
         })
     }
 
     fn num_items(&self) -> usize {
-        self.batches_per_iter.saturating_mul(self.batch_size)
+        self.batches_per_iter.saturating_mul(self.source.batch_size)
     }
 
     fn to_device(&self, device: &B::Device) -> Arc<dyn DataLoader<B, GanBatch<B>>> {
@@ -315,7 +418,7 @@ impl<B: Backend> DataLoader<B, GanBatch<B>> for GanLoader<B> {
 
     fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<B, GanBatch<B>>> {
         Arc::new(Self {
-            batches_per_iter: end.saturating_sub(start).div_ceil(self.batch_size),
+            batches_per_iter: end.saturating_sub(start).div_ceil(self.source.batch_size),
             ..self.clone()
         })
     }
@@ -337,7 +440,7 @@ pub fn validation_batch<B: Backend>(
         1,
         device.clone(),
     );
-    let indices: Vec<usize> = (0..loader.batch_size).collect();
+    let indices: Vec<usize> = (0..loader.source.batch_size).collect();
     let mut batch = loader.batch_of(&indices, 0);
     // The validation batch's real samples double as its labelled ones (when labelled).
     batch.second = batch.labels.clone().map(|labels| ImageBatch {
@@ -497,6 +600,44 @@ mod tests {
         assert_eq!(resumed[0].real.to_data(), all[4].real.to_data());
         assert_eq!(resumed[1].z.to_data(), all[5].z.to_data());
         assert_eq!(resumed[1].seed, all[5].seed);
+    }
+
+    #[test]
+    fn prefetched_batches_equal_the_ones_assembled_on_demand() {
+        let data = Arc::new(Toy::Ring8.samples(40, 0));
+        let second = SecondStream::labelled(data.clone(), (0..40).step_by(3).collect());
+        let make = |prefetch| {
+            GanLoader::<TB>::new(data.clone(), 8, 3, 7, 4, Default::default())
+                .with_second(second.clone())
+                .with_prefetch(prefetch)
+        };
+        let (eager, lazy) = (make(3), make(0));
+        // Three iterations cross two data epochs (5 batches each).
+        for _ in 0..3 {
+            for (a, b) in eager.iter().zip(lazy.iter()) {
+                assert_eq!(a.real.to_data(), b.real.to_data());
+                assert_eq!(a.z.to_data(), b.z.to_data());
+                assert_eq!(a.seed, b.seed);
+                assert_eq!(a.labels.unwrap().to_data(), b.labels.unwrap().to_data());
+                let (sa, sb) = (a.second.unwrap(), b.second.unwrap());
+                assert_eq!(sa.images.to_data(), sb.images.to_data());
+            }
+        }
+        // Moving the cursor inside an iteration: the next batch is the one at the cursor.
+        let mut it = eager.iter();
+        let first = it.next().unwrap();
+        assert_eq!(first.real.to_data(), eager.batch(12).real.to_data());
+        eager.cursor().store(2, Ordering::SeqCst);
+        let moved: Vec<_> = it.collect();
+        assert_eq!(moved.len(), 3);
+        for (k, batch) in moved.iter().enumerate() {
+            assert_eq!(batch.z.to_data(), eager.batch(2 + k).z.to_data());
+        }
+        // An iteration dropped early stops its thread; the next starts at the cursor.
+        drop(eager.iter().next());
+        assert_eq!(eager.cursor().load(Ordering::SeqCst), 6);
+        let next = eager.iter().next().unwrap();
+        assert_eq!(next.real.to_data(), lazy.batch(6).real.to_data());
     }
 
     #[test]
