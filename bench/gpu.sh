@@ -12,7 +12,9 @@
 #
 # Models: the DCGANs and the newest zoo models; PyTorch runs the ones bench/pytorch_bench.py
 # writes (the others get burn-gan's numbers alone). Results: bench/results/gpu-*.json and
-# bench/results/gpu.md. torch.compile is not measured: pytorch_bench.py times eager mode.
+# bench/results/gpu.md. torch.compile (TorchInductor, each network compiled) is measured for
+# COMPILE_MODELS at COMPILE_BATCHES (default dcgan64 at 256, the issue's target row; compiling
+# takes about a minute a model); a failure there leaves its cells "-".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODELS="${MODELS:-dcgan28,dcgan64,vaegan28,progan32,pix2pix28,cyclegan28,srgan28}"
@@ -20,6 +22,8 @@ TORCH_KNOWN="dcgan28 dcgan32 dcgan64 gan-mnist pix2pix28 cyclegan28 srgan28"
 BATCHES="${BATCHES:-64 256}"
 SAMPLE_BATCH="${SAMPLE_BATCH:-256}"
 SECONDS_PER="${SECONDS_PER:-5}"  # 7 models x 2 batches x 2 tools: about 7 minutes in all
+COMPILE_MODELS="${COMPILE_MODELS:-dcgan64}"
+COMPILE_BATCHES="${COMPILE_BATCHES:-256}"
 out=bench/results
 mkdir -p "$out"
 
@@ -82,19 +86,29 @@ for batch in $BATCHES; do
         --batch "$batch" --sample-batch "$SAMPLE_BATCH" --seconds "$SECONDS_PER" --device cuda) \
         || { echo "warning: PyTorch failed on $model at batch $batch; burn-gan's numbers alone" >&2; theirs=""; mem_theirs=""; }
     fi
-    rows+=("$model $batch $ours ${theirs:--} $mem_ours ${mem_theirs:--}")
+    compiled=""
+    if [ -n "$theirs" ] && [[ " $COMPILE_MODELS " == *" $model "* ]] && [[ " $COMPILE_BATCHES " == *" $batch "* ]]; then
+      compiled="$out/gpu-pytorch-compile-$model-b$batch.json"
+      echo "== PyTorch CUDA torch.compile: $model, batch $batch"
+      with_peak "$compiled" "$python" bench/pytorch_bench.py --models "$model" --compile --warmup 3 \
+        --batch "$batch" --sample-batch "$SAMPLE_BATCH" --seconds "$SECONDS_PER" --device cuda > /dev/null \
+        || { echo "warning: torch.compile failed on $model at batch $batch" >&2; compiled=""; }
+    fi
+    rows+=("$model $batch $ours ${theirs:--} $mem_ours ${mem_theirs:--} ${compiled:--}")
   done
 done
 
 printf '%s\n' "${rows[@]}" | python3 -c '
 import json, sys
-print("| model | batch | train img/s: burn-gan | PyTorch | ratio | sample img/s: burn-gan | PyTorch | ratio | peak GPU MiB: burn-gan | PyTorch |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| model | batch | train img/s: burn-gan | PyTorch eager | ratio | torch.compile | ratio | sample img/s: burn-gan | PyTorch | ratio | peak GPU MiB: burn-gan | PyTorch |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for line in sys.stdin:
-    model, batch, ours, theirs, mem_ours, mem_theirs = line.split()
+    model, batch, ours, theirs, mem_ours, mem_theirs, compiled = line.split()
     a = json.load(open(ours))[model]
     b = json.load(open(theirs))[model] if theirs != "-" else None
-    cell = lambda key: (f"{a[key]:.0f}", f"{b[key]:.0f}" if b else "-", f"{a[key] / b[key]:.2f}x" if b else "-")
-    t, s = cell("train_images_per_s"), cell("sample_images_per_s")
-    print(f"| {model} | {batch} | {t[0]} | {t[1]} | {t[2]} | {s[0]} | {s[1]} | {s[2]} | {mem_ours} | {mem_theirs} |")
+    c = json.load(open(compiled))[model] if compiled != "-" else None
+    cell = lambda key, o: (f"{o[key]:.0f}", f"{a[key] / o[key]:.2f}x") if o else ("-", "-")
+    t, s, tc = cell("train_images_per_s", b), cell("sample_images_per_s", b), cell("train_images_per_s", c)
+    train, sample = a["train_images_per_s"], a["sample_images_per_s"]
+    print(f"| {model} | {batch} | {train:.0f} | {t[0]} | {t[1]} | {tc[0]} | {tc[1]} | {sample:.0f} | {s[0]} | {s[1]} | {mem_ours} | {mem_theirs} |")
 ' | tee "$out/gpu.md"

@@ -702,6 +702,12 @@ def bench(name, args, device):
     torch.manual_seed(1)
     model = models(name).to(device)
     params = num_params(model)
+    if args.compile:
+        # Each network compiled on its own (TorchInductor, default mode); the optimizers see the
+        # same parameters. The first (untimed) iterations compile every variant a step meets:
+        # training with and without weight gradients (a frozen network), and inference.
+        for child, module in list(model.named_children()):
+            setattr(model, child, torch.compile(module))
     opts = model.optimizers()
     image, n = model.image, args.batch
 
@@ -745,12 +751,14 @@ def main():
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile each network (warm-up iterations compile; give --warmup 3 or more)")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     out = {
-        "tool": "pytorch", "backend": f"torch-{device.type}-eager", "threads": torch.get_num_threads(),
+        "tool": "pytorch", "backend": f"torch-{device.type}-{'compile' if args.compile else 'eager'}", "threads": torch.get_num_threads(),
         "torch": torch.__version__, "python": platform.python_version(),
         "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",
         "mkldnn": torch.backends.mkldnn.is_available(),
