@@ -4,7 +4,8 @@
 # with feature matching, five seeds each (SEEDS="1 2 3 4 5"). Prints one markdown row per variant and keeps each
 # run's folder (scatter.png) under OUT.
 # Usage: tools/experiments/grid25.sh [OUT_DIR]     (BURN_GAN: the binary to run)
-# Seeds 1-3 took 17 minutes on the 2-core machine (2026-12-08), alongside other training runs.
+# Took about 30 minutes on the 2-core machine (2026-12-08), alongside other training runs; the
+# minibatch runs take most of it.
 set -eu
 OUT=${1:-/tmp/grid25-table}
 BIN=${BURN_GAN:-target/release/burn-gan}
