@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::registry::ModelSpec;
 
 /// What `config.json` holds: enough to rebuild the model and the data of a run.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct RunConfig {
     /// The name given to `train`.
     pub model_name: String,

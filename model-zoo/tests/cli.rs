@@ -2404,6 +2404,8 @@ fn progan_trains_on_shapes_and_refuses_bad_schedules() {
         "4",
         "--log-every",
         "1",
+        "--sample-every",
+        "1",
         "--out",
         path(&run),
     ];
@@ -2426,6 +2428,13 @@ fn progan_trains_on_shapes_and_refuses_bad_schedules() {
         .collect();
     // 4 images per step: step 0 at 4x4, steps 1-2 fading in 8x8, step 3 at 8x8.
     assert_eq!(levels, [0.0, 1.0, 1.0, 1.0], "{metrics}");
+    // The grids show the stage the model has reached: 8x8 after steps 1 to 3, and 16x16 (its
+    // fade-in starting) after step 4; 64 images, 8 to a row with 2-pixel gaps (not the data's
+    // 32x32 layout).
+    for (step, side) in [(1, 8), (3, 8), (4, 16)] {
+        let grid = image::open(run.join(format!("samples/step-{step:06}.png"))).unwrap();
+        assert_eq!(grid.width(), 8 * (side + 2) + 2, "step {step}");
+    }
     let out = burn_gan(&[
         "sample",
         "--run",
@@ -2435,11 +2444,12 @@ fn progan_trains_on_shapes_and_refuses_bad_schedules() {
         "--out",
         path(&dir.join("s.png")),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // A checkpoint from before the last stage samples at its own resolution, and says so.
+    assert!(stderr.contains("16x16 stage"), "{stderr}");
+    let grid = image::open(dir.join("s.png")).unwrap();
+    assert_eq!((grid.width(), grid.height()), (38, 38));
 
     let images = dir.join("digits-images-idx3-ubyte.gz");
     write_idx(&images, &[8, 28, 28], &[0u8; 8 * 28 * 28], true);

@@ -383,6 +383,9 @@ impl<B: Backend> RunFiles<B> {
     pub fn draw<M: Adversarial<B>>(&self, model: &M, title: &str, path: &Path) -> Result<()> {
         let n = self.noise.dims()[0];
         let fake = model.sample(condition_of(model, &self.noise, self.inputs.as_ref(), 0..n));
+        // The shape the model draws now: a growing model (ProGAN) draws smaller images than the
+        // data's before its last stage.
+        let [_, c, h, w] = fake.dims();
         let values: Vec<f32> = fake
             .into_data()
             .convert::<f32>()
@@ -390,13 +393,13 @@ impl<B: Backend> RunFiles<B> {
             .expect("f32 samples");
         match self.kind {
             SampleKind::Image => {
-                let n = values.len() / self.shape.iter().product::<usize>();
+                let n = values.len() / (c * h * w);
                 // A conditional model's sample i has class i % classes: one class per column.
                 let columns = match model.classes().map_or(0, |c| c.num_classes()) {
                     0 => (n as f64).sqrt().ceil() as usize,
                     classes => classes.min(n),
                 };
-                viz::image_grid(&values, self.shape, columns, path)
+                viz::image_grid(&values, [c, h, w], columns, path)
             }
             SampleKind::Points => {
                 let fake: Vec<[f32; 2]> = values.chunks(2).map(|c| [c[0], c[1]]).collect();

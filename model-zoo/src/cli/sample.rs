@@ -142,13 +142,36 @@ impl<R> FamilyVisitor for Load<'_, R> {
             eprintln!("warning: skipping an unreadable checkpoint: {e}");
         }
         match raw_generator {
-            true => (self.f)(
-                &model.without_average().ok_or_else(self.no_average)?,
-                self.rc,
-            ),
-            false => (self.f)(&model, self.rc),
+            true => {
+                let model = model.without_average().ok_or_else(self.no_average)?;
+                (self.f)(&model, &as_generated(&model, self.rc, run))
+            }
+            false => (self.f)(&model, &as_generated(&model, self.rc, run)),
         }
     }
+}
+
+/// The run's configuration with the image shape `model` draws now. A growing model's (ProGAN's)
+/// checkpoint from before its last stage draws smaller images than the data's; every command
+/// then works at the checkpoint's resolution, and a note says so.
+fn as_generated(model: &dyn Generate, rc: &RunConfig, run: &Path) -> RunConfig {
+    let mut rc = rc.clone();
+    if rc.data_kind != SampleKind::Image || model.needs_input() {
+        return rc;
+    }
+    let z = normal_noise::<Backend>(1, model.latent(), 0, &burn_gan_backends::device());
+    let labels = (model.class_count() > 0).then_some(&[0usize][..]);
+    let len = model.gen(z, labels).len();
+    let [c, h, w] = rc.data_shape;
+    let side = ((len / c) as f64).sqrt().round() as usize;
+    if len != c * h * w && side * side * c == len {
+        eprintln!(
+            "note: {} is at a {side}x{side} stage of its growth (the data's images are {h}x{w}); its samples are {side}x{side}",
+            run.display()
+        );
+        rc.data_shape = [c, side, side];
+    }
+    rc
 }
 
 /// Object-safe view of a trained model for sampling.
