@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ProGAN against DCGAN at (about) equal time on twemoji-64 (3,781 64x64 RGB emoji, composited
 # onto white): `progan` grown 4x4 -> 64x64 with 12,500 images per fade-in and per stable stage
-# (1,758 steps of 64, 112,500 images), against `dcgan64` for DCGAN_STEPS steps (default 1,900,
+# (1,758 steps of 64, 112,500 images), against `dcgan64` for DCGAN_STEPS steps (default 1,500,
 # the number that took the same CPU time on the 2-core machine; see book/src/progan.md). For each
 # run: Inception FID and precision/recall (TF-FID protocol) of 3,781 samples against all 3,781
 # images (the real features are cached after the first run). One JSON line per run.
@@ -11,7 +11,7 @@ set -eu
 OUT=${1:-/tmp/progan-vs-dcgan64}
 BIN=${BURN_GAN:-target/release/burn-gan}
 DATA=${TWEMOJI:-../shared/data/twemoji-64}
-DCGAN_STEPS=${DCGAN_STEPS:-1900}
+DCGAN_STEPS=${DCGAN_STEPS:-1500}
 mkdir -p "$OUT"
 for model in progan dcgan64; do
   run=$OUT/$model-twemoji64
